@@ -1,0 +1,3 @@
+using EvoMerge.Cli;
+
+return CliApp.Run(args);
