@@ -18,8 +18,34 @@ public static class CliApp
         {
             config.SetApplicationName("evomerge");
             config.PropagateExceptions();
+            config.AddCommand<DemoCommand>("demo")
+                .WithDescription("Run the built-in miniature EvoLLM-JP demo end to end.");
             config.AddCommand<InspectCommand>("inspect")
                 .WithDescription("Show a model's architecture, parameters, dtypes, shards and per-layer tensors.");
+            config.AddCommand<CheckCommand>("check")
+                .WithDescription("Validate a mergekit recipe against the models' headers, without reading tensor data.");
+            config.AddCommand<MergeCommand>("merge")
+                .WithDescription("Run a mergekit recipe and write the merged model folder.");
+            config.AddBranch("import", import =>
+            {
+                import.SetDescription("Convert a model from another format into a Hugging Face folder.");
+                import.AddCommand<ImportLlama2cCommand>("llama2c")
+                    .WithDescription("Import a llama2.c checkpoint and its tokenizer.");
+            });
+            config.AddBranch("export", export =>
+            {
+                export.SetDescription("Write a model in another format.");
+                export.AddCommand<ExportGgufCommand>("gguf")
+                    .WithDescription("Export a model folder to GGUF for llama.cpp / Ollama.");
+            });
+            config.AddCommand<GenerateCommand>("generate")
+                .WithDescription("Generate text from a prompt.");
+            config.AddCommand<EvalCommand>("eval")
+                .WithDescription("Score a model on a task and write every item to JSONL.");
+            config.AddCommand<EvolveCommand>("evolve")
+                .WithDescription("Search for the best merge recipe by evolution.");
+            config.AddCommand<ReportCommand>("report")
+                .WithDescription("Render the HTML/PNG report of an evolution run.");
         });
         try
         {
