@@ -2,8 +2,7 @@ namespace EvoMerge.Torch.Training;
 
 /// <summary>
 /// How to train a causal language model: AdamW (β 0.9/0.95 as in nanoGPT/Llama), linear warmup then cosine decay
-/// to <see cref="MinLearningRateFraction"/> of the peak, gradient clipping. <see cref="Seed"/> fixes the
-/// initialisation (torch's generator); the data order is the caller's, from its own seed.
+/// to <see cref="MinLearningRateFraction"/> of the peak, gradient clipping. The data order is the caller's.
 /// </summary>
 public sealed record TrainingOptions
 {
@@ -16,7 +15,6 @@ public sealed record TrainingOptions
     public double WeightDecay { get; init; } = 0.01;
     /// <summary>Global gradient-norm limit; 0 = no clipping.</summary>
     public double GradientClip { get; init; } = 1.0;
-    public int Seed { get; init; }
 }
 
 /// <summary>One step's report: the mean token loss of its batch and the learning rate it used.</summary>
