@@ -52,24 +52,42 @@ public sealed class TensorMergeContext
         return buffer.AsSpan(0, length);
     }
 
-    /// <summary>Input buffers the executor fills before calling the kernel: base (if any) then each model.</summary>
-    internal float[] BaseBuffer(int length) => _base.Length >= length ? _base : _base = new float[length];
+    // Inputs are views: either a private buffer the executor fills (file-backed sources) or a caller's resident
+    // array (cached float32 weights), which must never be written to.
+    float[] _ownedBase = [];
+    float[]?[] _ownedModels = [];
 
-    internal float[] ModelBuffer(int i, int length)
+    /// <summary>A private buffer for the base, filled by the caller and then used as the base input.</summary>
+    internal float[] FillBase(int length)
     {
-        if (_models.Length <= i) Array.Resize(ref _models, i + 1);
-        var b = _models[i];
-        return b != null && b.Length >= length ? b : _models[i] = new float[length];
+        if (_ownedBase.Length < length) _ownedBase = new float[length];
+        return _base = _ownedBase;
     }
 
-    /// <summary>Points model <paramref name="i"/> at an existing array (cached inputs) instead of a private buffer.</summary>
+    /// <summary>A private buffer for model <paramref name="i"/>, filled by the caller and then used as its input.</summary>
+    internal float[] FillModel(int i, int length)
+    {
+        EnsureModelSlots(i + 1);
+        var b = _ownedModels[i];
+        if (b == null || b.Length < length) _ownedModels[i] = b = new float[length];
+        return _models[i] = b;
+    }
+
+    /// <summary>Uses a resident array as model <paramref name="i"/>'s input without copying.</summary>
     internal void UseModelArray(int i, float[] values)
     {
-        if (_models.Length <= i) Array.Resize(ref _models, i + 1);
+        EnsureModelSlots(i + 1);
         _models[i] = values;
     }
 
     internal void UseBaseArray(float[] values) => _base = values;
+
+    void EnsureModelSlots(int count)
+    {
+        if (_models.Length >= count) return;
+        Array.Resize(ref _models, count);
+        Array.Resize(ref _ownedModels, count);
+    }
 
     internal void Begin(string name, long[] shape, int length, bool hasBase, int modelCount, MergeCompat compat, ulong randomKey)
     {
@@ -80,6 +98,15 @@ public sealed class TensorMergeContext
         ModelCount = modelCount;
         Compat = compat;
         RandomKey = randomKey;
+    }
+
+    float[] _output = [];
+
+    /// <summary>The buffer the kernel writes this tensor's result into.</summary>
+    internal Span<float> Output(int length)
+    {
+        if (_output.Length < length) _output = new float[length];
+        return _output.AsSpan(0, length);
     }
 
     internal double[] GlobalsBuffer(int count) => _globals.Length == count ? _globals : _globals = new double[count];
