@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 using System.Text.RegularExpressions;
 
 namespace EvoMerge.Evaluation.Answers;
@@ -21,7 +20,7 @@ public enum NumberExtraction
 public sealed partial class NumberMatcher(NumberExtraction mode = NumberExtraction.Standard) : IAnswerMatcher
 {
     // A minus sign counts only when no digit precedes it ("3-2" is 3 then 2); commas only in groups of three.
-    [GeneratedRegex(@"(?:(?<!\d)-)?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|(?:(?<!\d)-)?\.\d+")]
+    [GeneratedRegex(@"(?:(?<!\d)-)?(?:\d{1,3}(?:,\d{3})+(?!\d)|\d+)(?:\.\d+)?|(?:(?<!\d)-)?\.\d+")]
     private static partial Regex StandardNumber();
 
     [GeneratedRegex(@"\d*\.?\d+")]
@@ -46,7 +45,7 @@ public sealed partial class NumberMatcher(NumberExtraction mode = NumberExtracti
     /// <summary>The last number in <paramref name="text"/> as written (after this mode's normalisation), or null.</summary>
     public string? LastNumber(string text)
     {
-        if (mode == NumberExtraction.Standard) text = text.Normalize(NormalizationForm.FormKC); // １８ → 18, ，→ ,
+        if (mode == NumberExtraction.Standard) text = FoldNumberCharacters(text);
         var regex = mode == NumberExtraction.Standard ? StandardNumber() : SakanaNumber();
         Match? last = null;
         for (var m = regex.Match(text); m.Success; m = m.NextMatch()) last = m;
@@ -56,6 +55,32 @@ public sealed partial class NumberMatcher(NumberExtraction mode = NumberExtracti
     static decimal? ParseGold(string gold) => TryParse(gold.Trim(), out decimal v) ? v : null;
 
     static bool TryParse(string number, out decimal value) =>
-        decimal.TryParse(number.Replace(",", ""), NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint,
+        decimal.TryParse(AsciiDigits(number.Replace(",", "")), NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint,
             CultureInfo.InvariantCulture, out value);
+
+    // .NET's \d, like Python 3's, matches every Unicode decimal digit, and Python's float() accepts them: so must we.
+    static string AsciiDigits(string number) =>
+        number.All(char.IsAsciiDigit) ? number
+            : string.Concat(number.Select(c => char.IsDigit(c) ? (char)('0' + (int)char.GetNumericValue(c)) : c));
+
+    /// <summary>
+    /// Full-width and other Unicode digits, commas, points and minus signs to ASCII (Japanese replies use them).
+    /// By hand because NFKC is unavailable under the project's invariant globalization.
+    /// </summary>
+    static string FoldNumberCharacters(string text) =>
+        string.Create(text.Length, text, static (span, source) =>
+        {
+            for (int i = 0; i < source.Length; i++)
+            {
+                char c = source[i];
+                span[i] = c switch
+                {
+                    _ when c > 127 && char.IsDigit(c) => (char)('0' + (int)char.GetNumericValue(c)),
+                    '，' => ',',
+                    '．' => '.',
+                    '－' or '−' => '-',
+                    _ => c,
+                };
+            }
+        });
 }
