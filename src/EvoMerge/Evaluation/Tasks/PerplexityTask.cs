@@ -81,8 +81,8 @@ public sealed class PerplexityTask : IEvalTask
             int end = Math.Min(text.Length, start + windowChars);
             if (end < text.Length)
             {
-                // Prefer to cut after a whitespace in the window's last quarter, so words are not split.
-                int cut = text.LastIndexOfAny([' ', '\n', '\t'], end - 1, Math.Max(1, windowChars / 4));
+                // Prefer to cut after a whitespace in the window's second half, so words are not split.
+                int cut = text.LastIndexOfAny([' ', '\n', '\t'], end - 1, Math.Max(1, windowChars / 2));
                 if (cut >= start) end = cut + 1;
                 if (char.IsHighSurrogate(text[end - 1]) && end - 1 > start) end--; // never split a surrogate pair
             }
