@@ -25,8 +25,8 @@ public class MiniatureWorldTests
         Assert.Equal(200, s.JaMathTest.Count);
         Assert.Equal(200, s.EnMathTest.Count);
         Assert.Equal(200, s.JaQaTest.Count);
-        var devPrompts = DemoSplits.JaMath(s.JaMathDev).Select(i => i.Prompt).ToHashSet();
-        var testPrompts = DemoSplits.JaMath(s.JaMathTest).Select(i => i.Prompt).ToHashSet();
+        var devPrompts = s.JaMathDev.Select(p => p.JaPrompt).ToHashSet();
+        var testPrompts = s.JaMathTest.Select(p => p.JaPrompt).ToHashSet();
         Assert.Equal(100, devPrompts.Count);
         Assert.Equal(200, testPrompts.Count);
         Assert.Empty(devPrompts.Intersect(testPrompts));
@@ -66,12 +66,12 @@ public class MiniatureWorldTests
     public void JapaneseMathAnswersAreTheSumWithTheThingsCounter()
     {
         var re = new Regex(@"を(\d+)(.)持っています。(?:.+から)?(\d+)(.)(?:買い|もらい)ました。全部で何(.)ですか\?\n答え: $");
-        foreach (var item in DemoSplits.JaMath(World.Splits.JaMathTest))
+        foreach (var p in World.Splits.JaMathTest)
         {
-            var m = re.Match(item.Prompt);
-            Assert.True(m.Success, item.Prompt);
+            var m = re.Match(p.JaPrompt);
+            Assert.True(m.Success, p.JaPrompt);
             int sum = int.Parse(m.Groups[1].Value) + int.Parse(m.Groups[3].Value);
-            Assert.Equal($"{sum}{m.Groups[2].Value}です。", item.Answer);
+            Assert.Equal($"{sum}{m.Groups[2].Value}です。", p.JaAnswer);
             Assert.Equal(m.Groups[2].Value, m.Groups[4].Value);
             Assert.Equal(m.Groups[2].Value, m.Groups[5].Value);
         }
@@ -81,18 +81,18 @@ public class MiniatureWorldTests
     public void EnglishMathAnswersAreTheSum()
     {
         var re = new Regex(@"^Q: \w+ has (\d+) \w+ and (?:buys|gets) (\d+) more.*\nA: $");
-        foreach (var item in DemoSplits.EnMath(World.Splits.EnMathTest))
+        foreach (var p in World.Splits.EnMathTest)
         {
-            var m = re.Match(item.Prompt);
-            Assert.True(m.Success, item.Prompt);
-            Assert.Equal((int.Parse(m.Groups[1].Value) + int.Parse(m.Groups[2].Value)).ToString(), item.Answer);
+            var m = re.Match(p.EnPrompt);
+            Assert.True(m.Success, p.EnPrompt);
+            Assert.Equal((int.Parse(m.Groups[1].Value) + int.Parse(m.Groups[2].Value)).ToString(), p.EnAnswer);
         }
     }
 
     [Fact]
     public void JapaneseQaAnswersComeFromTheStatement()
     {
-        foreach (var item in DemoSplits.JaQa(World.Splits.JaQaTest))
+        foreach (var item in World.Splits.JaQaTest.Select(q => (Prompt: q.Problem.JaQaPrompt(q.Kind), Answer: q.Problem.JaQaAnswer(q.Kind))))
         {
             if (item.Prompt.Contains("最初は"))
                 Assert.Equal(Regex.Match(item.Prompt, @"を(\d+.)持っています").Groups[1].Value + "です。", item.Answer);
