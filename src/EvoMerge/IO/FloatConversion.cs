@@ -8,7 +8,7 @@ namespace EvoMerge.IO;
 /// <summary>
 /// Converts raw little-endian tensor bytes of a float dtype to float32 and back, vectorised and allocation-free.
 /// TensorPrimitives covers f16; bf16 (not in TensorPrimitives) is a 16-bit shift up, and on the way down
-/// rounds to nearest, ties to even, keeping NaNs NaN — the same result as PyTorch's <c>.to(torch.bfloat16)</c>.
+/// rounds to nearest, ties to even, the same bits as PyTorch's <c>.to(torch.bfloat16)</c> for every number (NaNs stay NaN).
 /// The 8-bit floats decode through a 256-entry table; encoding them is not supported.
 /// </summary>
 public static class FloatConversion
@@ -70,7 +70,10 @@ public static class FloatConversion
         for (; i < source.Length; i++) dst[i] = (uint)source[i] << 16;
     }
 
-    /// <summary>Rounds float32 to bf16: nearest, ties to even; NaN stays a (quiet) NaN instead of rounding to infinity.</summary>
+    /// <summary>Every NaN becomes this quiet NaN (PyTorch's scalar path does the same); rounding its bits could make it infinity.</summary>
+    const ushort CanonicalNaN = 0x7FC0;
+
+    /// <summary>Rounds float32 to bf16: nearest, ties to even; any NaN becomes the canonical quiet NaN (never infinity).</summary>
     public static void Float32ToBFloat16(ReadOnlySpan<float> source, Span<ushort> destination)
     {
         int i = 0;
@@ -94,15 +97,14 @@ public static class FloatConversion
     {
         var bits = Vector.AsVectorUInt32(x);
         var rounded = (bits + new Vector<uint>(0x7FFF) + ((bits >> 16) & Vector<uint>.One)) >> 16;
-        var quietNaN = (bits >> 16) | new Vector<uint>(0x0040);
         var isNumber = Vector.AsVectorUInt32(Vector.Equals(x, x));
-        return Vector.ConditionalSelect(isNumber, rounded, quietNaN);
+        return Vector.ConditionalSelect(isNumber, rounded, new Vector<uint>(CanonicalNaN));
     }
 
     public static ushort RoundToBFloat16(float x)
     {
         uint bits = BitConverter.SingleToUInt32Bits(x);
-        if (float.IsNaN(x)) return (ushort)((bits >> 16) | 0x0040);
+        if (float.IsNaN(x)) return CanonicalNaN;
         return (ushort)((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16);
     }
 
