@@ -18,7 +18,7 @@ static class EvalRun
         var subset = SubsetOf(settings);
         int count = subset.Resolve(task.Count).Length;
         using var items = settings.Out == null ? null : new ItemJsonlWriter(settings.Out);
-        var model = openModel(new ModelRequest(settings.Model, settings.Device, settings.DType));
+        var model = openModel(new ModelRequest(settings.Model, settings.Device, settings.DType, settings.BatchSize));
         try
         {
             EvalResult Evaluate(IProgress<EvalProgress>? progress) => task.Evaluate(model, subset,
