@@ -51,7 +51,8 @@ static class EvalRun
         MaxNewTokens: s.MaxNewTokens,
         AnswerField: s.AnswerField,
         Match: ParseEnum<AnswerMatch>(s.Match, "--match", "exact, number, regex or choice"),
-        Regex: s.Regex);
+        Regex: s.Regex,
+        ChoicePrefix: s.ChoicePrefix);
 
     static Subset SubsetOf(EvalCommand.Settings s)
     {
