@@ -6,7 +6,7 @@ namespace EvoMerge.Evaluation.Data;
 /// <summary>
 /// Multiple-choice JSONL. Choices come from an array field (default <c>choices</c>) or, JCommonsenseQA style, from
 /// numbered fields <c>choice0</c>, <c>choice1</c>, …; the gold from <c>label</c> (0-based index) or <c>answer</c>
-/// (an index, or the text of the right choice). Every other field is available to the prompt template.
+/// (the text of the right choice, or else its index). Every other field is available to the prompt template.
 /// </summary>
 public static class ChoiceData
 {
@@ -17,10 +17,12 @@ public static class ChoiceData
     {
         var choices = ChoicesOf(r, choicesField);
         if (choices.Count < 2) throw new EvoMergeException($"{r.Source}: expected at least 2 choices, found {choices.Count}");
-        string gold = r.Fields.TryGetValue("label", out var label) ? label
-            : r.Fields.TryGetValue("answer", out var answer) ? answer
-            : throw new EvoMergeException($"{r.Source}: missing field 'label' (index of the right choice) or 'answer'");
-        int index = int.TryParse(gold, NumberStyles.None, CultureInfo.InvariantCulture, out int i) ? i : IndexOfText(choices, gold);
+        int index;
+        string gold;
+        if (r.Fields.TryGetValue("label", out var label)) index = ParseIndex(gold = label);
+        else if (r.Fields.TryGetValue("answer", out var answer))
+            index = IndexOfText(choices, gold = answer) is int j and >= 0 ? j : ParseIndex(answer);
+        else throw new EvoMergeException($"{r.Source}: missing field 'label' (index of the right choice) or 'answer'");
         if (index < 0 || index >= choices.Count)
             throw new EvoMergeException($"{r.Source}: gold '{gold}' is neither a choice index 0..{choices.Count - 1} nor the text of a choice");
         return new ChoiceItem(r.Fields, choices, index, r.Source);
@@ -40,6 +42,9 @@ public static class ChoiceData
             throw new EvoMergeException($"{r.Source}: no choices (expected an array field '{field}' or fields choice0, choice1, …)");
         return numbered;
     }
+
+    static int ParseIndex(string text) =>
+        int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int i) ? i : -1;
 
     static int IndexOfText(IReadOnlyList<string> choices, string text)
     {

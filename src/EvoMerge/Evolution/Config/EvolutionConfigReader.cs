@@ -1,3 +1,4 @@
+using EvoMerge.Merge;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
@@ -70,7 +71,7 @@ public static class EvolutionConfigReader
             foreach (var (name, r) in c.Ps.Ranges)
             {
                 Require(c.Ps.Parameters.Contains(name),
-                    $"'ps.ranges.{name}' is not an evolved parameter{NearestName.Hint(name, c.Ps.Parameters)}; evolved: {string.Join(", ", c.Ps.Parameters)}");
+                    $"'ps.ranges.{name}' is not an evolved parameter{NearestName.Suggest(name, c.Ps.Parameters)}; evolved: {string.Join(", ", c.Ps.Parameters)}");
                 Require(r.Min <= r.Max, $"'ps.ranges.{name}' must be [min, max] with min ≤ max");
             }
         }

@@ -1,3 +1,4 @@
+using EvoMerge.Merge;
 using System.Globalization;
 using YamlDotNet.RepresentationModel;
 
@@ -23,7 +24,7 @@ internal sealed class YamlFields
         {
             string key = ((YamlScalarNode)keyNode).Value ?? "";
             if (!keys.Contains(key))
-                throw Error(keyNode, $"unknown key '{Qualify(key)}'{NearestName.Hint(key, keys)}; valid keys{(path == "" ? "" : " of " + path)}: {string.Join(", ", keys)}");
+                throw Error(keyNode, $"unknown key '{Qualify(key)}'{NearestName.Suggest(key, keys)}; valid keys{(path == "" ? "" : " of " + path)}: {string.Join(", ", keys)}");
             _values[key] = value;
         }
     }
@@ -62,7 +63,7 @@ internal sealed class YamlFields
     {
         string s = String(key);
         return allowed.Contains(s) ? s
-            : throw Error(Node(key), $"'{Qualify(key)}' must be one of {string.Join(", ", allowed)}, got '{s}'{NearestName.Hint(s, allowed)}");
+            : throw Error(Node(key), $"'{Qualify(key)}' must be one of {string.Join(", ", allowed)}, got '{s}'{NearestName.Suggest(s, allowed)}");
     }
 
     public IReadOnlyList<YamlNode> Sequence(string key) => Node(key) is YamlSequenceNode seq ? seq.Children.ToList()

@@ -12,11 +12,11 @@ namespace EvoMerge.Evolution.Run;
 /// <param name="Index">Position in its generation's population (rescore: rank; test: row of the comparison table).</param>
 /// <param name="Label">Human name (test entries: "source: ./models/ja", "best ps", ...).</param>
 /// <param name="Genome">Coordinates in [0,1]; null for source models.</param>
-/// <param name="Hash">Genome hash (the cache key, with the minibatch seed).</param>
+/// <param name="Hash">Genome hash (resume checks the optimiser asks this genome again).</param>
 /// <param name="MinibatchSeed">Seed of the dev minibatch scored; null for full data.</param>
 /// <param name="Scores">One score per task (fitness tasks, or test tasks for test entries).</param>
 /// <param name="Fitness">Weighted sum of the scores (higher is better).</param>
-/// <param name="Cached">The candidate equalled an earlier one: its scores were copied, nothing was evaluated.</param>
+/// <param name="Cached">The decoded candidate equalled an earlier one on the same data: its scores were copied, nothing was evaluated.</param>
 public sealed record JournalEntry(
     string Stage,
     string Kind,

@@ -7,7 +7,7 @@ namespace EvoMerge.Evolution.Run;
 
 /// <summary>
 /// One stage of a run (PS or DFS): ask the optimiser for a generation, score each genome (from the journal when
-/// the run is being resumed, from the cache when an identical genome was scored on the same data, otherwise by
+/// the run is being resumed, from the cache when an identical candidate was scored on the same data, otherwise by
 /// the evaluator), tell the optimiser, re-score the generation's best on the full dev set when fitness uses
 /// minibatches, and leave the optimiser snapshot and best recipe in the run folder.
 /// Resume works because the optimiser is deterministic: a fresh one with the same seed, told the journal's
@@ -23,7 +23,7 @@ public sealed class SearchLoop(
     IProgress<EvolutionProgress>? progress,
     CancellationToken cancellationToken)
 {
-    readonly Dictionary<(string Hash, int? Minibatch), JournalEntry> _cache = new();
+    readonly Dictionary<(string CandidateHash, int? Minibatch), JournalEntry> _cache = new();
     readonly Stopwatch _wall = Stopwatch.StartNew();
     readonly List<GenerationStats> _history = [];
     int _realEvaluations, _cacheHits, _asked;
@@ -88,38 +88,42 @@ public sealed class SearchLoop(
 
     JournalEntry Score(string kind, int generation, int index, double[] genome, int? minibatch)
     {
-        string hash = GenomeHash.Of(genome);
+        string genomeHash = GenomeHash.Of(genome);
         if (journal.Find(space.Name, kind, generation, index) is { } replayed)
         {
-            if (replayed.Hash != hash)
+            if (replayed.Hash != genomeHash)
                 throw new EvoMergeException($"{folder.JournalFile}: {space.Name} generation {generation} candidate {index} differs from " +
                     "what the optimiser asks now; the journal was made by another version, seed or config");
-            Remember(replayed, hash, minibatch);
+            Remember(replayed, minibatch);
             return replayed;
         }
         cancellationToken.ThrowIfCancellationRequested();
+        var candidate = space.Decode(genome);
         JournalEntry entry;
-        if (_cache.TryGetValue((hash, minibatch), out var earlier))
+        if (_cache.TryGetValue((GenomeHash.Of(candidate), minibatch), out var earlier))
         {
-            entry = earlier with { Stage = space.Name, Kind = kind, Generation = generation, Index = index, BuildSeconds = 0, ScoreSeconds = 0, Cached = true };
+            entry = earlier with
+            {
+                Kind = kind, Generation = generation, Index = index, Genome = genome, Hash = genomeHash,
+                BuildSeconds = 0, ScoreSeconds = 0, Cached = true,
+            };
         }
         else
         {
-            var candidate = space.Decode(genome);
             var result = evaluator.Evaluate(candidate, new EvaluationRequest(config.Fitness, minibatch), cancellationToken);
             if (result.Scores.Count != config.Fitness.Count)
                 throw new InvalidOperationException($"evaluator returned {result.Scores.Count} scores for {config.Fitness.Count} tasks");
-            entry = new JournalEntry(space.Name, kind, generation, index, null, genome, hash, candidate, minibatch,
+            entry = new JournalEntry(space.Name, kind, generation, index, null, genome, genomeHash, candidate, minibatch,
                 result.Scores.ToArray(), Fitness.Of(config.Fitness, result.Scores), result.BuildSeconds, result.ScoreSeconds, Cached: false);
         }
         journal.Append(entry);
-        Remember(entry, hash, minibatch);
+        Remember(entry, minibatch);
         return entry;
     }
 
-    void Remember(JournalEntry entry, string hash, int? minibatch)
+    void Remember(JournalEntry entry, int? minibatch)
     {
-        _cache.TryAdd((hash, minibatch), entry);
+        _cache.TryAdd((GenomeHash.Of(entry.Candidate), minibatch), entry);
         if (entry.Cached) _cacheHits++;
         else
         {

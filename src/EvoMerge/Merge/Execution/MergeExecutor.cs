@@ -61,12 +61,12 @@ public static class MergeExecutor
         int length = (int)count;
         context.Begin(job.OutputName, job.Shape, length, job.Base != null, job.Models.Length, options.Compat,
             TensorRandom.KeyFor(options.Seed, job.OutputName));
-        if (job.Base is { } b) Load(plan.Sources[b.Source], b.TensorName, length, context.UseBaseArray, context.FillBase);
+        if (job.Base is { } b) Load(plan.Sources[b.Source], b, job.Shape, length, context.UseBaseArray, context.FillBase);
         for (int m = 0; m < job.Models.Length; m++)
         {
             var input = job.Models[m];
             int slot = m;
-            Load(plan.Sources[input.Source], input.TensorName, length, a => context.UseModelArray(slot, a), n => context.FillModel(slot, n));
+            Load(plan.Sources[input.Source], input, job.Shape, length, a => context.UseModelArray(slot, a), n => context.FillModel(slot, n));
         }
 
         var globals = context.GlobalsBuffer(method.GlobalParameters.Count);
@@ -82,9 +82,30 @@ public static class MergeExecutor
         target.Accept(job.OutputName, job.Shape, output);
     }
 
-    static void Load(IWeightSource source, string name, int length, Action<float[]> useResident, Func<int, float[]> fill)
+    static void Load(IWeightSource source, TensorInput input, long[] shape, int length, Action<float[]> useResident, Func<int, float[]> fill)
     {
-        if (source.ResidentFloat32(name) is { } resident) { useResident(resident); return; }
-        source.ReadFloat32(name, fill(length).AsSpan(0, length));
+        if (input.SourceRows >= 0 && input.SourceRows != shape[0])
+        {
+            ReadWithRows(source, input, shape, fill(length).AsSpan(0, length));
+            return;
+        }
+        if (source.ResidentFloat32(input.TensorName) is { } resident) { useResident(resident); return; }
+        source.ReadFloat32(input.TensorName, fill(length).AsSpan(0, length));
+    }
+
+    /// <summary>An embedding/head with another vocabulary size: keep the shared rows, fill new ones with the mean row.</summary>
+    static void ReadWithRows(IWeightSource source, TensorInput input, long[] shape, Span<float> destination)
+    {
+        int columns = (int)(destination.Length / shape[0]), sourceRows = (int)input.SourceRows;
+        var values = new float[(long)sourceRows * columns];
+        source.ReadFloat32(input.TensorName, values);
+        int shared = Math.Min(sourceRows, (int)shape[0]);
+        values.AsSpan(0, shared * columns).CopyTo(destination);
+        if (shared == shape[0]) return;
+        var mean = destination.Slice(shared * columns, columns);
+        mean.Clear();
+        for (int r = 0; r < sourceRows; r++) System.Numerics.Tensors.TensorPrimitives.Add(mean, values.AsSpan(r * columns, columns), mean);
+        System.Numerics.Tensors.TensorPrimitives.Multiply(mean, 1f / sourceRows, mean);
+        for (int r = shared + 1; r < shape[0]; r++) mean.CopyTo(destination.Slice(r * columns, columns));
     }
 }

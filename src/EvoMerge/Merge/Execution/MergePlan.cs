@@ -3,8 +3,12 @@ using EvoMerge.Merge.Methods;
 
 namespace EvoMerge.Merge.Execution;
 
-/// <summary>One input of a merge job: which source (index into the plan's sources) and which of its tensors.</summary>
-public sealed record TensorInput(int Source, string TensorName);
+/// <summary>
+/// One input of a merge job: which source (index into the plan's sources) and which of its tensors. A
+/// <paramref name="SourceRows"/> different from the job's first dimension marks an embedding or head whose vocabulary
+/// differs from the output's: extra rows are dropped, missing rows are filled with the mean of the rows it has.
+/// </summary>
+public sealed record TensorInput(int Source, string TensorName, long SourceRows = -1);
 
 /// <summary>
 /// Where an output tensor sits, for parameters that vary over the model: its role (layer, embedding, head, ...),
