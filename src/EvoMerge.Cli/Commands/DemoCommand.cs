@@ -34,8 +34,8 @@ public sealed class DemoCommand : Command<DemoCommand.Settings>
         public string? Models { get; init; }
 
         [CommandOption("--threads <N>")]
-        [Description("Torch CPU threads.")]
-        public int Threads { get; init; } = 2;
+        [Description("Torch CPU threads (default 1: the model is tiny, and on a busy machine more threads spin-wait; see bench demo-eval).")]
+        public int Threads { get; init; } = 1;
     }
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)

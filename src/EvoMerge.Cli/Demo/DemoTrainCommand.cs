@@ -23,6 +23,10 @@ public sealed class DemoTrainCommand : Command<DemoTrainCommand.Settings>
         [CommandOption("--threads <N>")]
         [Description("Torch CPU threads. Training is deterministic for a given seed and thread count; the shipped models used 1.")]
         public int Threads { get; init; } = 1;
+
+        [CommandOption("--steps-scale <F>")]
+        [Description("Fraction of every phase's training steps (1 = the shipped models; smaller for a quick check).")]
+        public double StepsScale { get; init; } = 1.0;
     }
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
@@ -34,7 +38,7 @@ public sealed class DemoTrainCommand : Command<DemoTrainCommand.Settings>
             .Start(ctx =>
             {
                 var tasks = new Dictionary<string, ProgressTask>();
-                DemoTrainer.TrainAll(settings.Out, settings.Seed, new Reporter(p =>
+                DemoTrainer.TrainAll(settings.Out, settings.Seed, stepsScale: settings.StepsScale, progress: new Reporter(p =>
                 {
                     if (!tasks.TryGetValue(p.Model, out var task))
                         tasks[p.Model] = task = ctx.AddTask(p.Model, maxValue: p.Step.Steps);

@@ -13,13 +13,15 @@ namespace EvoMerge.Torch.Demo;
 
 /// <summary>
 /// Builds and scores the demo's candidates in memory: every source model is loaded once; a PS recipe is merged
-/// straight into one resident model's weights (no disk); a source is scored as loaded. Tasks come from
+/// straight into one resident model's weights (no disk); a DFS layer path runs over the loaded sources' own layers
+/// (nothing copied); a source is scored as loaded. Tasks come from
 /// <see cref="EvoMerge.Demo.DemoTasks"/> by name, and every prompt of a task goes to the model in one batch.
 /// </summary>
 public sealed class DemoCandidateEvaluator : ICandidateEvaluator, IDisposable
 {
     readonly Dictionary<string, LoadedModel> sources = new();
     readonly Dictionary<string, MergeSession> sessions = new();
+    readonly Dictionary<string, LayerPathModel> paths = new();
     readonly Dictionary<(string Task, string Data), IEvalTask> tasks = new();
     readonly Func<TaskConfig, IEvalTask> createTask;
     readonly ulong mergeSeed;
@@ -44,7 +46,8 @@ public sealed class DemoCandidateEvaluator : ICandidateEvaluator, IDisposable
         var (model, tokenizer) = Build(candidate);
         build.Stop();
         var score = Stopwatch.StartNew();
-        var lm = new TorchLanguageModel(model, tokenizer, BatchSize);
+        // Strict and number-only scoring read the same replies: generate each prompt once per candidate.
+        var lm = new RepliesOnce(new TorchLanguageModel(model, tokenizer, BatchSize));
         var scores = request.Tasks.Select(t =>
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -59,10 +62,7 @@ public sealed class DemoCandidateEvaluator : ICandidateEvaluator, IDisposable
     {
         if (candidate is not PsCandidate ps) throw new NotSupportedException($"the demo writes PS models only, not {candidate.GetType().Name}");
         var (model, _) = Build(ps);
-        string temp = folder + ".partial";
-        if (Directory.Exists(temp)) Directory.Delete(temp, recursive: true);
-        DemoModelWriter.Save((LlamaForCausalLM)model, new EvoMerge.Demo.CharacterTokenizer(), temp);
-        Directory.Move(temp, folder);
+        ModelWriter.Save((LlamaForCausalLM)model, folder, extraFiles: Directory.GetFiles(ps.Recipe.Models[0], "tokenizer*"));
     }
 
     (ICausalLM Model, EvoMerge.Tokenization.ITokenizer Tokenizer) Build(Candidate candidate)
@@ -76,6 +76,13 @@ public sealed class DemoCandidateEvaluator : ICandidateEvaluator, IDisposable
                 resident ??= LoadedModel.Load(recipe.Models[0]);
                 Session(recipe).Merge(new RecipeParameters(recipe), mergeSeed, resident.Weights, threads: 1);
                 return (resident.Model, resident.Tokenizer);
+            case DfsCandidate { Path: var path }:
+                var steps = path.Steps.Select(st => new Model.PathStep(st.Model, st.Layer, (float)st.Scale)).ToList();
+                string key = string.Join("|", path.Models);
+                if (!paths.TryGetValue(key, out var pathModel))
+                    paths[key] = pathModel = new LayerPathModel(path.Models.Select(m => Source(m).Model).ToList(), headModel: 0, steps);
+                else pathModel.SetPath(steps);
+                return (pathModel, Source(path.Models[0]).Tokenizer);
             default:
                 throw new NotSupportedException($"the demo evaluator cannot build a {candidate.GetType().Name}");
         }
@@ -113,6 +120,28 @@ public sealed class DemoCandidateEvaluator : ICandidateEvaluator, IDisposable
     {
         if (!tasks.TryGetValue((t.Task, t.Data), out var task)) tasks[(t.Task, t.Data)] = task = createTask(t);
         return task;
+    }
+
+    /// <summary>Remembers the replies to prompts already generated with the same options (within one candidate).</summary>
+    sealed class RepliesOnce(ILanguageModel inner) : ILanguageModel
+    {
+        readonly Dictionary<(string Prompt, string Options), string> replies = new();
+
+        public IReadOnlyList<string> Generate(IReadOnlyList<string> prompts, GenerationOptions options)
+        {
+            // By value: two tasks' options are equal records holding different stop-string lists.
+            string o = $"{options with { StopStrings = null }}|{string.Join("\u0000", options.StopStrings ?? [])}";
+            var missing = prompts.Where(p => !replies.ContainsKey((p, o))).Distinct().ToList();
+            if (missing.Count > 0)
+            {
+                var generated = inner.Generate(missing, options);
+                for (int i = 0; i < missing.Count; i++) replies[(missing[i], o)] = generated[i];
+            }
+            return prompts.Select(p => replies[(p, o)]).ToList();
+        }
+
+        public IReadOnlyList<ContinuationScore> ScoreContinuations(IReadOnlyList<ContinuationRequest> requests) =>
+            inner.ScoreContinuations(requests);
     }
 
     public void Dispose()

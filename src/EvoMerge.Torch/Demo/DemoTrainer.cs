@@ -1,5 +1,6 @@
 using EvoMerge.Demo;
 using EvoMerge.Torch.Model;
+using EvoMerge.Torch.Runtime;
 using EvoMerge.Torch.Training;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -28,7 +29,14 @@ public static class DemoTrainer
         var world = new MiniatureWorld();
         var tokenizer = new CharacterTokenizer();
         var config = DemoModelShape.Config(tokenizer);
+        foreach (var folder in new[] { DemoModelShape.BaseFolder, DemoModelShape.JapaneseFolder, DemoModelShape.MathFolder })
+            if (Directory.Exists(Path.Combine(outputFolder, folder)))
+                throw new EvoMergeException($"{Path.Combine(outputFolder, folder)}: already exists; delete the old models first or choose another --out");
         Directory.CreateDirectory(outputFolder);
+        var tokenizerFiles = Directory.CreateTempSubdirectory("evomerge-demo-tokenizer");
+        tokenizer.WriteHuggingFaceFiles(tokenizerFiles.FullName);
+        void Save(LlamaForCausalLM model, string folder) =>
+            ModelWriter.Save(model, Path.Combine(outputFolder, folder), extraFiles: Directory.GetFiles(tokenizerFiles.FullName));
         using var log = new StreamWriter(Path.Combine(outputFolder, "train-log.tsv"));
         log.WriteLine("model\tstep\tloss\tlr");
 
@@ -36,7 +44,7 @@ public static class DemoTrainer
         using var baseModel = new LlamaForCausalLM(config);
         baseModel.InitializeWeights();
         Phase("base", baseModel, LineMix.Base, BaseOptions, seed * 10 + 1);
-        DemoModelWriter.Save(baseModel, tokenizer, Path.Combine(outputFolder, DemoModelShape.BaseFolder));
+        Save(baseModel, DemoModelShape.BaseFolder);
 
         foreach (var (name, folder, mix, options, stream) in new[]
                  {
@@ -47,8 +55,9 @@ public static class DemoTrainer
             using var model = new LlamaForCausalLM(config);
             CopyWeights(baseModel, model);
             Phase(name, model, mix, options, seed * 10 + stream);
-            DemoModelWriter.Save(model, tokenizer, Path.Combine(outputFolder, folder));
+            Save(model, folder);
         }
+        tokenizerFiles.Delete(recursive: true);
 
         void Phase(string name, LlamaForCausalLM model, LineMix mix, TrainingOptions options, int dataSeed)
         {
