@@ -18,7 +18,9 @@ public static class TaskSpecs
         MaxNewTokens: task.MaxNewTokens ?? 256,
         AnswerField: task.AnswerField ?? "answer",
         Match: task.Match is { } m ? Enum.Parse<AnswerMatch>(m, ignoreCase: true) : AnswerMatch.Exact,
-        Regex: task.Regex);
+        Regex: task.Regex,
+        WindowChars: task.WindowChars ?? 1024,
+        ContextChars: task.ContextChars ?? 1024);
 
     /// <summary>A seeded minibatch when the request asks for one and the task has a size; else the first <c>limit</c> items or all.</summary>
     public static Subset SubsetOf(TaskConfig task, int? minibatchSeed) =>

@@ -155,4 +155,7 @@ public sealed record TaskConfig
     public string? Regex { get; init; }
     /// <summary>jsonl tasks: the field holding the gold answer (default "answer").</summary>
     public string? AnswerField { get; init; }
+    /// <summary>perplexity tasks: characters scored per window, and characters of context before each (default 1024 each).</summary>
+    public int? WindowChars { get; init; }
+    public int? ContextChars { get; init; }
 }

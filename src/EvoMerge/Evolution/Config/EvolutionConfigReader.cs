@@ -18,7 +18,8 @@ public static class EvolutionConfigReader
     static readonly string[] DfsKeys = ["repeats", "max_path_length", "model_a", "models", "scales", "scale_max", "fix_ends"];
     static readonly string[] OptimizerKeys = ["name", "population", "generations", "max_evaluations", "sigma0", "restarts"];
     static readonly string[] TaskKeys =
-        ["task", "data", "language", "max_new_tokens", "minibatch", "limit", "weight", "shots", "template", "match", "regex", "answer_field"];
+        ["task", "data", "language", "max_new_tokens", "minibatch", "limit", "weight", "shots", "template", "match", "regex", "answer_field",
+         "window_chars", "context_chars"];
 
     public static EvolutionConfig ReadFile(string path)
     {
@@ -182,6 +183,8 @@ public static class EvolutionConfigReader
                 Match = f.Has("match") ? f.Choice("match", "exact", "number", "regex", "choice") : null,
                 Regex = f.OptionalString("regex"),
                 AnswerField = f.OptionalString("answer_field"),
+                WindowChars = f.OptionalInt("window_chars", min: 1),
+                ContextChars = f.OptionalInt("context_chars", min: 0),
             };
         })
         .ToList();
