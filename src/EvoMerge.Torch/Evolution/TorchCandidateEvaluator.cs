@@ -41,12 +41,12 @@ public sealed class TorchCandidateEvaluator(EvolutionConfig config, TorchEvaluat
 
     public CandidateEvaluation Evaluate(Candidate candidate, EvaluationRequest request, CancellationToken cancellationToken)
     {
-        using var scope = NewDisposeScope();
         set_num_threads(_options.Threads);
         var watch = Stopwatch.StartNew();
-        var model = Build(candidate, cancellationToken);
+        var model = Build(candidate, cancellationToken);   // outside the scope below: models loaded here are kept
         double build = watch.Elapsed.TotalSeconds;
         watch.Restart();
+        using var scope = NewDisposeScope();
         var scores = new double[request.Tasks.Count];
         for (int i = 0; i < scores.Length; i++)
         {
