@@ -48,7 +48,7 @@ public static class EvolutionRunner
         {
             int layers = evaluator.LayerCount(baseModel ?? psModels[0]);
             ps = Search(new PsSpace(config.Ps, baseModel, psModels, layers),
-                c => MergekitRecipeWriter.Write(((PsCandidate)c).Recipe, layers));
+                c => MergekitRecipeWriter.Write(((PsCandidate)c).Recipe, layers, config.Ps.Globals));
         }
         StageResult final = ps!;
         if (config.Space is SearchSpaceKind.Dfs or SearchSpaceKind.PsThenDfs)
