@@ -46,8 +46,8 @@ public sealed class DemoCommand : Command<DemoCommand.Settings>
         var console = settings.Json ? AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) }) : AnsiConsole.Console;
         console.MarkupLineInterpolated($"[bold]EvoMerge demo[/]{(settings.Quick ? " (quick)" : "")}: models from {models}, output in {output}");
 
-        var summary = DemoRunner.Run(new DemoOptions(models, output, settings.Seed, settings.Quick), new DemoProgressPrinter(console), cancellationToken);
-        DemoReports.Render(summary, output, console);
+        var summary = DemoRunner.Run(new DemoOptions(models, output, settings.Seed, settings.Quick, settings.Threads), new DemoProgressPrinter(console), cancellationToken);
+        DemoReports.Render(summary, console);
         if (settings.Json) Console.Out.WriteLine(summary.ToJson());
         else DemoTable.Write(console, summary);
         console.MarkupLineInterpolated($"Summary: {Path.Combine(output, DemoSummary.FileName)}");

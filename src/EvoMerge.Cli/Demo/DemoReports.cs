@@ -1,13 +1,18 @@
+using EvoMerge.Cli.Report;
 using EvoMerge.Demo;
 using Spectre.Console;
 
 namespace EvoMerge.Cli.Demo;
 
-/// <summary>Renders the evolution engine's HTML/PNG report for each run folder of the demo.</summary>
+/// <summary>Renders the evolution engine's HTML/PNG report (as <c>evomerge report</c> does) for each run folder of the demo.</summary>
 static class DemoReports
 {
-    public static void Render(DemoSummary summary, string output, IAnsiConsole console)
+    public static void Render(DemoSummary summary, IAnsiConsole console)
     {
-        // Filled in once the evolution engine's report renderer is available (evomerge report <run-dir>).
+        foreach (string folder in summary.RunFolders)
+        {
+            string page = HtmlReport.Write(RunData.Load(folder), Path.Combine(folder, "report"));
+            console.MarkupLineInterpolated($"report: [link]{page}[/]");
+        }
     }
 }

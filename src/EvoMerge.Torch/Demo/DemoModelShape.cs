@@ -6,12 +6,14 @@ namespace EvoMerge.Torch.Demo;
 /// <summary>The demo models' shape: the checked prototype's (4 layers, d=128, 4 heads, SwiGLU 384, untied head).</summary>
 public static class DemoModelShape
 {
+    public const int Layers = 4;
+
     public static LlamaConfig Config(CharacterTokenizer tokenizer) => new LlamaConfig
     {
         VocabSize = tokenizer.VocabSize,
         HiddenSize = 128,
         IntermediateSize = 384,
-        NumLayers = 4,
+        NumLayers = Layers,
         NumHeads = 4,
         NumKvHeads = 4,
         TieWordEmbeddings = false,

@@ -1,11 +1,11 @@
 using System.Diagnostics;
 using EvoMerge.Demo;
-using EvoMerge.Evaluation;
 using EvoMerge.Evolution;
 using EvoMerge.Evolution.Config;
 using EvoMerge.Evolution.Run;
 using EvoMerge.Evolution.Spaces;
-using static EvoMerge.Demo.DemoTasks;
+using EvoMerge.Torch.Evolution;
+using static TorchSharp.torch;
 
 namespace EvoMerge.Torch.Demo;
 
@@ -14,12 +14,13 @@ public readonly record struct DemoProgress(string Phase, string Message, Evoluti
 
 /// <param name="ModelsFolder">Holds <c>base/</c>, <c>ja/</c> (model A) and <c>math/</c> (model B).</param>
 /// <param name="OutputFolder">Receives <c>data/</c>, one run folder per search, and <c>summary.json</c>.</param>
-public sealed record DemoOptions(string ModelsFolder, string OutputFolder, int Seed = 0, bool Quick = false);
+/// <param name="Threads">Torch threads; 1 is fastest for these tiny models on a busy machine (bench demo-eval).</param>
+public sealed record DemoOptions(string ModelsFolder, string OutputFolder, int Seed = 0, bool Quick = false, int Threads = 1);
 
 /// <summary>
 /// The miniature EvoLLM-JP, end to end: scores the two sources, the plain average, the best task-arithmetic grid
 /// point (chosen on dev), default DARE-TIES, then evolves PS, DFS and PS→DFS with the evolution engine. Fitness is
-/// Japanese-math strict accuracy on the dev split; everything in the table is measured on the test splits.
+/// Japanese-math strict accuracy on the dev split; every number in the table is measured on the test splits.
 /// </summary>
 public static class DemoRunner
 {
@@ -37,112 +38,113 @@ public static class DemoRunner
                 : throw new EvoMergeException($"{path}: no demo model here (expected config.json); run 'evomerge demo train' or pass --models");
         }
         string baseModel = Model(DemoModelShape.BaseFolder), a = Model(DemoModelShape.JapaneseFolder), b = Model(DemoModelShape.MathFolder);
-
-        var files = WriteData(new MiniatureWorld().Splits, Path.Combine(output, "data"));
-        TaskConfig Task(string name, string data) => new() { Task = name, Data = data, MaxNewTokens = MaxNewCharacters };
-        IReadOnlyList<TaskConfig> dev = [Task(JaMathStrict, files.JaMathDev)];
-        IReadOnlyList<TaskConfig> test =
-        [
-            Task(JaMathStrict, files.JaMathTest), Task(JaMathNumber, files.JaMathTest), Task(EnMath, files.EnMathTest), Task(JaQa, files.JaQaTest),
-        ];
-        using var evaluator = new DemoCandidateEvaluator(t => EvalTasks.Create(Spec(t.Task, t.Data)), mergeSeed: (ulong)options.Seed);
-        var rows = new List<DemoRow>();
+        string data = Path.Combine(output, "data");
+        DemoTasks.WriteData(new MiniatureWorld().Splits, data);
+        var evaluatorOptions = new TorchEvaluatorOptions(options.Threads, ScalarType.Float32, BatchSize: 256);
+        var dev = new[] { DemoTasks.Fitness(data) };
+        var test = DemoTasks.Test(data);
         var runFolders = new List<string>();
 
-        DemoRow Fixed(string name, Candidate candidate, int evaluations = 0, double searchSeconds = 0, double? devScore = null, string? recipe = null)
-        {
-            progress?.Report(new DemoProgress(name, "scoring on the test splits"));
-            var r = evaluator.Evaluate(candidate, new EvaluationRequest(test, null), cancellationToken);
-            return new DemoRow(name, r.Scores[0], r.Scores[1], r.Scores[2], r.Scores[3], evaluations,
-                searchSeconds + r.BuildSeconds + r.ScoreSeconds, devScore, recipe);
-        }
-
-        // The paper's hybrid first: its PS stage is the "evolved PS" row, its DFS stage "evolved PS→DFS"; it also scores both sources.
-        int layers = evaluator.LayerCount(a);
+        // The paper's hybrid first: its PS stage gives the "evolved PS" row, its DFS stage "evolved PS→DFS", and it scores both sources.
         var hybrid = Evolve("evolved-ps-dfs", SearchSpaceKind.PsThenDfs, dfsModels: [b]);
-        rows.Add(SourceRow("A", a, hybrid));
-        rows.Add(SourceRow("B", b, hybrid));
+        var rows = new List<DemoRow> { SourceRow("A", a, hybrid), SourceRow("B", b, hybrid) };
 
-        rows.Add(Fixed("average", Uniform("linear", null, ["weight"], [[0.5], [0.5]]), recipe: "linear 0.5·A + 0.5·B"));
-
-        var grid = Stopwatch.StartNew();
-        (double Score, double WA, double WB) best = (-1, 0, 0);
-        int gridPoint = 0;
-        foreach (double wa in plan.GridWeights)
-            foreach (double wb in plan.GridWeights)
-            {
-                progress?.Report(new DemoProgress("task-arithmetic grid", $"point {++gridPoint}/{plan.GridWeights.Count * plan.GridWeights.Count}: w_A={wa} w_B={wb}"));
-                double s = evaluator.Evaluate(Uniform("task_arithmetic", baseModel, ["weight"], [[wa], [wb]]), new EvaluationRequest(dev, null), cancellationToken).Scores[0];
-                if (s > best.Score) best = (s, wa, wb);
-            }
-        rows.Add(Fixed("task-arithmetic-best", Uniform("task_arithmetic", baseModel, ["weight"], [[best.WA], [best.WB]]),
-            gridPoint, grid.Elapsed.TotalSeconds, best.Score, $"task arithmetic w_A={best.WA} w_B={best.WB}"));
-
-        rows.Add(Fixed("dare-ties-default", Uniform("dare_ties", baseModel, ["weight", "density"], [[1, 0.5], [1, 0.5]]),
-            recipe: "dare_ties w=1 d=0.5 for both"));
-
+        rows.Add(Fixed("average", "linear", null, ["weight"], [0.5, 0.5], "linear 0.5·A + 0.5·B"));
+        rows.Add(GridBest());
+        rows.Add(Fixed("dare-ties-default", "dare_ties", baseModel, ["weight", "density"], [1, 0.5, 1, 0.5], "dare_ties w=1 d=0.5 for A and B"));
         rows.Add(SearchedRow("evolved-ps", hybrid, "ps"));
-        var dfs = Evolve("evolved-dfs", SearchSpaceKind.Dfs, dfsModels: [a, b]);
-        rows.Add(SearchedRow("evolved-dfs", dfs, "dfs"));
+        rows.Add(SearchedRow("evolved-dfs", Evolve("evolved-dfs", SearchSpaceKind.Dfs, dfsModels: [a, b]), "dfs"));
         rows.Add(SearchedRow("evolved-ps-dfs", hybrid, "dfs"));
 
         var summary = new DemoSummary(rows, options.Seed, options.Quick, clock.Elapsed.TotalSeconds, runFolders);
         summary.Write(output);
         return summary;
 
-        PsCandidate Uniform(string method, string? baseFolder, IReadOnlyList<string> parameters, double[][] perModel) =>
-            new(new PsRecipe(method, baseFolder, [a, b], parameters,
-                [new TensorGroup("all", 0, layers - 1, [TensorPart.Embeddings, TensorPart.Attention, TensorPart.Mlp])],
-                [perModel.Select(v => (IReadOnlyList<double>)v).ToList()]));
+        EvolutionConfig Config(string name, SearchSpaceKind space, string method, IReadOnlyList<string> dfsModels) => new()
+        {
+            Name = name,
+            Seed = options.Seed,
+            BaseModel = method == "linear" ? null : baseModel,
+            Models = [a, b],
+            Space = space,
+            Ps = new PsConfig
+            {
+                Method = method, LayerGroups = DemoModelShape.Layers, EmbeddingsGroup = true, Parameters = ["weight", "density"],
+                Ranges = new Dictionary<string, ParameterRange> { ["weight"] = new(0, 2), ["density"] = new(0.01, 1) },
+            },
+            Dfs = new DfsConfig { Repeats = plan.DfsRepeats, Scales = DfsScales.PerSlot, Models = dfsModels },
+            Optimizer = space == SearchSpaceKind.Dfs
+                ? new OptimizerConfig { Population = plan.DfsPopulation, Generations = plan.DfsGenerations }
+                : new OptimizerConfig { Population = plan.PsPopulation, Generations = plan.PsGenerations },
+            Fitness = dev,
+            Test = test,
+            BaseDirectory = output,
+        };
 
         (EvolutionConfig Config, EvolutionResult Result) Evolve(string name, SearchSpaceKind space, IReadOnlyList<string> dfsModels)
         {
-            var config = new EvolutionConfig
-            {
-                Name = name,
-                Seed = options.Seed,
-                BaseModel = baseModel,
-                Models = [a, b],
-                Space = space,
-                Ps = new PsConfig
-                {
-                    Method = "dare_ties", LayerGroups = layers, EmbeddingsGroup = true, Parameters = ["weight", "density"],
-                    Ranges = new Dictionary<string, ParameterRange> { ["weight"] = new(0, 2), ["density"] = new(0.01, 1) },
-                },
-                Dfs = new DfsConfig { Repeats = plan.DfsRepeats, Scales = DfsScales.PerSlot, Models = dfsModels },
-                Optimizer = space == SearchSpaceKind.Dfs
-                    ? new OptimizerConfig { Population = plan.DfsPopulation, Generations = plan.DfsGenerations }
-                    : new OptimizerConfig { Population = plan.PsPopulation, Generations = plan.PsGenerations },
-                Fitness = dev,
-                Test = test,
-                BaseDirectory = output,
-            };
+            var config = Config(name, space, "dare_ties", dfsModels);
             string folder = Path.Combine(output, name);
             runFolders.Add(folder);
-            var result = EvolutionRunner.Run(config, evaluator, folder, new RunOptions(WriteModel: false),
+            using var evaluator = new TorchCandidateEvaluator(config, evaluatorOptions);
+            var result = EvolutionRunner.Run(config, evaluator, folder, new RunOptions(),
                 new Reporter<EvolutionProgress>(p => progress?.Report(new DemoProgress(name, p.Message ?? "", p))), cancellationToken);
             return (config, result);
         }
 
-        DemoRow SourceRow(string name, string model, (EvolutionConfig Config, EvolutionResult Result) run)
+        // One recipe for the whole model: a single tensor group with one value per model and parameter.
+        PsCandidate Uniform(EvolutionConfig config, IReadOnlyList<string> parameters, IReadOnlyList<double> values) =>
+            new(new PsRecipe(config.Ps.Method, config.BaseModel, [a, b], parameters,
+                [new TensorGroup("all", 0, DemoModelShape.Layers - 1, [TensorPart.Embeddings, TensorPart.Attention, TensorPart.Mlp])],
+                [[values.Take(parameters.Count).ToList(), values.Skip(parameters.Count).ToList()]]));
+
+        DemoRow Fixed(string name, string method, string? baseFolder, IReadOnlyList<string> parameters, IReadOnlyList<double> values, string recipe,
+            int evaluations = 0, double searchSeconds = 0, double? devScore = null)
         {
-            var row = run.Result.Summary.Models.First(m => m.Kind == "source" && m.Label.EndsWith(model, StringComparison.Ordinal));
-            return Row(name, row, 0, null);
+            progress?.Report(new DemoProgress(name, "scoring on the test splits"));
+            var config = Config(name, SearchSpaceKind.Ps, method, []);
+            using var evaluator = new TorchCandidateEvaluator(config, evaluatorOptions);
+            var r = evaluator.Evaluate(Uniform(config, parameters, values), new EvaluationRequest(test, null), cancellationToken);
+            return new DemoRow(name, r.Scores[0], r.Scores[1], r.Scores[2], r.Scores[3], evaluations,
+                searchSeconds + r.BuildSeconds + r.ScoreSeconds, devScore, recipe);
         }
+
+        DemoRow GridBest()
+        {
+            var watch = Stopwatch.StartNew();
+            var config = Config("task-arithmetic-grid", SearchSpaceKind.Ps, "task_arithmetic", []);
+            using var evaluator = new TorchCandidateEvaluator(config, evaluatorOptions);
+            (double Score, double WA, double WB) best = (-1, 0, 0);
+            int point = 0, points = plan.GridWeights.Count * plan.GridWeights.Count;
+            foreach (double wa in plan.GridWeights)
+                foreach (double wb in plan.GridWeights)
+                {
+                    progress?.Report(new DemoProgress("task-arithmetic grid", $"point {++point}/{points}: w_A={wa} w_B={wb}"));
+                    double s = evaluator.Evaluate(Uniform(config, ["weight"], [wa, wb]), new EvaluationRequest(dev, null), cancellationToken).Scores[0];
+                    if (s > best.Score) best = (s, wa, wb);
+                }
+            return Fixed("task-arithmetic-best", "task_arithmetic", baseModel, ["weight"], [best.WA, best.WB],
+                $"task arithmetic w_A={best.WA} w_B={best.WB} (best of {points} on dev)", points, watch.Elapsed.TotalSeconds, best.Score);
+        }
+
+        DemoRow SourceRow(string name, string model, (EvolutionConfig Config, EvolutionResult Result) run) =>
+            Row(name, run, run.Result.Summary.Models.First(m => m.Kind == "source" && m.Label.EndsWith(model, StringComparison.Ordinal)), 0, null);
 
         DemoRow SearchedRow(string name, (EvolutionConfig Config, EvolutionResult Result) run, string stage)
         {
             var row = run.Result.Summary.Models.Last(m => m.Kind == stage);
-            var stageSummary = run.Result.Summary.Stages.First(s => s.Stage == stage);
+            var searched = run.Result.Summary.Stages.First(s => s.Stage == stage);
             string recipe = stage == "ps"
-                ? DemoRecipeText.Ps(new PsSpace(run.Config.Ps, baseModel, [a, b], layers), stageSummary.BestGenome!, ["A", "B"])
-                : DemoRecipeText.Dfs(((DfsCandidate)run.Result.Best).Path, stage == "dfs" && run.Config.Space == SearchSpaceKind.PsThenDfs ? ["PS", "B"] : ["A", "B"]);
-            return Row(name, row, stageSummary.Evaluations, recipe) with { Seconds = row.SearchSeconds + row.TestSeconds };
+                ? DemoRecipeText.Ps(new PsSpace(run.Config.Ps, baseModel, [a, b], DemoModelShape.Layers), searched.BestGenome!, ["A", "B"])
+                : DemoRecipeText.Dfs(((DfsCandidate)run.Result.Best).Path, run.Config.Space == SearchSpaceKind.PsThenDfs ? ["PS", "B"] : ["A", "B"]);
+            return Row(name, run, row, searched.Evaluations, recipe) with { Seconds = row.SearchSeconds + row.TestSeconds };
         }
 
-        DemoRow Row(string name, ModelRow row, int evaluations, string? recipe) => new(name,
-            row.TestScores[JaMathStrict], row.TestScores[JaMathNumber], row.TestScores[EnMath], row.TestScores[JaQa],
-            evaluations, row.TestSeconds, row.DevFitness, recipe);
+        DemoRow Row(string name, (EvolutionConfig Config, EvolutionResult Result) run, ModelRow row, int evaluations, string? recipe)
+        {
+            double Score(int k) => row.TestScores[EvolutionRunner.TaskKey(run.Config.Test, k)];
+            return new DemoRow(name, Score(0), Score(1), Score(2), Score(3), evaluations, row.TestSeconds, row.DevFitness, recipe);
+        }
     }
 
     sealed class Reporter<T>(Action<T> report) : IProgress<T>

@@ -1,52 +1,58 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
-using EvoMerge.Evaluation;
+using EvoMerge.Evolution.Config;
 
 namespace EvoMerge.Demo;
 
 /// <summary>
-/// The demo's four measurements as evaluation-engine tasks over JSONL files written from the fixed splits. Every
-/// item has the fields <c>prompt</c> (ending in <c>答え: </c> or <c>A: </c>), <c>answer</c> (the full reference
-/// line), <c>number</c> (the gold number) and <c>strict</c> (number + counter, e.g. <c>8個</c>). Greedy, at most
-/// 8 new characters, stop at the end of the line.
+/// The demo's four measurements as evaluation tasks (jsonl tasks of the evolution config) over files written from
+/// the fixed splits. Every item has the fields <c>prompt</c> (ending in <c>答え: </c> or <c>A: </c>), <c>answer</c>
+/// (the full reference line), <c>number</c> (the gold number) and <c>strict</c> (number + counter, e.g.
+/// <c>8個</c>). Greedy, at most 8 new characters.
 /// </summary>
 public static class DemoTasks
 {
-    public const string JaMathStrict = "ja_math_strict", JaMathNumber = "ja_math_number", EnMath = "en_math", JaQa = "ja_qa";
-
     /// <summary>The strict answer: the reply begins with a number immediately followed by a counter.</summary>
     public const string StrictPattern = @"^\s*(\d+[個本匹冊枚])";
 
     public const int MaxNewCharacters = 8;
 
-    /// <summary>Where each split's items are, once <see cref="WriteData"/> has run.</summary>
-    public sealed record DataFiles(string JaMathDev, string JaMathTest, string EnMathTest, string JaQaTest);
+    /// <summary>Fitness: Japanese-math strict accuracy on the dev split (100 problems).</summary>
+    public static TaskConfig Fitness(string dataFolder) => Strict(Path.Combine(dataFolder, JaMathDevFile));
 
-    public static DataFiles WriteData(DemoSplits splits, string folder)
+    /// <summary>The table's columns, in order: JA math strict, JA math number, EN math, JA QA (test splits).</summary>
+    public static IReadOnlyList<TaskConfig> Test(string dataFolder) =>
+    [
+        Strict(Path.Combine(dataFolder, JaMathTestFile)),
+        Jsonl(Path.Combine(dataFolder, JaMathNumberTestFile), "number", "number"),
+        Jsonl(Path.Combine(dataFolder, EnMathTestFile), "number", "number"),
+        Jsonl(Path.Combine(dataFolder, JaQaTestFile), "answer", "exact"),
+    ];
+
+    const string JaMathDevFile = "ja_math_dev.jsonl", JaMathTestFile = "ja_math_test.jsonl",
+        JaMathNumberTestFile = "ja_math_test_number.jsonl", EnMathTestFile = "en_math_test.jsonl", JaQaTestFile = "ja_qa_test.jsonl";
+
+    /// <summary>Writes the item files of every split into <paramref name="folder"/>.</summary>
+    public static void WriteData(DemoSplits splits, string folder)
     {
         Directory.CreateDirectory(folder);
-        var files = new DataFiles(Path.Combine(folder, "ja_math_dev.jsonl"), Path.Combine(folder, "ja_math_test.jsonl"),
-            Path.Combine(folder, "en_math_test.jsonl"), Path.Combine(folder, "ja_qa_test.jsonl"));
-        Write(files.JaMathDev, splits.JaMathDev.Select(p => Item(p.JaPrompt, p.JaAnswer, p.Sum, p.Thing.Counter)));
-        Write(files.JaMathTest, splits.JaMathTest.Select(p => Item(p.JaPrompt, p.JaAnswer, p.Sum, p.Thing.Counter)));
-        Write(files.EnMathTest, splits.EnMathTest.Select(p => Item(p.EnPrompt, p.EnAnswer, p.Sum, "")));
-        Write(files.JaQaTest, splits.JaQaTest.Select(q => Item(q.Problem.JaQaPrompt(q.Kind), q.Problem.JaQaAnswer(q.Kind),
+        Write(Path.Combine(folder, JaMathDevFile), splits.JaMathDev.Select(JaMath));
+        Write(Path.Combine(folder, JaMathTestFile), splits.JaMathTest.Select(JaMath));
+        // The same items again: the evolution engine tells a run's tasks apart by kind and data file.
+        Write(Path.Combine(folder, JaMathNumberTestFile), splits.JaMathTest.Select(JaMath));
+        Write(Path.Combine(folder, EnMathTestFile), splits.EnMathTest.Select(p => Item(p.EnPrompt, p.EnAnswer, p.Sum, "")));
+        Write(Path.Combine(folder, JaQaTestFile), splits.JaQaTest.Select(q => Item(q.Problem.JaQaPrompt(q.Kind), q.Problem.JaQaAnswer(q.Kind),
             q.Kind == QaKind.FirstNumber ? q.Problem.First : 0, q.Problem.Thing.Counter)));
-        return files;
     }
 
-    /// <summary>A task of the demo on one of its data files.</summary>
-    public static EvalTaskSpec Spec(string task, string dataPath) => task switch
+    static TaskConfig Strict(string data) => Jsonl(data, "strict", "regex") with { Regex = StrictPattern };
+
+    static TaskConfig Jsonl(string data, string answerField, string match) => new()
     {
-        JaMathStrict => Generation(dataPath, "strict", AnswerMatch.Regex, StrictPattern),
-        JaMathNumber or EnMath => Generation(dataPath, "number", AnswerMatch.Number),
-        JaQa => Generation(dataPath, "answer", AnswerMatch.Exact),
-        _ => throw new ArgumentOutOfRangeException(nameof(task), task, "not a demo task"),
+        Task = "jsonl", Data = data, Template = "{prompt}", AnswerField = answerField, Match = match, MaxNewTokens = MaxNewCharacters,
     };
 
-    static EvalTaskSpec Generation(string dataPath, string answerField, AnswerMatch match, string? regex = null) =>
-        new(TaskKind.Jsonl, dataPath, Template: "{prompt}", MaxNewTokens: MaxNewCharacters, StopStrings: ["\n"],
-            AnswerField: answerField, Match: match, Regex: regex);
+    static Dictionary<string, string> JaMath(WordProblem p) => Item(p.JaPrompt, p.JaAnswer, p.Sum, p.Thing.Counter);
 
     static Dictionary<string, string> Item(string prompt, string answer, int number, string counter) => new()
     {

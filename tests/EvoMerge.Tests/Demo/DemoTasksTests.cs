@@ -1,5 +1,7 @@
 using EvoMerge.Demo;
 using EvoMerge.Evaluation;
+using EvoMerge.Evolution;
+using EvoMerge.Evolution.Config;
 
 namespace EvoMerge.Tests.Demo;
 
@@ -7,9 +9,13 @@ namespace EvoMerge.Tests.Demo;
 public class DemoTasksTests : IDisposable
 {
     readonly DirectoryInfo dir = Directory.CreateTempSubdirectory("evomerge-demo-tasks");
-    readonly DemoTasks.DataFiles files;
+    readonly IReadOnlyList<TaskConfig> test;
 
-    public DemoTasksTests() => files = DemoTasks.WriteData(new MiniatureWorld().Splits, dir.FullName);
+    public DemoTasksTests()
+    {
+        DemoTasks.WriteData(new MiniatureWorld().Splits, dir.FullName);
+        test = DemoTasks.Test(dir.FullName);
+    }
 
     public void Dispose() => dir.Delete(recursive: true);
 
@@ -19,7 +25,6 @@ public class DemoTasksTests : IDisposable
         public IReadOnlyList<string> Generate(IReadOnlyList<string> prompts, GenerationOptions options)
         {
             Assert.Equal(8, options.MaxNewTokens);
-            Assert.Equal(["\n"], options.StopStrings!);
             return prompts.Select(reply).ToList();
         }
 
@@ -27,8 +32,10 @@ public class DemoTasksTests : IDisposable
             throw new NotSupportedException();
     }
 
-    static double Score(EvalTaskSpec spec, Func<string, string> reply) =>
-        EvalTasks.Create(spec).Evaluate(new ScriptedModel(reply)).Primary.Value;
+    // Built as the evolution engine builds them from the config.
+    static double Score(TaskConfig task, Func<string, string> reply) =>
+        EvalTasks.Create(TaskSpecs.ToSpec(task, new EvolutionConfig { Name = "t", Models = [], Fitness = [task] }))
+            .Evaluate(new ScriptedModel(reply)).Primary.Value;
 
     // Reads the gold sum back out of the Japanese prompt (independent of the generator's fields).
     static (int Sum, string Counter) Gold(string prompt)
@@ -40,8 +47,7 @@ public class DemoTasksTests : IDisposable
     [Fact]
     public void StrictNeedsTheNumberThenTheCounterNumberOnlyNeedsTheNumber()
     {
-        var strict = DemoTasks.Spec(DemoTasks.JaMathStrict, files.JaMathTest);
-        var number = DemoTasks.Spec(DemoTasks.JaMathNumber, files.JaMathTest);
+        var (strict, number) = (test[0], test[1]);
         string Right(string p) { var (s, c) = Gold(p); return $"{s}{c}です。"; }
         string WrongCounter(string p) { var (s, c) = Gold(p); return $"{s}{(c == "個" ? "本" : "個")}です。"; }
         string Bare(string p) => Gold(p).Sum.ToString();
@@ -63,15 +69,15 @@ public class DemoTasksTests : IDisposable
     [Fact]
     public void EnglishMathIsTheNumberAndQaIsTheWholeAnswer()
     {
-        var en = DemoTasks.Spec(DemoTasks.EnMath, files.EnMathTest);
+        var en = test[2];
         Assert.Equal(1.0, Score(en, p =>
         {
             var m = System.Text.RegularExpressions.Regex.Match(p, @"has (\d+) .* (\d+) more");
             return (int.Parse(m.Groups[1].Value) + int.Parse(m.Groups[2].Value)).ToString();
         }));
-        var qa = DemoTasks.Spec(DemoTasks.JaQa, files.JaQaTest);
+        var qa = test[3];
         Assert.Equal(0.0, Score(qa, _ => "3個"));
-        var items = File.ReadAllLines(files.JaQaTest).Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement).ToList();
+        var items = File.ReadAllLines(qa.Data).Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement).ToList();
         var byPrompt = items.ToDictionary(e => e.GetProperty("prompt").GetString()!, e => e.GetProperty("answer").GetString()!);
         Assert.Equal(1.0, Score(qa, p => byPrompt[p]));
     }
@@ -79,9 +85,10 @@ public class DemoTasksTests : IDisposable
     [Fact]
     public void FilesHoldTheSplitSizes()
     {
-        Assert.Equal(100, File.ReadAllLines(files.JaMathDev).Length);
-        Assert.Equal(200, File.ReadAllLines(files.JaMathTest).Length);
-        Assert.Equal(200, File.ReadAllLines(files.EnMathTest).Length);
-        Assert.Equal(200, File.ReadAllLines(files.JaQaTest).Length);
+        Assert.Equal(100, File.ReadAllLines(DemoTasks.Fitness(dir.FullName).Data).Length);
+        Assert.All(test, t => Assert.Equal(200, File.ReadAllLines(t.Data).Length));
+        // A test task's data never appears in the fitness data.
+        var dev = File.ReadAllLines(DemoTasks.Fitness(dir.FullName).Data).ToHashSet();
+        Assert.All(test, t => Assert.DoesNotContain(File.ReadAllLines(t.Data), dev.Contains));
     }
 }
