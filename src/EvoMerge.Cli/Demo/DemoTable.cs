@@ -5,7 +5,7 @@ using Spectre.Console;
 namespace EvoMerge.Cli.Demo;
 
 /// <summary>The comparison in the style of the paper's Table 1 (test-split accuracies in %, dev beside them).</summary>
-static class DemoTable
+internal static class DemoTable
 {
     public static void Write(IAnsiConsole console, DemoSummary summary)
     {
