@@ -4,7 +4,10 @@ using Spectre.Console;
 
 namespace EvoMerge.Cli.Demo;
 
-/// <summary>Prints the demo's progress as lines: each new phase, and each finished generation of a search.</summary>
+/// <summary>
+/// Prints the demo's progress as lines: each phase as it starts, each finished generation of a search (with the
+/// best and mean dev fitness of the generations done so far), and the engine's messages (writing, testing).
+/// </summary>
 sealed class DemoProgressPrinter(IAnsiConsole console) : IProgress<DemoProgress>
 {
     string lastPhase = "";
@@ -13,15 +16,14 @@ sealed class DemoProgressPrinter(IAnsiConsole console) : IProgress<DemoProgress>
     {
         if (p.Search is { } s)
         {
-            if (s.Evaluated == s.Population && s.Population > 0)
+            if (s.Message is { } message)
+                console.MarkupLineInterpolated($"  [grey]{p.Phase}[/] {message}");
+            else if (s.Evaluated == s.Population && s.Population > 0)
                 console.MarkupLineInterpolated(
-                    $"  [grey]{p.Phase}[/] {s.Stage} generation {s.Generation + 1}/{s.Generations?.ToString(CultureInfo.InvariantCulture) ?? "?"}: best {F(s.Best)} mean {F(s.Mean)} σ {F(s.Sigma)} ({s.EvaluationsPerSecond:0.0} evals/s)");
-            else if (s.Message is { } m && s.Evaluated == 0)
-                console.MarkupLineInterpolated($"  [grey]{p.Phase}[/] {m}");
+                    $"  [grey]{p.Phase}[/] {s.Stage} generation {s.Generation + 1}/{s.Generations?.ToString(CultureInfo.InvariantCulture) ?? "?"} done, {s.EvaluationsPerSecond:0.0} evals/s; before it: best {F(s.Best)} mean {F(s.Mean)} σ {F(s.Sigma)}");
             return;
         }
-        if (p.Phase != lastPhase || p.Message.StartsWith("point", StringComparison.Ordinal) == false)
-            console.MarkupLineInterpolated($"[bold]{p.Phase}[/]: {p.Message}");
+        if (p.Phase != lastPhase) console.MarkupLineInterpolated($"[bold]{p.Phase}[/]: {p.Message}");
         lastPhase = p.Phase;
     }
 

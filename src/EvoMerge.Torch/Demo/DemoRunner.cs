@@ -42,7 +42,7 @@ public static class DemoRunner
         DemoTasks.WriteData(new MiniatureWorld().Splits, data);
         var evaluatorOptions = new TorchEvaluatorOptions(options.Threads, ScalarType.Float32, BatchSize: 256);
         var dev = new[] { DemoTasks.Fitness(data) };
-        var test = DemoTasks.Test(data);
+        var test = DemoTasks.Test(data).Select(t => t with { Limit = plan.TestLimit }).ToList();
         var runFolders = new List<string>();
 
         // The paper's hybrid first: its PS stage gives the "evolved PS" row, its DFS stage "evolved PS→DFS", and it scores both sources.
