@@ -95,14 +95,14 @@ public sealed class CharacterTokenizer : ITokenizer
             w.WriteStartObject("post_processor");
             w.WriteString("type", "TemplateProcessing");
             w.WriteStartArray("single");
-            WriteSpecial(w, Bos);
-            WriteSequence(w, "A");
+            WritePiece(w, "SpecialToken", Bos);
+            WritePiece(w, "Sequence", "A");
             w.WriteEndArray();
             w.WriteStartArray("pair");
-            WriteSpecial(w, Bos);
-            WriteSequence(w, "A");
-            WriteSpecial(w, Bos);
-            WriteSequence(w, "B");
+            WritePiece(w, "SpecialToken", Bos);
+            WritePiece(w, "Sequence", "A");
+            WritePiece(w, "SpecialToken", Bos);
+            WritePiece(w, "Sequence", "B");
             w.WriteEndArray();
             w.WriteStartObject("special_tokens");
             w.WriteStartObject(Bos);
@@ -135,20 +135,11 @@ public sealed class CharacterTokenizer : ITokenizer
         return stream.ToArray();
     }
 
-    static void WriteSpecial(Utf8JsonWriter w, string token)
+    /// <summary>One piece of a TemplateProcessing template: <c>{"SpecialToken": {...}}</c> or <c>{"Sequence": {...}}</c>.</summary>
+    static void WritePiece(Utf8JsonWriter w, string kind, string id)
     {
         w.WriteStartObject();
-        w.WriteStartObject("SpecialToken");
-        w.WriteString("id", token);
-        w.WriteNumber("type_id", 0);
-        w.WriteEndObject();
-        w.WriteEndObject();
-    }
-
-    static void WriteSequence(Utf8JsonWriter w, string id)
-    {
-        w.WriteStartObject();
-        w.WriteStartObject("Sequence");
+        w.WriteStartObject(kind);
         w.WriteString("id", id);
         w.WriteNumber("type_id", 0);
         w.WriteEndObject();
