@@ -21,14 +21,15 @@ public sealed class GgufLlamaCppParityTests(ITestOutputHelper output) : IDisposa
         return [.. new[] { 1, 5, 17, 40 }.Select(n => new[] { 1 }.Concat(Enumerable.Range(0, n - 1).Select(_ => rng.Next(3, vocab))).ToArray())];
     }
 
-    // Tolerances relative to the logits' standard deviation, measured with a float64 reference. f32 leaves only
-    // float32 accumulation order; the others are dominated by llama.cpp rounding activations to the weight type's
-    // dot-product type (f16, bf16, Q8_0 blocks), which the reference cannot mirror.
+    // Tolerances are max |Δ| over all logits relative to the logits' standard deviation. The reference rounds
+    // the weights as the export stores them and the matmul inputs as llama.cpp's CPU dot products do, so what
+    // remains is float32 accumulation (f32, bf16: measured 1e-5 %) and llama.cpp's own f16/Q8_0 kernels
+    // (measured 0.11 % and 0.75 %). A wrong scale, block layout or RoPE order moves logits by tens of percent.
     [PythonReferenceTheory("torch")]
     [InlineData(GgufOutputType.F32, 1e-4)]
+    [InlineData(GgufOutputType.BF16, 1e-4)]
     [InlineData(GgufOutputType.F16, 5e-3)]
-    [InlineData(GgufOutputType.BF16, 3e-2)]
-    [InlineData(GgufOutputType.Q8_0, 3e-2)]
+    [InlineData(GgufOutputType.Q8_0, 2e-2)]
     public void LlamaCppLogitsMatchPyTorchOnTheSameWeights(GgufOutputType type, double tolerance)
     {
         var weights = Model.Weights(seed: 1);

@@ -6,8 +6,9 @@ token-id lists), and writes the next-token logits of every position of every pro
 prompt after prompt, position after position, vocab_size values each.
 
 --round f16|bf16|q8_0 first rounds every 2-D weight the way a GGUF of that type stores it (Q8_0: per block of
-32, scale f16(max|x|/127), quants round-half-away(x/scale)), so that a quantized export can be compared
-against the same weights it carries. The math follows Hugging Face's LlamaForCausalLM: RMSNorm, rotate-half
+32, scale f16(max|x|/127), quants round-half-away(x/scale)), and rounds the input of every matrix product the
+way llama.cpp's CPU backend does before its dot products (to f16, to bf16, or to Q8_0 blocks), so that a
+quantized export can be compared against the arithmetic it implies rather than against float64. The math follows Hugging Face's LlamaForCausalLM: RMSNorm, rotate-half
 RoPE, grouped-query attention, SwiGLU MLP.
 
 usage: llama_reference.py MODEL_DIR PROMPTS.json OUT.f32 [--round f16|bf16|q8_0]
@@ -38,16 +39,13 @@ def read_safetensors(path):
 
 
 def round_like_gguf(w, kind):
-    if w.dim() < 2:
-        return w  # GGUF exports keep 1-D tensors (norms, biases) in float32
+    """Rounds the rows of w (last dimension) to GGUF type `kind`; Q8_0 rows that are not whole blocks become f16."""
     w32 = w.to(torch.float32)
-    if kind == "f16":
+    if kind == "f16" or (kind == "q8_0" and w.shape[-1] % 32 != 0):
         return w32.to(torch.float16).to(torch.float64)
     if kind == "bf16":
         return w32.to(torch.bfloat16).to(torch.float64)
     if kind == "q8_0":
-        if w.shape[-1] % 32 != 0:
-            return w32.to(torch.float16).to(torch.float64)  # the exporter falls back to f16 here
         blocks = w32.reshape(-1, 32)
         d = blocks.abs().max(dim=1, keepdim=True).values / 127.0
         inv = torch.where(d != 0, 1.0 / d, torch.zeros_like(d))
@@ -66,7 +64,7 @@ def rotate_half(x):
     return torch.cat((-x[..., half:], x[..., :half]), dim=-1)
 
 
-def forward(cfg, w, ids):
+def forward(cfg, w, ids, kind):
     hidden = cfg["hidden_size"]
     n_head = cfg["num_attention_heads"]
     n_kv = cfg.get("num_key_value_heads", n_head)
@@ -81,8 +79,13 @@ def forward(cfg, w, ids):
     sin = torch.cat((freqs, freqs), -1).sin()[:, None, :]
     mask = torch.full((T, T), float("-inf"), dtype=torch.float64).triu(1)
 
+    def matmul(x, weight):
+        if kind:
+            x = round_like_gguf(x, kind)  # llama.cpp's vec_dot type for this weight type
+        return x @ weight.T
+
     def linear(x, name):
-        y = x @ w[name + ".weight"].T
+        y = matmul(x, w[name + ".weight"])
         return y + w[name + ".bias"] if name + ".bias" in w else y
 
     x = w["model.embed_tokens.weight"][ids]
@@ -104,7 +107,7 @@ def forward(cfg, w, ids):
         x = x + linear(torch.nn.functional.silu(gate) * linear(h, p + "mlp.up_proj"), p + "mlp.down_proj")
     x = rms_norm(x, w["model.norm.weight"], eps)
     head = w.get("lm_head.weight", w["model.embed_tokens.weight"])
-    return x @ head.T
+    return matmul(x, head)
 
 
 def main(argv):
@@ -114,12 +117,13 @@ def main(argv):
         cfg = json.load(f)
     w = read_safetensors(f"{model_dir}/model.safetensors")
     if kind:
-        w = {name: round_like_gguf(t, kind) for name, t in w.items()}
+        # GGUF exports keep 1-D tensors (norms, biases) in float32.
+        w = {name: round_like_gguf(t, kind) if t.dim() == 2 else t for name, t in w.items()}
     with open(prompts_path) as f:
         prompts = json.load(f)
     with open(out_path, "wb") as out:
         for ids in prompts:
-            out.write(forward(cfg, w, ids).to(torch.float32).numpy().astype("<f4").tobytes())
+            out.write(forward(cfg, w, ids, kind).to(torch.float32).numpy().astype("<f4").tobytes())
 
 
 if __name__ == "__main__":
