@@ -44,8 +44,9 @@ public class GgufEncodingTests
             BitConverter.UInt32BitsToSingle(0x3F808001), // just above halfway → 0x3F81
             float.NaN,
         ];
-        var y = new ushort[x.Length];
-        GgufEncoding.ToBFloat16(x, y);
+        var bytes = new byte[2 * x.Length];
+        GgufEncoding.Encode(GgufTensorType.BF16, x, bytes);
+        var y = Enumerable.Range(0, x.Length).Select(i => BitConverter.ToUInt16(bytes, 2 * i)).ToArray();
         Assert.Equal(new ushort[] { 0x3F80, 0x3F80, 0x3F82, 0x3F81 }, y[..4]);
         Assert.True((y[4] & 0x7F80) == 0x7F80 && (y[4] & 0x7F) != 0, "NaN must stay NaN");
     }

@@ -6,7 +6,8 @@ namespace EvoMerge.IO.Gguf;
 
 /// <summary>
 /// float32 → the ggml tensor encodings, bit for bit as llama.cpp's own converters produce them:
-/// f16 and bf16 round to nearest even; Q8_0 is ggml's <c>quantize_row_q8_0_ref</c>.
+/// f16 and bf16 round to nearest even (bf16 through <see cref="FloatConversion"/>); Q8_0 is ggml's
+/// <c>quantize_row_q8_0_ref</c>.
 /// </summary>
 public static class GgufEncoding
 {
@@ -40,26 +41,13 @@ public static class GgufEncoding
                 TensorPrimitives.ConvertToHalf(source, MemoryMarshal.Cast<byte, Half>(destination));
                 break;
             case GgufTensorType.BF16:
-                ToBFloat16(source, MemoryMarshal.Cast<byte, ushort>(destination));
+                FloatConversion.Float32ToBFloat16(source, MemoryMarshal.Cast<byte, ushort>(destination));
                 break;
             case GgufTensorType.Q8_0:
                 ToQ8_0(source, destination);
                 break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(type));
-        }
-    }
-
-    /// <summary>float32 → bfloat16 with round-to-nearest-even; NaN stays a (quiet) NaN, as ggml's <c>ggml_compute_fp32_to_bf16</c>.</summary>
-    public static void ToBFloat16(ReadOnlySpan<float> source, Span<ushort> destination)
-    {
-        ReadOnlySpan<uint> bits = MemoryMarshal.Cast<float, uint>(source);
-        for (int i = 0; i < bits.Length; i++)
-        {
-            uint u = bits[i];
-            destination[i] = (u & 0x7fffffff) > 0x7f800000
-                ? (ushort)((u >> 16) | 64)
-                : (ushort)((u + (0x7fff + ((u >> 16) & 1))) >> 16);
         }
     }
 
