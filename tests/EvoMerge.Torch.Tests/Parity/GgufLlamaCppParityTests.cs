@@ -1,3 +1,4 @@
+using EvoMerge.Cli;
 using EvoMerge.IO.Gguf;
 using EvoMerge.TestSupport;
 using Xunit.Abstractions;
@@ -5,20 +6,29 @@ using Xunit.Abstractions;
 namespace EvoMerge.Torch.Tests.Parity;
 
 /// <summary>
-/// A random-weight Llama exported to GGUF runs in llama.cpp and gives the same next-token logits as an
-/// independent PyTorch forward (float64) of the same Hugging Face weights, for a batch of prompts.
+/// A random-weight Llama written as a Hugging Face folder and exported with <c>evomerge export gguf</c> runs in
+/// llama.cpp and gives the same next-token logits, at every position of a batch of prompts, as an independent
+/// PyTorch forward (float64) of the same weights.
 /// </summary>
 public sealed class GgufLlamaCppParityTests(ITestOutputHelper output) : IDisposable
 {
     readonly string dir = Directory.CreateTempSubdirectory("gguf-parity-").FullName;
-    static readonly RandomLlamaModel Model = new();
 
     public void Dispose() => Directory.Delete(dir, recursive: true);
 
+    /// <summary>Four prompts from BOS, 1 to 40 tokens long, seeded.</summary>
     public static IReadOnlyList<int[]> Prompts(int vocab)
     {
         var rng = new Random(7);
         return [.. new[] { 1, 5, 17, 40 }.Select(n => new[] { 1 }.Concat(Enumerable.Range(0, n - 1).Select(_ => rng.Next(3, vocab))).ToArray())];
+    }
+
+    /// <summary>Exports through the CLI verb, as a user would.</summary>
+    public static string Export(string hfFolder, string outPath, GgufOutputType type)
+    {
+        int code = CliApp.Run(["export", "gguf", hfFolder, outPath, "--type", type.ToString().ToLowerInvariant()]);
+        Assert.Equal(0, code);
+        return outPath;
     }
 
     // Tolerances are max |Δ| over all logits relative to the logits' standard deviation. The reference rounds
@@ -32,18 +42,16 @@ public sealed class GgufLlamaCppParityTests(ITestOutputHelper output) : IDisposa
     [InlineData(GgufOutputType.Q8_0, 2e-2)]
     public void LlamaCppLogitsMatchPyTorchOnTheSameWeights(GgufOutputType type, double tolerance)
     {
-        var weights = Model.Weights(seed: 1);
+        var model = RandomLlamaModel.Create(seed: 1);
         string hf = Path.Combine(dir, "hf");
-        Model.WriteHfFolder(hf, weights);
-        string gguf = Path.Combine(dir, "model.gguf");
-        LlamaGgufExport.Write(gguf, Model.Spec("random-llama"),
-            weights.Select(w => new GgufSourceTensor(w.Name, w.Shape, dst => w.Values.CopyTo(dst))).ToList(),
-            Model.Vocabulary(), type);
+        RandomLlamaModel.WriteFolder(hf, model);
+        string gguf = Export(hf, Path.Combine(dir, "model.gguf"), type);
 
-        var prompts = Prompts(Model.Vocab);
-        var reference = PythonLlama.Logits(hf, prompts, Model.Vocab, type == GgufOutputType.F32 ? null : type.ToString().ToLowerInvariant());
+        int vocab = model.Config.VocabSize;
+        var prompts = Prompts(vocab);
+        var reference = PythonLlama.Logits(hf, prompts, vocab, type == GgufOutputType.F32 ? null : type.ToString().ToLowerInvariant());
         var llama = LlamaCpp.Logits(gguf, prompts);
-        var cmp = LogitComparison.Of(reference, llama, Model.Vocab);
+        var cmp = LogitComparison.Of(reference, llama, vocab);
         output.WriteLine($"{type}: llama.cpp vs PyTorch: {cmp}");
         Assert.True(cmp.LogitScale > 1, $"logits too flat to show layout errors: {cmp}");
         Assert.True(cmp.Relative <= tolerance, cmp.ToString());
