@@ -105,6 +105,9 @@ public sealed record LlamaConfig
                 _ => null,
             } : null;
 
+        string? act = Str(root, "hidden_act");
+        if (act is not (null or "silu" or "swish"))
+            throw new EvoMergeException($"{source}: field 'hidden_act' is '{act}'; the Llama family's SwiGLU needs silu");
         bool isQwen2 = arch == "Qwen2ForCausalLM" || modelType == "qwen2";
         return new LlamaConfig
         {
