@@ -27,8 +27,6 @@ public sealed record LlamaConfig
     public int? BosTokenId { get; init; }
     public int? EosTokenId { get; init; }
 
-    public int KvGroups => NumHeads / NumKvHeads;
-
     /// <summary>Fills derived defaults and rejects inconsistent shapes; <paramref name="source"/> names the file in errors.</summary>
     public LlamaConfig Validated(string source = "config")
     {
