@@ -74,6 +74,17 @@ public class ModelFolderTests
         Assert.Contains(expected, e.Message);
     }
 
+    [Theory]
+    [InlineData("llama", false)]
+    [InlineData("qwen2", false)]
+    [InlineData("gemma", true)]
+    [InlineData(null, true)]
+    public void Omitted_tie_word_embeddings_follows_the_transformers_default(string? modelType, bool tied)
+    {
+        var json = new System.Text.Json.Nodes.JsonObject { ["model_type"] = modelType };
+        Assert.Equal(tied, ModelConfig.FromJson(json, "config.json").TieWordEmbeddings);
+    }
+
     [Fact]
     public void Kv_heads_default_to_heads_and_gpt2_aliases_are_read()
     {
