@@ -35,6 +35,9 @@ public sealed record ModelConfig
 
     public static ModelConfig Load(string path)
     {
+        const long maxConfigBytes = 16 << 20; // configs are a few kB; refuse to read a hostile giant
+        if (new FileInfo(path).Length > maxConfigBytes)
+            throw new EvoMergeException($"{path}: {new FileInfo(path).Length} bytes is too large for a config.json");
         JsonNode? node;
         try { node = JsonNode.Parse(File.ReadAllText(path)); }
         catch (JsonException e) { throw new EvoMergeException($"{path}: not valid JSON ({e.Message})"); }
