@@ -27,6 +27,8 @@ public sealed class SafetensorsModel : IDisposable
         Files = files;
         _byName = byName;
         IndexPath = indexPath;
+        // Shard by shard in data order; a tensor a shard holds but the index does not list is not part of the model
+        // (transformers ignores it too).
         Tensors = files.SelectMany(f => f.Tensors).Where(t => byName.TryGetValue(t.Name, out var e) && ReferenceEquals(e.Item1, t)).ToArray();
     }
 
