@@ -164,6 +164,28 @@ public sealed class SafetensorsModel : IDisposable
     /// <summary>A byte range of a tensor, zero-copy (see <see cref="SafetensorsFile.GetBytes(TensorInfo, long, int)"/>).</summary>
     public ReadOnlySpan<byte> GetBytes(TensorInfo tensor, long start, int length) => Lookup(tensor.Name).File.GetBytes(tensor, start, length);
 
+    /// <summary>
+    /// Decodes a whole float tensor into <paramref name="destination"/> (exactly its element count), straight from the
+    /// mapping; tensors of 2 GiB or more are converted range by range, so any size works.
+    /// </summary>
+    public void ReadFloat32(string name, Span<float> destination) => ReadFloat32(name, destination, MaxRangeBytes);
+
+    const int MaxRangeBytes = 1 << 30;
+
+    internal void ReadFloat32(string name, Span<float> destination, int rangeBytes)
+    {
+        var (info, file) = Lookup(name);
+        if (destination.Length != info.ElementCount)
+            throw new ArgumentException($"tensor '{name}' has {info.ElementCount} elements, the destination {destination.Length}", nameof(destination));
+        int size = info.DType.ElementSize();
+        int elementsPerRange = Math.Max(1, rangeBytes / size);
+        for (long start = 0; start < info.ElementCount; start += elementsPerRange)
+        {
+            int count = (int)Math.Min(elementsPerRange, info.ElementCount - start);
+            FloatConversion.ToFloat32(file.GetBytes(info, start * size, count * size), info.DType, destination.Slice((int)start, count));
+        }
+    }
+
     /// <summary>Total bytes of tensor data.</summary>
     public long TotalBytes => Tensors.Sum(t => t.ByteLength);
 
