@@ -57,6 +57,7 @@ public sealed class SafetensorsWriter : IDisposable
         {
             if (!seen.Add(s.Name)) throw new ArgumentException($"tensor '{s.Name}' is declared twice", nameof(tensors));
             if (s.Name == SafetensorsHeader.MetadataKey) throw new ArgumentException($"'{s.Name}' is reserved for metadata", nameof(tensors));
+            if (s.Shape.Any(d => d < 0)) throw new ArgumentException($"tensor '{s.Name}' has a negative size in shape [{string.Join(", ", s.Shape)}]", nameof(tensors));
         }
         var groups = PlanShards(specs, maxShardBytes);
         var meta = new Dictionary<string, string>(metadata ?? new Dictionary<string, string>()) { ["format"] = "pt" };
