@@ -43,7 +43,12 @@ public sealed class SafetensorsModel : IDisposable
             string index = Path.Combine(path, IndexFileName);
             if (File.Exists(index)) return OpenIndex(index);
             var shards = Directory.GetFiles(path, "*.safetensors").Order(StringComparer.Ordinal).ToArray();
-            if (shards.Length == 0) throw new EvoMergeException($"{path}: no {IndexFileName} and no .safetensors files in this folder");
+            if (shards.Length == 0)
+            {
+                bool pickles = Directory.EnumerateFiles(path, "*.bin").Concat(Directory.EnumerateFiles(path, "*.pt")).Any();
+                throw new EvoMergeException($"{path}: no {IndexFileName} and no .safetensors files in this folder" +
+                    (pickles ? " (EvoMerge reads safetensors only, never pickled .bin/.pt weights: convert them first)" : ""));
+            }
             return OpenFiles(shards);
         }
         if (!File.Exists(path)) throw new EvoMergeException($"{path}: no such file or folder");

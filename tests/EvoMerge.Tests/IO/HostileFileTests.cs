@@ -205,5 +205,7 @@ public class HostileFileTests
     {
         using var dir = new TempFolder();
         Assert.Contains("no model.safetensors.index.json and no .safetensors files", Assert.Throws<EvoMergeException>(() => SafetensorsModel.Open(dir.Path)).Message);
+        File.WriteAllBytes(dir.File("pytorch_model.bin"), [0]);
+        Assert.Contains("never pickled .bin/.pt weights", Assert.Throws<EvoMergeException>(() => SafetensorsModel.Open(dir.Path)).Message);
     }
 }
