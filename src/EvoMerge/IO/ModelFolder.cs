@@ -1,0 +1,81 @@
+namespace EvoMerge.IO;
+
+/// <summary>
+/// A model as Hugging Face lays it out: <c>config.json</c>, safetensors weights (one file or shards) and the
+/// tokenizer and generation files, which EvoMerge never interprets here but copies through when it writes a model.
+/// Opened from a folder, a single <c>.safetensors</c> file, or a cached Hugging Face id (<see cref="ModelReference"/>).
+/// </summary>
+public sealed class ModelFolder : IDisposable
+{
+    public const string ConfigFileName = "config.json";
+
+    /// <summary>Files copied through unchanged to a merged model.</summary>
+    public static readonly IReadOnlyList<string> AuxiliaryFileNames =
+    [
+        "tokenizer.json", "tokenizer.model", "tokenizer_config.json", "special_tokens_map.json", "added_tokens.json",
+        "vocab.json", "merges.txt", "generation_config.json", "chat_template.jinja", "chat_template.json",
+    ];
+
+    /// <summary>The folder (or the single file) the model was opened from.</summary>
+    public string Path { get; }
+
+    /// <summary>config.json, or null for a bare weights file or folder without one.</summary>
+    public ModelConfig? Config { get; }
+
+    public SafetensorsModel Weights { get; }
+
+    /// <summary>Which tensors are per-layer, embeddings, final norm or head.</summary>
+    public TensorLayout Layout { get; }
+
+    /// <summary>Decoder layer count: from the tensor names (equal to config.json's when both are present).</summary>
+    public int LayerCount { get; }
+
+    /// <summary>Full paths of the tokenizer and generation files present (<see cref="AuxiliaryFileNames"/>).</summary>
+    public IReadOnlyList<string> AuxiliaryFiles { get; }
+
+    ModelFolder(string path, ModelConfig? config, SafetensorsModel weights, IReadOnlyList<string> auxiliaryFiles, string configPath)
+    {
+        Path = path;
+        Config = config;
+        Weights = weights;
+        Layout = TensorLayout.For(config?.Architecture);
+        AuxiliaryFiles = auxiliaryFiles;
+        int fromNames = weights.Tensors.Select(t => Layout.LayerOf(t.Name)).DefaultIfEmpty(-1).Max() + 1;
+        if (config?.NumLayers is int declared && fromNames > 0 && declared != fromNames)
+            throw new EvoMergeException($"{configPath}: num_hidden_layers is {declared} but the weights have layers 0..{fromNames - 1}");
+        LayerCount = fromNames > 0 ? fromNames : config?.NumLayers ?? 0;
+    }
+
+    /// <summary>Opens a folder, a .safetensors file, or a cached Hugging Face id (<c>org/name[@revision]</c>).</summary>
+    public static ModelFolder Open(string reference)
+    {
+        string path = ModelReference.Resolve(reference);
+        string folder = Directory.Exists(path) ? path : System.IO.Path.GetDirectoryName(path)!;
+        string configPath = System.IO.Path.Combine(folder, ConfigFileName);
+        var config = File.Exists(configPath) ? ModelConfig.Load(configPath) : null;
+        var aux = AuxiliaryFileNames.Select(n => System.IO.Path.Combine(folder, n)).Where(File.Exists).ToArray();
+        var weights = SafetensorsModel.Open(path);
+        try
+        {
+            return new ModelFolder(path, config, weights, aux, configPath);
+        }
+        catch
+        {
+            weights.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The tensors of layer <paramref name="layer"/>, in file order.</summary>
+    public IEnumerable<TensorInfo> TensorsOfLayer(int layer) => Weights.Tensors.Where(t => Layout.LayerOf(t.Name) == layer);
+
+    /// <summary>Copies the tokenizer and generation files into <paramref name="destination"/>, replacing any there.</summary>
+    public void CopyAuxiliaryFilesTo(string destination)
+    {
+        Directory.CreateDirectory(destination);
+        foreach (string file in AuxiliaryFiles)
+            File.Copy(file, System.IO.Path.Combine(destination, System.IO.Path.GetFileName(file)), overwrite: true);
+    }
+
+    public void Dispose() => Weights.Dispose();
+}

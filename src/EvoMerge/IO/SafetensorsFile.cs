@@ -1,0 +1,123 @@
+using System.Buffers.Binary;
+using System.IO.MemoryMappedFiles;
+
+namespace EvoMerge.IO;
+
+/// <summary>
+/// One safetensors file, memory-mapped read-only. The header is validated when the file is opened
+/// (<see cref="SafetensorsHeader"/>); tensor bytes are then handed out as spans straight over the mapping:
+/// no copy, no allocation, safe to call from many threads at once. Spans stay valid until <see cref="Dispose"/>.
+/// </summary>
+public sealed unsafe class SafetensorsFile : IDisposable
+{
+    readonly MemoryMappedFile? _map;
+    readonly MemoryMappedViewAccessor? _view;
+    readonly byte* _data; // first byte of the data section
+    readonly Dictionary<string, TensorInfo> _byName;
+    bool _disposed;
+
+    public string Path { get; }
+
+    /// <summary>Tensors in the order of their data in the file.</summary>
+    public IReadOnlyList<TensorInfo> Tensors { get; }
+
+    /// <summary>The header's <c>__metadata__</c> (e.g. <c>format: pt</c>); empty when absent.</summary>
+    public IReadOnlyDictionary<string, string> Metadata { get; }
+
+    /// <summary>Total size of the file in bytes.</summary>
+    public long FileLength { get; }
+
+    /// <summary>Byte offset of the data section: 8 (the header length) + the header's length.</summary>
+    public long DataStart { get; }
+
+    SafetensorsFile(string path, long fileLength, long dataStart, TensorInfo[] tensors, Dictionary<string, string> metadata)
+    {
+        Path = path;
+        FileLength = fileLength;
+        DataStart = dataStart;
+        Tensors = tensors;
+        Metadata = metadata;
+        _byName = tensors.ToDictionary(t => t.Name);
+        if (fileLength > dataStart)
+        {
+            _map = MemoryMappedFile.CreateFromFile(path, FileMode.Open, null, 0, MemoryMappedFileAccess.Read);
+            _view = _map.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read);
+            byte* start = null;
+            _view.SafeMemoryMappedViewHandle.AcquirePointer(ref start);
+            _data = start + _view.PointerOffset + dataStart;
+        }
+    }
+
+    /// <summary>Opens and validates <paramref name="path"/>; every problem is an <see cref="EvoMergeException"/> naming the file.</summary>
+    public static SafetensorsFile Open(string path)
+    {
+        string fullPath = System.IO.Path.GetFullPath(path);
+        if (!File.Exists(fullPath)) throw new EvoMergeException($"{path}: file not found");
+        try
+        {
+            using var handle = File.OpenHandle(fullPath, FileMode.Open, FileAccess.Read, FileShare.Read);
+            long fileLength = RandomAccess.GetLength(handle);
+            if (fileLength < 8)
+                throw new EvoMergeException($"{path}: {fileLength} bytes is too short for a safetensors file (it starts with an 8-byte header length)");
+            Span<byte> lengthBytes = stackalloc byte[8];
+            RandomAccess.Read(handle, lengthBytes, 0);
+            ulong headerLength = BinaryPrimitives.ReadUInt64LittleEndian(lengthBytes);
+            if (headerLength > SafetensorsHeader.MaxHeaderBytes)
+                throw new EvoMergeException($"{path}: header length {headerLength} exceeds the {SafetensorsHeader.MaxHeaderBytes}-byte cap (not a safetensors file?)");
+            if ((long)headerLength > fileLength - 8)
+                throw new EvoMergeException($"{path}: header length {headerLength} runs past the end of the {fileLength}-byte file");
+            var header = new byte[headerLength];
+            RandomAccess.Read(handle, header, 8);
+            long dataStart = 8 + (long)headerLength;
+            var (tensors, metadata) = SafetensorsHeader.Parse(header, fileLength - dataStart, path);
+            return new SafetensorsFile(fullPath, fileLength, dataStart, tensors, metadata);
+        }
+        catch (IOException e)
+        {
+            throw new EvoMergeException($"{path}: cannot read ({e.Message})", e);
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            throw new EvoMergeException($"{path}: cannot read ({e.Message})", e);
+        }
+    }
+
+    public bool Contains(string name) => _byName.ContainsKey(name);
+
+    public bool TryGetInfo(string name, out TensorInfo info) => _byName.TryGetValue(name, out info!);
+
+    public TensorInfo GetInfo(string name) => _byName.TryGetValue(name, out var info)
+        ? info
+        : throw new EvoMergeException($"{Path}: no tensor named '{name}'");
+
+    /// <summary>All bytes of a tensor (little-endian, row-major). Tensors of 2 GiB or more need the ranged overload.</summary>
+    public ReadOnlySpan<byte> GetBytes(string name) => GetBytes(GetInfo(name));
+
+    /// <inheritdoc cref="GetBytes(string)"/>
+    public ReadOnlySpan<byte> GetBytes(TensorInfo tensor)
+    {
+        if (tensor.ByteLength > int.MaxValue)
+            throw new EvoMergeException($"{Path}: tensor '{tensor.Name}' has {tensor.ByteLength} bytes, more than one span holds; read it in ranges");
+        return GetBytes(tensor, 0, (int)tensor.ByteLength);
+    }
+
+    /// <summary><paramref name="length"/> bytes of a tensor starting <paramref name="start"/> bytes into it: for chunked work on huge tensors.</summary>
+    public ReadOnlySpan<byte> GetBytes(TensorInfo tensor, long start, int length)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (!_byName.TryGetValue(tensor.Name, out var own) || !ReferenceEquals(own, tensor))
+            throw new ArgumentException($"tensor '{tensor.Name}' does not belong to {Path}", nameof(tensor));
+        if (start < 0 || length < 0 || start + length > tensor.ByteLength)
+            throw new ArgumentOutOfRangeException(nameof(start), $"range [{start}, {start + length}) is outside tensor '{tensor.Name}' of {tensor.ByteLength} bytes");
+        return length == 0 ? ReadOnlySpan<byte>.Empty : new ReadOnlySpan<byte>(_data + tensor.DataOffset + start, length);
+    }
+
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        _view?.SafeMemoryMappedViewHandle.ReleasePointer();
+        _view?.Dispose();
+        _map?.Dispose();
+    }
+}

@@ -1,0 +1,176 @@
+using System.Text.Json;
+
+namespace EvoMerge.IO;
+
+/// <summary>
+/// The weights of a model: one safetensors file, or the shards that <c>model.safetensors.index.json</c> lists.
+/// All files are memory-mapped (<see cref="SafetensorsFile"/>); reads are zero-copy and thread-safe.
+/// </summary>
+public sealed class SafetensorsModel : IDisposable
+{
+    public const string IndexFileName = "model.safetensors.index.json";
+    public const string SingleFileName = "model.safetensors";
+
+    readonly Dictionary<string, (TensorInfo Info, SafetensorsFile File)> _byName;
+
+    /// <summary>The files, in shard order.</summary>
+    public IReadOnlyList<SafetensorsFile> Files { get; }
+
+    /// <summary>Every tensor, shard by shard, each shard in data order.</summary>
+    public IReadOnlyList<TensorInfo> Tensors { get; }
+
+    /// <summary>The index file when the model is sharded, else null.</summary>
+    public string? IndexPath { get; }
+
+    SafetensorsModel(List<SafetensorsFile> files, Dictionary<string, (TensorInfo, SafetensorsFile)> byName, string? indexPath)
+    {
+        Files = files;
+        _byName = byName;
+        IndexPath = indexPath;
+        Tensors = files.SelectMany(f => f.Tensors).Where(t => byName.TryGetValue(t.Name, out var e) && ReferenceEquals(e.Item1, t)).ToArray();
+    }
+
+    /// <summary>
+    /// Opens a <c>.safetensors</c> file, an index file, or a folder (its index if present, else its
+    /// <c>*.safetensors</c> files). Every problem is an <see cref="EvoMergeException"/> naming the file.
+    /// </summary>
+    public static SafetensorsModel Open(string path)
+    {
+        if (Directory.Exists(path))
+        {
+            string index = Path.Combine(path, IndexFileName);
+            if (File.Exists(index)) return OpenIndex(index);
+            var shards = Directory.GetFiles(path, "*.safetensors").Order(StringComparer.Ordinal).ToArray();
+            if (shards.Length == 0) throw new EvoMergeException($"{path}: no {IndexFileName} and no .safetensors files in this folder");
+            return OpenFiles(shards);
+        }
+        if (!File.Exists(path)) throw new EvoMergeException($"{path}: no such file or folder");
+        return path.EndsWith(".json", StringComparison.OrdinalIgnoreCase) ? OpenIndex(path) : OpenFiles([path]);
+    }
+
+    static SafetensorsModel OpenFiles(string[] paths)
+    {
+        var files = new List<SafetensorsFile>();
+        try
+        {
+            var byName = new Dictionary<string, (TensorInfo, SafetensorsFile)>();
+            foreach (string p in paths)
+            {
+                var file = SafetensorsFile.Open(p);
+                files.Add(file);
+                foreach (var t in file.Tensors)
+                    if (!byName.TryAdd(t.Name, (t, file)))
+                        throw new EvoMergeException($"{p}: tensor '{t.Name}' is also in {byName[t.Name].Item2.Path}");
+            }
+            return new SafetensorsModel(files, byName, null);
+        }
+        catch
+        {
+            foreach (var f in files) f.Dispose();
+            throw;
+        }
+    }
+
+    static SafetensorsModel OpenIndex(string indexPath)
+    {
+        var weightMap = ReadWeightMap(indexPath);
+        string folder = Path.GetDirectoryName(Path.GetFullPath(indexPath))!;
+        var files = new List<SafetensorsFile>();
+        try
+        {
+            var byShard = new Dictionary<string, SafetensorsFile>();
+            var byName = new Dictionary<string, (TensorInfo, SafetensorsFile)>();
+            foreach (var (name, shard) in weightMap)
+            {
+                if (!byShard.TryGetValue(shard, out var file))
+                {
+                    string shardPath = Path.Combine(folder, shard);
+                    if (!File.Exists(shardPath))
+                        throw new EvoMergeException($"{indexPath}: weight_map sends tensor '{name}' to shard '{shard}', which does not exist");
+                    byShard[shard] = file = SafetensorsFile.Open(shardPath);
+                    files.Add(file);
+                }
+                if (!file.TryGetInfo(name, out var info))
+                    throw new EvoMergeException($"{indexPath}: weight_map sends tensor '{name}' to shard '{shard}', which does not contain it");
+                byName[name] = (info, file);
+            }
+            files.Sort((a, b) => string.CompareOrdinal(a.Path, b.Path));
+            return new SafetensorsModel(files, byName, Path.GetFullPath(indexPath));
+        }
+        catch
+        {
+            foreach (var f in files) f.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Reads <c>weight_map</c> (tensor → shard file name) of an index file, in file order.</summary>
+    static List<(string Name, string Shard)> ReadWeightMap(string indexPath)
+    {
+        const long maxIndexBytes = 100_000_000;
+        var length = new FileInfo(indexPath).Length;
+        if (length > maxIndexBytes) throw new EvoMergeException($"{indexPath}: {length} bytes is too large for an index file");
+        try
+        {
+            using var doc = JsonDocument.Parse(File.ReadAllBytes(indexPath));
+            if (doc.RootElement.ValueKind != JsonValueKind.Object
+                || !doc.RootElement.TryGetProperty("weight_map", out var map) || map.ValueKind != JsonValueKind.Object)
+                throw new EvoMergeException($"{indexPath}: expected a JSON object with a 'weight_map' object (tensor name → shard file)");
+            var entries = new List<(string, string)>();
+            var seen = new HashSet<string>();
+            foreach (var entry in map.EnumerateObject())
+            {
+                if (entry.Value.ValueKind != JsonValueKind.String)
+                    throw new EvoMergeException($"{indexPath}: weight_map['{entry.Name}'] must be a shard file name, found {entry.Value.ValueKind}");
+                string shard = entry.Value.GetString()!;
+                // A shard is a file beside the index: a path could read anything on the machine.
+                if (shard.Length == 0 || shard != Path.GetFileName(shard) || shard is "." or "..")
+                    throw new EvoMergeException($"{indexPath}: weight_map['{entry.Name}'] = '{shard}' must be a file name in the index's folder");
+                if (!seen.Add(entry.Name))
+                    throw new EvoMergeException($"{indexPath}: tensor '{entry.Name}' appears twice in weight_map");
+                entries.Add((entry.Name, shard));
+            }
+            return entries;
+        }
+        catch (JsonException e)
+        {
+            throw new EvoMergeException($"{indexPath}: not valid JSON ({e.Message})");
+        }
+    }
+
+    public bool Contains(string name) => _byName.ContainsKey(name);
+
+    public TensorInfo GetInfo(string name) => Lookup(name).Info;
+
+    public bool TryGetInfo(string name, out TensorInfo info)
+    {
+        bool found = _byName.TryGetValue(name, out var entry);
+        info = entry.Info;
+        return found;
+    }
+
+    /// <summary>The file that holds a tensor.</summary>
+    public SafetensorsFile FileOf(string name) => Lookup(name).File;
+
+    /// <summary>All bytes of a tensor, zero-copy (see <see cref="SafetensorsFile.GetBytes(TensorInfo)"/>).</summary>
+    public ReadOnlySpan<byte> GetBytes(string name)
+    {
+        var (info, file) = Lookup(name);
+        return file.GetBytes(info);
+    }
+
+    /// <summary>A byte range of a tensor, zero-copy (see <see cref="SafetensorsFile.GetBytes(TensorInfo, long, int)"/>).</summary>
+    public ReadOnlySpan<byte> GetBytes(TensorInfo tensor, long start, int length) => Lookup(tensor.Name).File.GetBytes(tensor, start, length);
+
+    /// <summary>Total bytes of tensor data.</summary>
+    public long TotalBytes => Tensors.Sum(t => t.ByteLength);
+
+    (TensorInfo Info, SafetensorsFile File) Lookup(string name) => _byName.TryGetValue(name, out var entry)
+        ? entry
+        : throw new EvoMergeException($"{IndexPath ?? Files[0].Path}: no tensor named '{name}'");
+
+    public void Dispose()
+    {
+        foreach (var f in Files) f.Dispose();
+    }
+}
