@@ -203,16 +203,28 @@ public sealed class SafetensorsWriter : IDisposable
             File.Move(final + PartialSuffix, final, overwrite: true);
             written.Add(final);
         }
-        // A stale file of the other layout would shadow this one when the folder is opened.
-        string index = Path.Combine(_folder, SafetensorsModel.IndexFileName);
-        if (_shards.Length == 1) File.Delete(index);
-        else
+        RemoveStaleWeights();
+        if (_shards.Length > 1)
         {
-            File.Delete(Path.Combine(_folder, SafetensorsModel.SingleFileName));
+            string index = Path.Combine(_folder, SafetensorsModel.IndexFileName);
             WriteIndex(index);
             written.Add(index);
         }
         return written;
+    }
+
+    /// <summary>
+    /// Weights left in the folder by an earlier write of another layout (a single file, an index, shards of
+    /// another count) would shadow or collide with this model when the folder is opened: remove them.
+    /// </summary>
+    void RemoveStaleWeights()
+    {
+        var ours = _shards.Select(s => s.FileName).ToHashSet();
+        var stale = Directory.GetFiles(_folder, "model-*-of-*.safetensors")
+            .Append(Path.Combine(_folder, SafetensorsModel.SingleFileName))
+            .Append(Path.Combine(_folder, SafetensorsModel.IndexFileName))
+            .Where(p => !ours.Contains(Path.GetFileName(p)));
+        foreach (string path in stale) File.Delete(path);
     }
 
     void WriteIndex(string path)

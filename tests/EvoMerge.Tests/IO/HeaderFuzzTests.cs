@@ -1,0 +1,126 @@
+using System.Buffers.Binary;
+using System.Text;
+using EvoMerge.IO;
+
+namespace EvoMerge.Tests.IO;
+
+/// <summary>
+/// Many mutations of a valid file (header bytes flipped, JSON tokens swapped for hostile ones, the length prefix
+/// changed, the file cut): each mutant either opens, with every tensor readable inside the file, or fails with
+/// <see cref="EvoMergeException"/>. Any other exception, a hang or a huge allocation fails the test.
+/// </summary>
+public class HeaderFuzzTests
+{
+    static readonly string[] Tokens =
+    [
+        "0", "1", "-1", "7", "8", "4294967296", "18446744073709551615", "9223372036854775807", "1e3", "0.5", "null", "true",
+        "\"\"", "\"F32\"", "\"BF16\"", "\"BOOL\"", "[]", "{}", "[0]", "[0, 0]", "[1, 2, 3]", "\"__metadata__\"", ",", ":", "\"a\"",
+    ];
+
+    [Fact]
+    public void Every_mutated_header_loads_or_fails_with_EvoMergeException()
+    {
+        byte[] valid = ValidFile();
+        var random = new Random(20261127);
+        using var dir = new TempFolder();
+        int loaded = 0, refused = 0;
+        for (int i = 0; i < 2000; i++)
+        {
+            byte[] mutant = Mutate(valid, random);
+            string path = dir.File($"m{i % 10}.safetensors");
+            File.WriteAllBytes(path, mutant);
+            try
+            {
+                using var file = SafetensorsFile.Open(path);
+                long sum = 0;
+                foreach (var t in file.Tensors)
+                {
+                    Assert.InRange(file.DataStart + t.DataOffset + t.ByteLength, 0, mutant.Length);
+                    if (t.ByteLength <= int.MaxValue) foreach (byte b in file.GetBytes(t)) sum += b;
+                }
+                loaded++;
+            }
+            catch (EvoMergeException)
+            {
+                refused++;
+            }
+            catch (Exception e)
+            {
+                Assert.Fail($"mutant {i} threw {e.GetType().Name}: {e.Message}\nheader: {HeaderText(mutant)}");
+            }
+        }
+        // The mutations must exercise both outcomes, or the test proves nothing.
+        Assert.True(loaded > 30 && refused > 1000, $"loaded {loaded}, refused {refused}");
+    }
+
+    static byte[] ValidFile() => HostileFileTests.FileBytes("""
+        {"__metadata__": {"format": "pt"},
+         "a": {"dtype": "F32", "shape": [2, 2], "data_offsets": [0, 16]},
+         "b": {"dtype": "BF16", "shape": [3], "data_offsets": [16, 22]},
+         "c": {"dtype": "U8", "shape": [2], "data_offsets": [22, 24]}}
+        """, 24);
+
+    static byte[] Mutate(byte[] valid, Random random)
+    {
+        int headerLength = (int)BinaryPrimitives.ReadUInt64LittleEndian(valid);
+        var header = Encoding.UTF8.GetString(valid, 8, headerLength);
+        var data = valid.AsSpan(8 + headerLength).ToArray();
+        int dataLength = data.Length;
+        ulong? forcedLength = null;
+        for (int m = random.Next(1, 3); m > 0; m--)
+        {
+            switch (random.Next(6))
+            {
+                case 0: // replace one character by a random byte
+                    header = header.Remove(random.Next(header.Length), 1).Insert(random.Next(header.Length), ((char)random.Next(32, 127)).ToString());
+                    break;
+                case 1: // replace a token (a number, a string, a bracket) by a hostile one
+                    header = ReplaceToken(header, random);
+                    break;
+                case 2: // delete a stretch
+                    int start = random.Next(header.Length);
+                    header = header.Remove(start, Math.Min(random.Next(1, 12), header.Length - start));
+                    break;
+                case 3: // change the length prefix
+                    forcedLength = random.Next(3) switch { 0 => (ulong)random.Next(0, 400), 1 => ulong.MaxValue - (ulong)random.Next(100), _ => (ulong)random.NextInt64() };
+                    break;
+                case 4: // cut or extend the data
+                    dataLength = Math.Max(0, dataLength + random.Next(-10, 10));
+                    break;
+                case 5: // swap two characters
+                    int x = random.Next(header.Length), y = random.Next(header.Length);
+                    var chars = header.ToCharArray();
+                    (chars[x], chars[y]) = (chars[y], chars[x]);
+                    header = new string(chars);
+                    break;
+            }
+            if (header.Length == 0) header = "{";
+        }
+        var bytes = HostileFileTests.FileBytes(header, dataLength);
+        data.AsSpan(0, Math.Min(data.Length, dataLength)).CopyTo(bytes.AsSpan(bytes.Length - dataLength));
+        if (forcedLength is ulong l) BinaryPrimitives.WriteUInt64LittleEndian(bytes, l);
+        if (random.Next(20) == 0) bytes = bytes[..random.Next(bytes.Length)];
+        return bytes;
+    }
+
+    static string ReplaceToken(string header, Random random)
+    {
+        // Tokens are runs of digits, quoted strings, or single brackets.
+        var spans = new List<(int Start, int Length)>();
+        for (int i = 0; i < header.Length;)
+        {
+            int j = i;
+            if (char.IsAsciiDigit(header[i])) while (j < header.Length && char.IsAsciiDigit(header[j])) j++;
+            else if (header[i] == '"') { j = header.IndexOf('"', i + 1); j = j < 0 ? header.Length : j + 1; }
+            else if ("[]{}".Contains(header[i])) j = i + 1;
+            else { i++; continue; }
+            spans.Add((i, j - i));
+            i = j;
+        }
+        if (spans.Count == 0) return header;
+        var (s, len) = spans[random.Next(spans.Count)];
+        return header.Remove(s, len).Insert(s, Tokens[random.Next(Tokens.Length)]);
+    }
+
+    static string HeaderText(byte[] file) => file.Length < 8 ? "(too short)" : Encoding.UTF8.GetString(file, 8, Math.Min(file.Length - 8, 400));
+}
