@@ -57,11 +57,8 @@ public sealed class ChatTemplate
                 sb.Append("<|start_header_id|>assistant<|end_header_id|>\n\n");
                 break;
             case Form.Llama2:
-            case Form.Mistral:
-                // Llama 2 folds the system prompt into the first user turn; Mistral's template has no system role.
+                // The system prompt is folded into the first user turn; later turns restart with BOS.
                 string? system = messages.FirstOrDefault(m => m.Role == "system")?.Content;
-                if (system != null && Kind == Form.Mistral)
-                    throw new EvoMergeException("chat template (Mistral form) has no system role; leave the system prompt out");
                 bool first = true;
                 foreach (var m in messages.Where(m => m.Role != "system"))
                 {
@@ -73,6 +70,15 @@ public sealed class ChatTemplate
                     }
                     else sb.Append($" {m.Content.Trim()} {eos}");
                 }
+                break;
+            case Form.Mistral:
+                foreach (var m in messages)
+                    sb.Append(m.Role switch
+                    {
+                        "user" => $"[INST] {m.Content} [/INST]",
+                        "assistant" => $"{m.Content}{eos} ",
+                        _ => throw new EvoMergeException($"chat template (Mistral form): role '{m.Role}' is not supported; only user and assistant"),
+                    });
                 break;
             case Form.Zephyr:
                 foreach (var m in messages) sb.Append($"<|{m.Role}|>\n{m.Content}{eos}\n");
