@@ -14,6 +14,9 @@ public sealed record MergeOptions
 
     public IProgress<MergeProgress>? Progress { get; init; }
 
+    /// <summary>Entry-wise methods stream tensors larger than this in row blocks of about this many elements.</summary>
+    public int BlockElements { get; init; } = 1 << 22;
+
     public CancellationToken Cancellation { get; init; }
 
     internal int EffectiveThreads => Threads > 0 ? Threads : Environment.ProcessorCount;

@@ -27,6 +27,12 @@ public abstract class MergeMethod
     public virtual IReadOnlyList<ParameterDef> ModelParameters => [];
 
     /// <summary>
+    /// True when each output entry depends only on the same entry of the inputs (and its index), so the executor may
+    /// stream a large tensor in row blocks instead of holding it whole.
+    /// </summary>
+    public virtual bool IsElementwise(MergeCompat compat) => false;
+
+    /// <summary>
     /// Merges one tensor: <paramref name="input"/> holds the base (when the method uses one) and the models' values as
     /// float32, the resolved parameters and the tensor's random stream; <paramref name="output"/> has the same length.
     /// Called concurrently for different tensors, each with its own context.

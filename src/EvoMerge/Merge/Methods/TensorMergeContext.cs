@@ -28,6 +28,12 @@ public sealed class TensorMergeContext
     /// <summary>Key of this tensor's random stream: derived from the run's seed and the output tensor's name.</summary>
     public ulong RandomKey { get; private set; }
 
+    /// <summary>
+    /// Index of this span's first element within the whole tensor: non-zero when the executor streams a large tensor
+    /// in row blocks (only for methods that allow it), so random streams stay tied to the element, not the block.
+    /// </summary>
+    public long ElementOffset { get; private set; }
+
     /// <summary>Rows for row-wise options: the first dimension of a 2-D+ tensor, 1 for vectors and scalars.</summary>
     public int Rows => Shape.Length >= 2 ? (int)Shape[0] : 1;
 
@@ -89,8 +95,9 @@ public sealed class TensorMergeContext
         Array.Resize(ref _ownedModels, count);
     }
 
-    internal void Begin(string name, long[] shape, int length, bool hasBase, int modelCount, MergeCompat compat, ulong randomKey)
+    internal void Begin(string name, long[] shape, int length, bool hasBase, int modelCount, MergeCompat compat, ulong randomKey, long elementOffset = 0)
     {
+        ElementOffset = elementOffset;
         Name = name;
         Shape = shape;
         Length = length;
