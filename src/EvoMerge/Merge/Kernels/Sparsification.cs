@@ -51,9 +51,8 @@ public static class Sparsification
                 break;
             case SparsificationKind.Random:
                 matchL1 = rescale && compat == MergeCompat.Mergekit;
-                float p = (float)density, inverse = rescale && !matchL1 ? 1 / p : 1;
-                for (int i = 0; i < n; i++)
-                    delta[i] = TensorRandom.Uniform(streamKey, elementOffset + i) < p ? delta[i] * inverse : 0;
+                float p = (float)density;
+                TensorRandom.KeepWithProbability(delta, p, rescale && !matchL1 ? 1 / p : 1, streamKey, elementOffset);
                 break;
             case SparsificationKind.DellaMagprune:
                 matchL1 = rescale && compat == MergeCompat.Mergekit;
