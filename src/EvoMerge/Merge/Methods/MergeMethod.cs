@@ -32,6 +32,9 @@ public abstract class MergeMethod
     /// </summary>
     public virtual bool IsElementwise(MergeCompat compat) => false;
 
+    /// <summary>Tensor-sized scratch buffers the kernel uses for <paramref name="models"/> inputs (for memory estimates).</summary>
+    public virtual int ScratchBuffers(int models) => 0;
+
     /// <summary>
     /// Merges one tensor: <paramref name="input"/> holds the base (when the method uses one) and the models' values as
     /// float32, the resolved parameters and the tensor's random stream; <paramref name="output"/> has the same length.

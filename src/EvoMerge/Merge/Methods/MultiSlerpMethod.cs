@@ -24,6 +24,8 @@ public sealed class MultiSlerpMethod : MergeMethod
     public override IReadOnlyList<ParameterDef> ModelParameters { get; } =
         [ParameterDef.Number("weight", null, "this model's weight")];
 
+    public override int ScratchBuffers(int models) => models + 1;
+
     public override void Merge(TensorMergeContext input, Span<float> output)
     {
         int n = input.ModelCount, len = input.Length;

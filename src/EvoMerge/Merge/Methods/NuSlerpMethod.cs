@@ -25,6 +25,8 @@ public sealed class NuSlerpMethod : MergeMethod
     public override IReadOnlyList<ParameterDef> ModelParameters { get; } =
         [ParameterDef.Number("weight", null, "relative weight of this model")];
 
+    public override int ScratchBuffers(int models) => 3;
+
     public override void Merge(TensorMergeContext input, Span<float> output)
     {
         int n = input.Length;

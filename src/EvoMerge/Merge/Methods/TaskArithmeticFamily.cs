@@ -59,6 +59,8 @@ public sealed class TaskArithmeticFamily : MergeMethod
     public override bool IsElementwise(MergeCompat compat) =>
         _sparsification == SparsificationKind.None || (_sparsification == SparsificationKind.Random && compat == MergeCompat.Paper);
 
+    public override int ScratchBuffers(int models) => models + 2;
+
     public override void Merge(TensorMergeContext input, Span<float> output)
     {
         int n = input.Length, models = input.ModelCount;
