@@ -50,8 +50,11 @@ public class ModelReferenceTests
     }
 
     [Fact]
-    public void Revision_cannot_escape_the_cache() =>
-        Assert.Throws<EvoMergeException>(() => ModelReference.Resolve("org/tiny-model@../../x", Cache().Path));
+    public void Revision_cannot_escape_the_cache()
+    {
+        using var hub = Cache();
+        Assert.Contains("is not a valid revision", Assert.Throws<EvoMergeException>(() => ModelReference.Resolve("org/tiny-model@../../x", hub.Path)).Message);
+    }
 
     [Fact]
     public void Local_paths_win_and_garbage_is_explained()

@@ -1,0 +1,47 @@
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace EvoMerge.Torch.Model;
+
+/// <summary>
+/// Multi-head self-attention with grouped key/value heads (GQA: each K/V head serves <c>heads / kvHeads</c>
+/// query heads, done by repeating K/V), RoPE on q and k, and optional q/k/v biases (Qwen2).
+/// </summary>
+public sealed class Attention : nn.Module
+{
+    readonly Linear q_proj, k_proj, v_proj, o_proj;
+    readonly int heads, kvHeads, headDim;
+
+    public Attention(LlamaConfig c, Device? device, ScalarType dtype) : base(nameof(Attention))
+    {
+        heads = c.NumHeads;
+        kvHeads = c.NumKvHeads;
+        headDim = c.HeadDim;
+        q_proj = nn.Linear(c.HiddenSize, heads * headDim, hasBias: c.AttentionBias, device: device, dtype: dtype);
+        k_proj = nn.Linear(c.HiddenSize, kvHeads * headDim, hasBias: c.AttentionBias, device: device, dtype: dtype);
+        v_proj = nn.Linear(c.HiddenSize, kvHeads * headDim, hasBias: c.AttentionBias, device: device, dtype: dtype);
+        o_proj = nn.Linear(heads * headDim, c.HiddenSize, hasBias: false, device: device, dtype: dtype);
+        RegisterComponents();
+    }
+
+    /// <param name="x">[batch, time, hidden]</param>
+    /// <param name="slot">The KV cache slot of this step.</param>
+    public Tensor Forward(Tensor x, AttentionInputs a, int slot)
+    {
+        using var scope = NewDisposeScope();
+        long b = x.shape[0], t = x.shape[1];
+        var q = q_proj.forward(x).view(b, t, heads, headDim).transpose(1, 2);
+        var k = k_proj.forward(x).view(b, t, kvHeads, headDim).transpose(1, 2);
+        var v = v_proj.forward(x).view(b, t, kvHeads, headDim).transpose(1, 2);
+        q = RotaryEmbedding.Apply(q, a.Angles);
+        k = RotaryEmbedding.Apply(k, a.Angles);
+        if (a.Cache != null) (k, v) = a.Cache.Append(slot, k, v);
+        if (kvHeads != heads)
+        {
+            k = k.repeat_interleave(heads / kvHeads, dim: 1);
+            v = v.repeat_interleave(heads / kvHeads, dim: 1);
+        }
+        var y = nn.functional.scaled_dot_product_attention(q, k, v, attn_mask: a.Mask, is_casual: a.Causal);
+        return o_proj.forward(y.transpose(1, 2).reshape(b, t, heads * headDim)).MoveToOuterDisposeScope();
+    }
+}

@@ -1,0 +1,213 @@
+using System.Text.Json;
+
+namespace EvoMerge.Torch.Model;
+
+/// <summary>
+/// The shape of a Llama-family decoder (Llama 1/2/3, Mistral, Qwen2), read from the fields of a Hugging Face
+/// <c>config.json</c>. One record covers the family because the three differ only in these numbers and in
+/// Qwen2's q/k/v biases.
+/// </summary>
+public sealed record LlamaConfig
+{
+    public required int VocabSize { get; init; }
+    public required int HiddenSize { get; init; }
+    public required int IntermediateSize { get; init; }
+    public required int NumLayers { get; init; }
+    public required int NumHeads { get; init; }
+    public int NumKvHeads { get; init; }
+    /// <summary>Per-head width; config.json's <c>head_dim</c> when present, else hidden / heads.</summary>
+    public int HeadDim { get; init; }
+    public float RmsNormEps { get; init; } = 1e-5f;
+    public double RopeTheta { get; init; } = 10000.0;
+    public RopeScaling? RopeScaling { get; init; }
+    public bool TieWordEmbeddings { get; init; }
+    /// <summary>Qwen2 adds biases to the q, k and v projections (never to o).</summary>
+    public bool AttentionBias { get; init; }
+    public int MaxPositionEmbeddings { get; init; } = 2048;
+    public int? BosTokenId { get; init; }
+    public int? EosTokenId { get; init; }
+
+    public int KvGroups => NumHeads / NumKvHeads;
+
+    /// <summary>Fills derived defaults and rejects inconsistent shapes; <paramref name="source"/> names the file in errors.</summary>
+    public LlamaConfig Validated(string source = "config")
+    {
+        var c = this with
+        {
+            NumKvHeads = NumKvHeads > 0 ? NumKvHeads : NumHeads,
+            HeadDim = HeadDim > 0 ? HeadDim : (NumHeads > 0 ? HiddenSize / NumHeads : 0),
+        };
+        void Require(bool ok, string field, string expected)
+        {
+            if (!ok) throw new EvoMergeException($"{source}: field '{field}' must be {expected}");
+        }
+        Require(c.VocabSize > 0, "vocab_size", "a positive integer");
+        Require(c.HiddenSize > 0, "hidden_size", "a positive integer");
+        Require(c.IntermediateSize > 0, "intermediate_size", "a positive integer");
+        Require(c.NumLayers > 0, "num_hidden_layers", "a positive integer");
+        Require(c.NumHeads > 0, "num_attention_heads", "a positive integer");
+        Require(c.NumHeads % c.NumKvHeads == 0, "num_key_value_heads", $"a divisor of num_attention_heads ({c.NumHeads})");
+        Require(c.HeadDim % 2 == 0, "head_dim", "even (RoPE rotates pairs of dimensions)");
+        Require(c.RmsNormEps > 0, "rms_norm_eps", "positive");
+        Require(c.RopeTheta > 0, "rope_theta", "positive");
+        return c;
+    }
+
+    /// <summary>Architectures whose config.json this record understands.</summary>
+    public static readonly IReadOnlySet<string> SupportedArchitectures = new HashSet<string>
+    {
+        "LlamaForCausalLM", "MistralForCausalLM", "Qwen2ForCausalLM",
+    };
+
+    public static LlamaConfig FromFile(string configJsonPath)
+    {
+        if (!File.Exists(configJsonPath)) throw new EvoMergeException($"{configJsonPath}: file not found (expected a Hugging Face config.json)");
+        try
+        {
+            using var doc = JsonDocument.Parse(File.ReadAllBytes(configJsonPath));
+            return FromJson(doc.RootElement, configJsonPath);
+        }
+        catch (JsonException e)
+        {
+            throw new EvoMergeException($"{configJsonPath}: not valid JSON ({e.Message})");
+        }
+    }
+
+    /// <summary>The model config of a folder opened by <see cref="EvoMerge.IO.ModelFolder"/>.</summary>
+    public static LlamaConfig From(EvoMerge.IO.ModelConfig config, string source) =>
+        FromJson(JsonSerializer.SerializeToElement(config.Json), source);
+
+    /// <summary>Reads the Hugging Face field names (<c>hidden_size</c>, <c>num_key_value_heads</c>, ...).</summary>
+    public static LlamaConfig FromJson(JsonElement root, string source = "config.json")
+    {
+        if (root.ValueKind != JsonValueKind.Object) throw new EvoMergeException($"{source}: expected a JSON object");
+        string? arch = root.TryGetProperty("architectures", out var a) && a.ValueKind == JsonValueKind.Array && a.GetArrayLength() > 0
+            ? a[0].GetString() : null;
+        if (arch != null && !SupportedArchitectures.Contains(arch))
+            throw new EvoMergeException($"{source}: field 'architectures' is '{arch}'; supported: {string.Join(", ", SupportedArchitectures)}");
+        string? modelType = Str(root, "model_type");
+
+        int Int(string name, int? fallback = null)
+        {
+            if (root.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out int i)) return i;
+            if (fallback is int f) return f;
+            throw new EvoMergeException($"{source}: field '{name}' is missing or not an integer");
+        }
+        double Num(string name, double fallback) =>
+            root.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : fallback;
+        bool Bool(string name, bool fallback) =>
+            root.TryGetProperty(name, out var v) && (v.ValueKind is JsonValueKind.True or JsonValueKind.False) ? v.GetBoolean() : fallback;
+        int? OptId(string name) =>
+            root.TryGetProperty(name, out var v) ? v.ValueKind switch
+            {
+                JsonValueKind.Number => v.GetInt32(),
+                JsonValueKind.Array when v.GetArrayLength() > 0 => v[0].GetInt32(),
+                _ => null,
+            } : null;
+
+        bool isQwen2 = arch == "Qwen2ForCausalLM" || modelType == "qwen2";
+        return new LlamaConfig
+        {
+            VocabSize = Int("vocab_size"),
+            HiddenSize = Int("hidden_size"),
+            IntermediateSize = Int("intermediate_size"),
+            NumLayers = Int("num_hidden_layers"),
+            NumHeads = Int("num_attention_heads"),
+            NumKvHeads = Int("num_key_value_heads", 0),
+            HeadDim = root.TryGetProperty("head_dim", out var hd) && hd.ValueKind == JsonValueKind.Number ? hd.GetInt32() : 0,
+            RmsNormEps = (float)Num("rms_norm_eps", 1e-6),
+            RopeTheta = Num("rope_theta", 10000.0),
+            RopeScaling = root.TryGetProperty("rope_scaling", out var rs) && rs.ValueKind == JsonValueKind.Object
+                ? RopeScaling.FromJson(rs, source) : null,
+            TieWordEmbeddings = Bool("tie_word_embeddings", isQwen2 ? true : false),
+            AttentionBias = Bool("attention_bias", isQwen2),
+            MaxPositionEmbeddings = Int("max_position_embeddings", 2048),
+            BosTokenId = OptId("bos_token_id"),
+            EosTokenId = OptId("eos_token_id"),
+        }.Validated(source);
+    }
+
+    /// <summary>The config.json a Hugging Face loader (and this one) reads back.</summary>
+    public string ToJson(string architecture = "LlamaForCausalLM")
+    {
+        var o = new Dictionary<string, object?>
+        {
+            ["architectures"] = new[] { architecture },
+            ["model_type"] = architecture switch { "MistralForCausalLM" => "mistral", "Qwen2ForCausalLM" => "qwen2", _ => "llama" },
+            ["vocab_size"] = VocabSize,
+            ["hidden_size"] = HiddenSize,
+            ["intermediate_size"] = IntermediateSize,
+            ["num_hidden_layers"] = NumLayers,
+            ["num_attention_heads"] = NumHeads,
+            ["num_key_value_heads"] = NumKvHeads,
+            ["head_dim"] = HeadDim,
+            ["rms_norm_eps"] = RmsNormEps,
+            ["rope_theta"] = RopeTheta,
+            ["rope_scaling"] = RopeScaling?.ToJsonObject(),
+            ["tie_word_embeddings"] = TieWordEmbeddings,
+            ["attention_bias"] = AttentionBias,
+            ["max_position_embeddings"] = MaxPositionEmbeddings,
+            ["hidden_act"] = "silu",
+            ["bos_token_id"] = BosTokenId,
+            ["eos_token_id"] = EosTokenId,
+            ["torch_dtype"] = "float32",
+        };
+        return JsonSerializer.Serialize(o, new JsonSerializerOptions { WriteIndented = true });
+    }
+
+    static string? Str(JsonElement root, string name) =>
+        root.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+}
+
+/// <summary>
+/// RoPE frequency scaling from config.json's <c>rope_scaling</c>: <c>linear</c> (positions divided by the factor)
+/// and <c>llama3</c> (Llama 3.1's smooth per-frequency interpolation). Others are rejected rather than ignored.
+/// </summary>
+public sealed record RopeScaling(string Type, double Factor, double LowFreqFactor = 1, double HighFreqFactor = 4,
+    int OriginalMaxPositionEmbeddings = 8192)
+{
+    public static RopeScaling FromJson(JsonElement o, string source)
+    {
+        string type = (o.TryGetProperty("rope_type", out var t) || o.TryGetProperty("type", out t)) && t.ValueKind == JsonValueKind.String
+            ? t.GetString()! : "";
+        double Num(string name, double fallback) =>
+            o.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : fallback;
+        var s = new RopeScaling(type, Num("factor", 1), Num("low_freq_factor", 1), Num("high_freq_factor", 4),
+            (int)Num("original_max_position_embeddings", 8192));
+        if (type is not ("linear" or "llama3" or "default"))
+            throw new EvoMergeException($"{source}: field 'rope_scaling.rope_type' is '{type}'; supported: linear, llama3, default");
+        if (s.Factor <= 0) throw new EvoMergeException($"{source}: field 'rope_scaling.factor' must be positive");
+        return s;
+    }
+
+    public Dictionary<string, object> ToJsonObject() => new()
+    {
+        ["rope_type"] = Type, ["factor"] = Factor, ["low_freq_factor"] = LowFreqFactor,
+        ["high_freq_factor"] = HighFreqFactor, ["original_max_position_embeddings"] = OriginalMaxPositionEmbeddings,
+    };
+
+    /// <summary>Rescales RoPE inverse frequencies in place (the same arithmetic as transformers' rope init functions).</summary>
+    public void Apply(double[] invFreq)
+    {
+        switch (Type)
+        {
+            case "linear":
+                for (int i = 0; i < invFreq.Length; i++) invFreq[i] /= Factor;
+                break;
+            case "llama3":
+                double lowWavelen = OriginalMaxPositionEmbeddings / LowFreqFactor;
+                double highWavelen = OriginalMaxPositionEmbeddings / HighFreqFactor;
+                for (int i = 0; i < invFreq.Length; i++)
+                {
+                    double wavelen = 2 * Math.PI / invFreq[i];
+                    if (wavelen > lowWavelen) invFreq[i] /= Factor;
+                    else if (wavelen >= highWavelen)
+                    {
+                        double smooth = (OriginalMaxPositionEmbeddings / wavelen - LowFreqFactor) / (HighFreqFactor - LowFreqFactor);
+                        invFreq[i] = (1 - smooth) * invFreq[i] / Factor + smooth * invFreq[i];
+                    }
+                }
+                break;
+        }
+    }
+}
