@@ -273,9 +273,13 @@ public class RecipeSuiteTests : IDisposable
               - model: {root}/b
                 parameters: {weight: 0.5}
             merge_method: linear
-            tokenizer_source: union
+            tokenizer:
+              source: union
+              pad_to_multiple_of: 64
             dtype: float32
             """);
+        using (var planned = _run.Plan(File.ReadAllText(_run.RecipePath)))
+            Assert.Contains(planned.Warnings, w => w.Contains("tokenizer.pad_to_multiple_of is not supported"));
         var (model, t) = TestModels.Read(output);
         using (model)
         {

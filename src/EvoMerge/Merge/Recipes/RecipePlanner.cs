@@ -17,7 +17,7 @@ public static class RecipePlanner
         var method = MergeMethods.Find(recipe.MergeMethod) ?? throw new EvoMergeException(
             $"{recipe.MergeMethodMark}: merge_method: unknown method '{recipe.MergeMethod}'{NearestName.Suggest(recipe.MergeMethod, MergeMethods.All.Select(m => m.Name))}");
         var compat = compatOverride ?? ParseCompat(recipe);
-        var warnings = new List<string>();
+        var warnings = new List<string>(recipe.Warnings);
         CheckParameterNames(recipe, method, warnings);
         if (method.BaseUse == BaseModelUse.Required && recipe.BaseModel == null)
             throw new EvoMergeException($"{recipe.MergeMethodMark}: merge_method: {method.Name} needs base_model, which is missing");
