@@ -124,21 +124,4 @@ public sealed class TensorMergeContext
         var p = _modelParameters[model];
         return p != null && p.Length == count ? p : _modelParameters[model] = new double[count];
     }
-
-    /// <summary>
-    /// Builds a context directly from arrays: for tests and for callers that hold tensors themselves.
-    /// </summary>
-    public static TensorMergeContext For(string name, long[] shape, float[]? baseValues, float[][] models,
-        double[] globals, double[][] modelParameters, MergeCompat compat = MergeCompat.Paper, ulong seed = 0)
-    {
-        var ctx = new TensorMergeContext();
-        int length = (int)shape.Aggregate(1L, (a, b) => a * b);
-        ctx.Begin(name, shape, length, baseValues != null, models.Length, compat, TensorRandom.KeyFor(seed, name));
-        if (baseValues != null) ctx.UseBaseArray(baseValues);
-        for (int i = 0; i < models.Length; i++) ctx.UseModelArray(i, models[i]);
-        globals.CopyTo(ctx.GlobalsBuffer(globals.Length), 0);
-        for (int i = 0; i < modelParameters.Length; i++)
-            modelParameters[i].CopyTo(ctx.ModelParametersBuffer(i, modelParameters[i].Length), 0);
-        return ctx;
-    }
 }
