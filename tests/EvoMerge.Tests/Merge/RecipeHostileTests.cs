@@ -165,6 +165,26 @@ public class RecipeHostileTests : IDisposable
     }
 
     [Fact]
+    public void A_failure_during_the_merge_leaves_no_output_and_inputs_untouched()
+    {
+        string input = Path.Combine(_run.Root, "x", "model.safetensors");
+        byte[] before = File.ReadAllBytes(input);
+        var e = Assert.Throws<EvoMergeException>(() => _run.Merge("""
+            models:
+              - model: {root}/x
+                parameters: {weight: 1}
+              - model: {root}/y
+                parameters: {weight: -1}
+            merge_method: nuslerp
+            base_model: {root}/base
+            """));
+        Assert.Contains("sum to zero", e.Message);
+        Assert.False(Directory.Exists(Path.Combine(_run.Root, "out")));
+        Assert.False(Directory.Exists(Path.Combine(_run.Root, "out.partial")));
+        Assert.Equal(before, File.ReadAllBytes(input));
+    }
+
+    [Fact]
     public void Density_outside_unit_interval_is_rejected()
     {
         string m = Fails("""
