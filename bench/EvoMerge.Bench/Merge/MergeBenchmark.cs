@@ -72,11 +72,11 @@ public sealed class MergeBenchmark : IBenchmark
         return (seconds, long.Parse(Value("peak_rss_bytes"), CultureInfo.InvariantCulture), double.Parse(Value("cpu_seconds"), CultureInfo.InvariantCulture));
     }
 
-    /// <summary>GB/s of a 1 GiB buffer copy split across <paramref name="threads"/> threads, best of three.</summary>
-    static double CopyBandwidth(int threads)
+    /// <summary>GB/s of a buffer copy (1 GiB by default) split across <paramref name="threads"/> threads, best of three.</summary>
+    internal static double CopyBandwidth(int threads, int bytes = 1 << 30)
     {
-        var source = new byte[1 << 30];
-        var destination = new byte[1 << 30];
+        var source = new byte[bytes];
+        var destination = new byte[bytes];
         new Random(1).NextBytes(source.AsSpan(0, 1 << 20));
         destination.AsSpan().Fill(1);
         double best = double.MaxValue;
