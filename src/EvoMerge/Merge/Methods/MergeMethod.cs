@@ -32,6 +32,13 @@ public abstract class MergeMethod
     /// </summary>
     public virtual bool IsElementwise(MergeCompat compat) => false;
 
+    /// <summary>
+    /// Problems with one tensor's resolved parameter values that would make the kernel fail (e.g. DELLA's
+    /// density ± epsilon outside (0, 1)), or null. The planner calls it for every tensor, so <c>check</c> reports them
+    /// before any data is read. Values are indexed as the declarations are.
+    /// </summary>
+    public virtual string? CheckValues(IReadOnlyList<double> globals, IReadOnlyList<double[]> perModel) => null;
+
     /// <summary>Tensor-sized scratch buffers the kernel uses for <paramref name="models"/> inputs (for memory estimates).</summary>
     public virtual int ScratchBuffers(int models) => 0;
 

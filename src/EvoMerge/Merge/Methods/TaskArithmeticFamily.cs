@@ -61,6 +61,15 @@ public sealed class TaskArithmeticFamily : MergeMethod
 
     public override int ScratchBuffers(int models) => models + 2;
 
+    public override string? CheckValues(IReadOnlyList<double> globals, IReadOnlyList<double[]> perModel)
+    {
+        if (_sparsification != SparsificationKind.DellaMagprune) return null;
+        foreach (var p in perModel)
+            if (p[Density] > 0 && p[Density] < 1 && (p[Density] - p[Extra] <= 0 || p[Density] + p[Extra] >= 1))
+                return $"density ± epsilon must lie in (0, 1), got density {p[Density]} and epsilon {p[Extra]}";
+        return null;
+    }
+
     public override void Merge(TensorMergeContext input, Span<float> output)
     {
         int n = input.Length, models = input.ModelCount;
