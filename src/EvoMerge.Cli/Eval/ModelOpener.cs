@@ -10,12 +10,13 @@ public sealed record ModelRequest(string Model, string Device, string DType, int
 /// <summary>Opens a model for evaluation with the in-process runtime (EvoMerge.Torch).</summary>
 static class ModelOpener
 {
-    public static ILanguageModel Open(ModelRequest request)
+    /// <param name="progress">Told the fraction of the weights loaded.</param>
+    public static ILanguageModel Open(ModelRequest request, IProgress<double>? progress)
     {
         var device = DeviceOptions.ParseDevice(request.Device);
         var dtype = DeviceOptions.ParseDType(request.DType);
         DeviceOptions.UseThreads();
-        var loaded = LoadedModel.Load(request.Model, device, dtype);
+        var loaded = LoadedModel.Load(request.Model, device, dtype, progress);
         return new OwningLanguageModel(loaded, new TorchLanguageModel(loaded.Model, loaded.Tokenizer, request.BatchSize));
     }
 

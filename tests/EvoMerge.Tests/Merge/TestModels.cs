@@ -11,21 +11,22 @@ static class TestModels
 {
     public const int Hidden = 8, Intermediate = 12;
 
+
     public sealed record Generated(string Path, InMemoryWeights Weights);
 
-    public static IEnumerable<(string Name, long[] Shape)> Tensors(int layers, int vocab)
+    public static IEnumerable<(string Name, long[] Shape)> Tensors(int layers, int vocab, int hidden = Hidden)
     {
-        yield return ("model.embed_tokens.weight", [vocab, Hidden]);
+        yield return ("model.embed_tokens.weight", [vocab, hidden]);
         for (int i = 0; i < layers; i++)
         {
-            yield return ($"model.layers.{i}.input_layernorm.weight", [Hidden]);
-            yield return ($"model.layers.{i}.self_attn.q_proj.weight", [Hidden, Hidden]);
-            yield return ($"model.layers.{i}.self_attn.k_proj.weight", [Hidden / 2, Hidden]);
-            yield return ($"model.layers.{i}.mlp.up_proj.weight", [Intermediate, Hidden]);
-            yield return ($"model.layers.{i}.mlp.down_proj.weight", [Hidden, Intermediate]);
+            yield return ($"model.layers.{i}.input_layernorm.weight", [hidden]);
+            yield return ($"model.layers.{i}.self_attn.q_proj.weight", [hidden, hidden]);
+            yield return ($"model.layers.{i}.self_attn.k_proj.weight", [hidden / 2, hidden]);
+            yield return ($"model.layers.{i}.mlp.up_proj.weight", [Intermediate, hidden]);
+            yield return ($"model.layers.{i}.mlp.down_proj.weight", [hidden, Intermediate]);
         }
-        yield return ("model.norm.weight", [Hidden]);
-        yield return ("lm_head.weight", [vocab, Hidden]);
+        yield return ("model.norm.weight", [hidden]);
+        yield return ("lm_head.weight", [vocab, hidden]);
     }
 
     /// <summary>
@@ -33,12 +34,12 @@ static class TestModels
     /// fine-tune: its weights are the related model's plus small noise (so task vectors are small, as in practice).
     /// </summary>
     public static Generated Write(string root, string name, int seed, int layers = 4, int vocab = 32,
-        DType dtype = DType.F32, Generated? related = null)
+        DType dtype = DType.F32, Generated? related = null, int hidden = Hidden)
     {
         string folder = System.IO.Path.Combine(root, name);
         var rng = new Random(seed);
         var weights = new InMemoryWeights(name);
-        var specs = Tensors(layers, vocab).ToList();
+        var specs = Tensors(layers, vocab, hidden).ToList();
         using (var writer = SafetensorsWriter.Create(folder, specs.Select(s => new TensorSpec(s.Name, dtype, s.Shape))))
         {
             foreach (var (tensor, shape) in specs)
@@ -56,7 +57,7 @@ static class TestModels
             writer.Complete();
         }
         File.WriteAllText(System.IO.Path.Combine(folder, ModelFolder.ConfigFileName), $$"""
-            {"architectures": ["LlamaForCausalLM"], "model_type": "llama", "num_hidden_layers": {{layers}}, "hidden_size": {{Hidden}},
+            {"architectures": ["LlamaForCausalLM"], "model_type": "llama", "num_hidden_layers": {{layers}}, "hidden_size": {{hidden}},
              "intermediate_size": {{Intermediate}}, "num_attention_heads": 2, "num_key_value_heads": 1, "vocab_size": {{vocab}},
              "tie_word_embeddings": false, "rms_norm_eps": 1e-05, "torch_dtype": "{{(dtype == DType.BF16 ? "bfloat16" : "float32")}}"}
             """);

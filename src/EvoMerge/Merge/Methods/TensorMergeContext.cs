@@ -28,6 +28,12 @@ public sealed class TensorMergeContext
     /// <summary>Key of this tensor's random stream: derived from the run's seed and the output tensor's name.</summary>
     public ulong RandomKey { get; private set; }
 
+    /// <summary>
+    /// Index of this span's first element within the whole tensor: non-zero when the executor streams a large tensor
+    /// in row blocks (only for methods that allow it), so random streams stay tied to the element, not the block.
+    /// </summary>
+    public long ElementOffset { get; private set; }
+
     /// <summary>Rows for row-wise options: the first dimension of a 2-D+ tensor, 1 for vectors and scalars.</summary>
     public int Rows => Shape.Length >= 2 ? (int)Shape[0] : 1;
 
@@ -89,8 +95,9 @@ public sealed class TensorMergeContext
         Array.Resize(ref _ownedModels, count);
     }
 
-    internal void Begin(string name, long[] shape, int length, bool hasBase, int modelCount, MergeCompat compat, ulong randomKey)
+    internal void Begin(string name, long[] shape, int length, bool hasBase, int modelCount, MergeCompat compat, ulong randomKey, long elementOffset = 0)
     {
+        ElementOffset = elementOffset;
         Name = name;
         Shape = shape;
         Length = length;
@@ -116,22 +123,5 @@ public sealed class TensorMergeContext
         if (_modelParameters.Length <= model) Array.Resize(ref _modelParameters, model + 1);
         var p = _modelParameters[model];
         return p != null && p.Length == count ? p : _modelParameters[model] = new double[count];
-    }
-
-    /// <summary>
-    /// Builds a context directly from arrays: for tests and for callers that hold tensors themselves.
-    /// </summary>
-    public static TensorMergeContext For(string name, long[] shape, float[]? baseValues, float[][] models,
-        double[] globals, double[][] modelParameters, MergeCompat compat = MergeCompat.Paper, ulong seed = 0)
-    {
-        var ctx = new TensorMergeContext();
-        int length = (int)shape.Aggregate(1L, (a, b) => a * b);
-        ctx.Begin(name, shape, length, baseValues != null, models.Length, compat, TensorRandom.KeyFor(seed, name));
-        if (baseValues != null) ctx.UseBaseArray(baseValues);
-        for (int i = 0; i < models.Length; i++) ctx.UseModelArray(i, models[i]);
-        globals.CopyTo(ctx.GlobalsBuffer(globals.Length), 0);
-        for (int i = 0; i < modelParameters.Length; i++)
-            modelParameters[i].CopyTo(ctx.ModelParametersBuffer(i, modelParameters[i].Length), 0);
-        return ctx;
     }
 }

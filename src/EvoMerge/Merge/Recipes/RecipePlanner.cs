@@ -17,7 +17,7 @@ public static class RecipePlanner
         var method = MergeMethods.Find(recipe.MergeMethod) ?? throw new EvoMergeException(
             $"{recipe.MergeMethodMark}: merge_method: unknown method '{recipe.MergeMethod}'{NearestName.Suggest(recipe.MergeMethod, MergeMethods.All.Select(m => m.Name))}");
         var compat = compatOverride ?? ParseCompat(recipe);
-        var warnings = new List<string>();
+        var warnings = new List<string>(recipe.Warnings);
         CheckParameterNames(recipe, method, warnings);
         if (method.BaseUse == BaseModelUse.Required && recipe.BaseModel == null)
             throw new EvoMergeException($"{recipe.MergeMethodMark}: merge_method: {method.Name} needs base_model, which is missing");
@@ -75,7 +75,7 @@ public static class RecipePlanner
             foreach (var (reference, mark) in recipe.ReferencedModels())
             {
                 try { opened[reference] = ModelFolder.Open(reference); }
-                catch (EvoMergeException e) { throw new EvoMergeException($"{mark}: model '{reference}': {e.Message}", e); }
+                catch (EvoMergeException e) { throw new EvoMergeException($"{mark}: model: {e.Message}", e); }
             }
             return opened;
         }
@@ -185,9 +185,11 @@ public static class RecipePlanner
         // Resolve every parameter of every tensor now: a missing or unusable value fails here, not mid-merge.
         foreach (var job in jobs)
         {
-            foreach (var p in method.GlobalParameters) parameters.Global(p, job);
-            for (int m = 0; m < job.Models.Length; m++)
-                foreach (var p in method.ModelParameters) parameters.PerModel(p, job, m);
+            var globals = method.GlobalParameters.Select(p => parameters.Global(p, job)).ToArray();
+            var perModel = Enumerable.Range(0, job.Models.Length)
+                .Select(m => method.ModelParameters.Select(p => parameters.PerModel(p, job, m)).ToArray()).ToArray();
+            if (method.CheckValues(globals, perModel) is { } problem)
+                throw new EvoMergeException($"{recipe.MergeMethodMark}: {method.Name}, tensor {job.OutputName}: {problem}");
         }
         var tokenizerModel = tokenizerSource switch
         {
@@ -246,9 +248,9 @@ public static class RecipePlanner
                 if (start >= end || end > layers)
                     throw new EvoMergeException($"{s.LayerRangeMark}: layer_range [{start}, {end}] is not a non-empty range within model '{s.Model}', which has {layers} layers (0..{layers})");
             }
-            var lengths = slice.Sources.Select(s => s.LayerRange!.Value.End - s.LayerRange!.Value.Start).Distinct().ToList();
-            if (lengths.Count > 1)
-                throw new EvoMergeException($"{slice.Sources[0].LayerRangeMark}: the sources of a slice must span the same number of layers, got {string.Join(" and ", lengths)}");
+            if (slice.Sources.Select(s => s.LayerRange!.Value.End - s.LayerRange!.Value.Start).Distinct().Count() > 1)
+                throw new EvoMergeException($"{slice.Sources[0].LayerRangeMark}: the sources of a slice must span the same number of layers, got " +
+                    string.Join(", ", slice.Sources.Select(s => $"'{s.Model}' {s.LayerRange!.Value.End - s.LayerRange!.Value.Start}")));
         }
         return slices;
     }
