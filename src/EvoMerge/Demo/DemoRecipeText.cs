@@ -1,7 +1,7 @@
 using System.Globalization;
 using EvoMerge.Evolution.Spaces;
 
-namespace EvoMerge.Torch.Demo;
+namespace EvoMerge.Demo;
 
 /// <summary>An evolved recipe in one line, for the table and the closing note (e.g. <c>layer 0: A w0.31 d0.52, B w1.40 d0.88</c>).</summary>
 public static class DemoRecipeText
