@@ -15,14 +15,19 @@ public sealed class RuntimeParityTests(ITestOutputHelper output) : IDisposable
 
     public void Dispose() => Directory.Delete(dir, recursive: true);
 
+    (HfModelFixture Model, string HfFolder, IReadOnlyList<int[]> Prompts) RandomModel(int seed)
+    {
+        var model = RandomLlamaModel.Create(seed);
+        string hf = Path.Combine(dir, "hf");
+        RandomLlamaModel.WriteFolder(hf, model);
+        return (model, hf, GgufLlamaCppParityTests.Prompts(model.Config.VocabSize));
+    }
+
     [PythonReferenceFact("torch")]
     public void RuntimeFloat32MatchesPyTorchAndLlamaCpp()
     {
-        var model = RandomLlamaModel.Create(seed: 2);
-        string hf = Path.Combine(dir, "hf");
-        RandomLlamaModel.WriteFolder(hf, model);
+        var (model, hf, prompts) = RandomModel(seed: 2);
         int vocab = model.Config.VocabSize;
-        var prompts = GgufLlamaCppParityTests.Prompts(vocab);
 
         var runtime = RuntimeLogits.Of(model, prompts);
         var torch = LogitComparison.Of(PythonLlama.Logits(hf, prompts, vocab), runtime, vocab);
@@ -37,11 +42,8 @@ public sealed class RuntimeParityTests(ITestOutputHelper output) : IDisposable
     [PythonReferenceFact("torch")]
     public void RuntimeBFloat16StaysCloseToPyTorchOnBFloat16Weights()
     {
-        var model = RandomLlamaModel.Create(seed: 3);
-        string hf = Path.Combine(dir, "hf");
-        RandomLlamaModel.WriteFolder(hf, model);
+        var (model, hf, prompts) = RandomModel(seed: 3);
         int vocab = model.Config.VocabSize;
-        var prompts = GgufLlamaCppParityTests.Prompts(vocab);
 
         var runtime = RuntimeLogits.Of(model, prompts, ScalarType.BFloat16);
         var cmp = LogitComparison.Of(PythonLlama.Logits(hf, prompts, vocab, "bf16"), runtime, vocab);
