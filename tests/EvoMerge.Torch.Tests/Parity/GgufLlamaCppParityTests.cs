@@ -56,6 +56,24 @@ public sealed class GgufLlamaCppParityTests(ITestOutputHelper output) : IDisposa
         Assert.True(cmp.LogitScale > 1, $"logits too flat to show layout errors: {cmp}");
         Assert.True(cmp.Relative <= tolerance, cmp.ToString());
     }
+
+    [PythonReferenceFact("torch")]
+    public void Qwen2ExportWithBiasesAndByteLevelBpeMatchesPyTorchAndTheRuntime()
+    {
+        var model = RandomLlamaModel.Create(seed: 4, qwen2: true);
+        string hf = Path.Combine(dir, "qwen2");
+        RandomLlamaModel.WriteFolder(hf, model);
+        string gguf = Export(hf, Path.Combine(dir, "qwen2.gguf"), GgufOutputType.F32);
+
+        int vocab = model.Config.VocabSize;
+        var prompts = Prompts(vocab);
+        var reference = PythonLlama.Logits(hf, prompts, vocab);
+        var llama = LogitComparison.Of(reference, LlamaCpp.Logits(gguf, prompts), vocab);
+        var runtime = LogitComparison.Of(reference, RuntimeLogits.Of(model, prompts), vocab);
+        output.WriteLine($"qwen2 f32: llama.cpp vs PyTorch: {llama}\nruntime vs PyTorch: {runtime}");
+        Assert.True(llama.Relative <= 1e-4, llama.ToString());
+        Assert.True(runtime.Relative <= 1e-4, runtime.ToString());
+    }
 }
 
 /// <summary>A theory that needs a Debian Python module as reference; skipped, saying which, when absent.</summary>
