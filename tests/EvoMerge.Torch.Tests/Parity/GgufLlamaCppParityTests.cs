@@ -57,6 +57,32 @@ public sealed class GgufLlamaCppParityTests(ITestOutputHelper output) : IDisposa
         Assert.True(cmp.Relative <= tolerance, cmp.ToString());
     }
 
+    [PythonReferenceTheory("torch")]
+    [InlineData("llama3")]
+    [InlineData("linear")]
+    public void RopeScalingIsExportedAsLlamaCppAppliesIt(string kind)
+    {
+        // Original context 64 with head_dim 16 puts RoPE frequencies on all three sides of the llama3 band.
+        var plain = RandomLlamaModel.Create(seed: 5);
+        var model = plain with { Config = plain.Config with { RopeScaling = new Model.RopeScaling(kind, 8, 1, 4, 64) } };
+        string hf = Path.Combine(dir, "scaled"), hfPlain = Path.Combine(dir, "plain");
+        RandomLlamaModel.WriteFolder(hf, model);
+        RandomLlamaModel.WriteFolder(hfPlain, plain);
+        string gguf = Export(hf, Path.Combine(dir, "scaled.gguf"), GgufOutputType.F32);
+
+        int vocab = model.Config.VocabSize;
+        var prompts = Prompts(vocab);
+        var reference = PythonLlama.Logits(hf, prompts, vocab);
+        // The scaling must matter at these positions, or agreement below would prove nothing.
+        var unscaled = LogitComparison.Of(reference, PythonLlama.Logits(hfPlain, prompts, vocab), vocab);
+        Assert.True(unscaled.Relative > 0.05, $"scaling barely changes the logits: {unscaled}");
+        var llama = LogitComparison.Of(reference, LlamaCpp.Logits(gguf, prompts), vocab);
+        var runtime = LogitComparison.Of(reference, RuntimeLogits.Of(model, prompts), vocab);
+        output.WriteLine($"rope_scaling {kind}: llama.cpp vs PyTorch: {llama}\nruntime vs PyTorch: {runtime}");
+        Assert.True(llama.Relative <= 1e-4, llama.ToString());
+        Assert.True(runtime.Relative <= 1e-4, runtime.ToString());
+    }
+
     [PythonReferenceFact("torch")]
     public void Qwen2ExportWithBiasesAndByteLevelBpeMatchesPyTorchAndTheRuntime()
     {

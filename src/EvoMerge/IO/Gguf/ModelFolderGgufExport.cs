@@ -32,8 +32,6 @@ public static class ModelFolderGgufExport
             "qwen2" => "qwen2",
             _ => throw new EvoMergeException($"{configPath}: field 'model_type' is '{c.ModelType}'; GGUF export supports llama, mistral and qwen2"),
         };
-        if (c.RopeScaling != null)
-            throw new EvoMergeException($"{configPath}: field 'rope_scaling' is set; GGUF export does not write RoPE scaling yet (expected null)");
         int Need(int? value, string field) => value ?? throw new EvoMergeException($"{configPath}: field '{field}' is missing; GGUF export needs it");
         return new GgufModelSpec(
             architecture,
@@ -47,7 +45,10 @@ public static class ModelFolderGgufExport
             Need(c.HeadDim, "head_dim"),
             (float)(c.NormEpsilon ?? throw new EvoMergeException($"{configPath}: field 'rms_norm_eps' is missing; GGUF export needs it")),
             (float)(c.RopeTheta ?? 10000.0),
-            Need(c.VocabSize, "vocab_size"));
+            Need(c.VocabSize, "vocab_size"))
+        {
+            RopeScaling = GgufRopeScaling.Parse(c.RopeScaling, configPath),
+        };
     }
 
     /// <summary>The folder's tokenizer, chosen as <see cref="TokenizerFactory"/> does, with config.json's BOS/EOS ids.</summary>
