@@ -1,12 +1,29 @@
+using System.ComponentModel;
+using EvoMerge.Cli.Report;
+using Spectre.Console;
 using Spectre.Console.Cli;
 
 namespace EvoMerge.Cli.Commands;
 
-// Placeholder until its issue lands: registered so that the verb list is complete and each issue edits one file.
+/// <summary><c>evomerge report &lt;run-dir&gt;</c>: the HTML page and PNGs of an evolution run.</summary>
 public sealed class ReportCommand : Command<ReportCommand.Settings>
 {
-    public sealed class Settings : CommandSettings { }
+    public sealed class Settings : CommandSettings
+    {
+        [CommandArgument(0, "<run-dir>")]
+        [Description("The run folder written by evomerge evolve.")]
+        public string RunDirectory { get; init; } = "";
+
+        [CommandOption("-o|--out <DIR>")]
+        [Description("Where to write index.html and the PNGs (default: <run-dir>/report).")]
+        public string? Output { get; init; }
+    }
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
-        => throw new EvoMergeException("report is not implemented yet");
+    {
+        var run = RunData.Load(settings.RunDirectory);
+        string page = HtmlReport.Write(run, settings.Output ?? Path.Combine(run.Root, "report"));
+        AnsiConsole.MarkupLineInterpolated($"report written: [link]{page}[/]");
+        return 0;
+    }
 }

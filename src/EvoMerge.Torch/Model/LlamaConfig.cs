@@ -73,6 +73,10 @@ public sealed record LlamaConfig
         }
     }
 
+    /// <summary>The model config of a folder opened by <see cref="EvoMerge.IO.ModelFolder"/>.</summary>
+    public static LlamaConfig From(EvoMerge.IO.ModelConfig config, string source) =>
+        FromJson(JsonSerializer.SerializeToElement(config.Json), source);
+
     /// <summary>Reads the Hugging Face field names (<c>hidden_size</c>, <c>num_key_value_heads</c>, ...).</summary>
     public static LlamaConfig FromJson(JsonElement root, string source = "config.json")
     {

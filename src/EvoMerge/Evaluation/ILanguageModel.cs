@@ -9,7 +9,10 @@ public interface ILanguageModel
     /// <summary>Completes each prompt (batched by the implementation); returns the new text only.</summary>
     IReadOnlyList<string> Generate(IReadOnlyList<string> prompts, GenerationOptions options);
 
-    /// <summary>Sum of log-probabilities (natural log) of each continuation's tokens given its context.</summary>
+    /// <summary>
+    /// Sum of log-probabilities (natural log) of each continuation's tokens given its context. An empty context means
+    /// the start of a text (BOS only); perplexity windows and choices rely on that.
+    /// </summary>
     IReadOnlyList<ContinuationScore> ScoreContinuations(IReadOnlyList<ContinuationRequest> requests);
 }
 

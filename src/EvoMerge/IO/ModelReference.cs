@@ -28,7 +28,10 @@ public static partial class ModelReference
     }
 
     /// <summary>The full local path of <paramref name="reference"/>; an <see cref="EvoMergeException"/> saying where it looked when absent.</summary>
-    public static string Resolve(string reference)
+    public static string Resolve(string reference) => Resolve(reference, HubCacheFolder());
+
+    /// <summary>As <see cref="Resolve(string)"/>, looking for Hugging Face ids in <paramref name="hubCache"/>.</summary>
+    public static string Resolve(string reference, string hubCache)
     {
         if (File.Exists(reference) || Directory.Exists(reference)) return Path.GetFullPath(reference);
         var match = HubId().Match(reference);
@@ -36,7 +39,7 @@ public static partial class ModelReference
             throw new EvoMergeException($"model '{reference}': no such file or folder (and not a Hugging Face id of the form org/name[@revision])");
         string org = match.Groups["org"].Value, name = match.Groups["name"].Value;
         string revision = match.Groups["revision"].Success ? match.Groups["revision"].Value : "main";
-        return ResolveCached($"{org}/{name}", revision, HubCacheFolder());
+        return ResolveCached($"{org}/{name}", revision, hubCache);
     }
 
     static string ResolveCached(string id, string revision, string hubCache)

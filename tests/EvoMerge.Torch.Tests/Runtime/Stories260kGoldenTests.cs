@@ -3,6 +3,8 @@ using EvoMerge.TestSupport;
 using EvoMerge.Torch.Generation;
 using EvoMerge.Torch.Import;
 using EvoMerge.Torch.Model;
+using EvoMerge.Torch.Runtime;
+using EvoMerge.Evaluation;
 using EvoMerge.Torch.Weights;
 
 namespace EvoMerge.Torch.Tests.Runtime;
@@ -33,5 +35,29 @@ public class Stories260kGoldenTests
         // Token for token: the published text, encoded, is exactly what the model produced.
         var publishedIds = tokenizer.Encode(Published, addBos: false);
         Assert.Equal(publishedIds, ids.Take(publishedIds.Count));
+    }
+
+    [SharedDataFact("models/stories260k/stories260K.bin")]
+    public void ImportedFolderLoadsAndGeneratesThePublishedSampleFromAnEmptyPrompt()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), "evomerge-import-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            Llama2cImporter.Import(SharedData.PathOf("models/stories260k/stories260K.bin"),
+                SharedData.PathOf("models/stories260k/tok512.bin"), dir);
+            Assert.True(File.Exists(Path.Combine(dir, "model.safetensors")));
+            Assert.False(Directory.Exists(dir + ".partial"));
+            using var loaded = LoadedModel.Load(dir);
+            var lm = new TorchLanguageModel(loaded.Model, loaded.Tokenizer);
+            string text = lm.Generate([""], new GenerationOptions(MaxNewTokens: 80))[0];
+            Assert.StartsWith(Published, text);
+            // Stop strings end generation and are not returned.
+            Assert.Equal("Once upon a time, there was a little girl named Lily",
+                lm.Generate([""], new GenerationOptions(MaxNewTokens: 80, StopStrings: [". She"]))[0]);
+        }
+        finally
+        {
+            if (Directory.Exists(dir)) Directory.Delete(dir, true);
+        }
     }
 }

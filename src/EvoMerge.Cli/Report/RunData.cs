@@ -1,0 +1,52 @@
+using EvoMerge.Evolution.Run;
+using EvoMerge.Evolution.Spaces;
+
+namespace EvoMerge.Cli.Report;
+
+/// <summary>
+/// What the report shows, read from a run folder: per stage, each generation's best and mean and the best so far
+/// (computed from the journal, so a report of a running or killed run works too), each stage's best candidate,
+/// and the comparison table from summary.json once the run has finished.
+/// </summary>
+sealed record RunData(string Root, IReadOnlyList<StageData> Stages, EvolutionSummary? Summary)
+{
+    public static RunData Load(string runDirectory)
+    {
+        var folder = new RunFolder(runDirectory);
+        var entries = Journal.Read(folder.JournalFile);
+        var stages = entries.Where(e => e.Kind != EntryKinds.Test).GroupBy(e => e.Stage).Select(StageData.From).ToList();
+        if (stages.Count == 0) throw new EvoMergeException($"{folder.JournalFile}: no candidate has been scored yet");
+        var summary = File.Exists(folder.SummaryFile) ? RunJson.ReadFile<EvolutionSummary>(folder.SummaryFile) : null;
+        return new RunData(folder.Root, stages, summary);
+    }
+}
+
+/// <param name="Best">Per generation: best candidate fitness (on its minibatch, if any).</param>
+/// <param name="BestSoFar">Per generation: best full-dev fitness found up to it.</param>
+/// <param name="Winner">The stage's best candidate on the full dev set.</param>
+sealed record StageData(string Stage, double[] Best, double[] Mean, double[] BestSoFar, JournalEntry Winner)
+{
+    public static StageData From(IGrouping<string, JournalEntry> stage)
+    {
+        var generations = stage.GroupBy(e => e.Generation).OrderBy(g => g.Key).ToList();
+        var best = new List<double>();
+        var mean = new List<double>();
+        var bestSoFar = new List<double>();
+        JournalEntry? winner = null;
+        foreach (var generation in generations)
+        {
+            var search = generation.Where(e => e.Kind == EntryKinds.Search).ToList();
+            if (search.Count == 0) continue;
+            best.Add(search.Max(e => e.Fitness));
+            mean.Add(search.Average(e => e.Fitness));
+            // Minibatch scores are not comparable across generations: the best is judged on the full dev set.
+            foreach (var e in generation.Where(e => e.MinibatchSeed is null))
+                if (winner is null || e.Fitness > winner.Fitness) winner = e;
+            bestSoFar.Add(winner?.Fitness ?? double.NaN);
+        }
+        return new StageData(stage.Key, [.. best], [.. mean], [.. bestSoFar], winner ?? stage.MaxBy(e => e.Fitness)!);
+    }
+
+    public PsRecipe? PsRecipe => (Winner.Candidate as PsCandidate)?.Recipe;
+    public LayerPath? Path => (Winner.Candidate as DfsCandidate)?.Path;
+}

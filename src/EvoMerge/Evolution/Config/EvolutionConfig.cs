@@ -1,0 +1,145 @@
+namespace EvoMerge.Evolution.Config;
+
+/// <summary>
+/// An evolution run, exactly as <c>evolve.yml</c> spells it (snake_case keys in YAML, PascalCase here).
+/// Built by <see cref="EvolutionConfigReader"/> from a file, or directly in code (the demo does).
+/// Model strings are local folders or Hugging Face ids; relative folders are resolved against
+/// <see cref="BaseDirectory"/> by <see cref="ResolveModel"/>.
+/// </summary>
+public sealed record EvolutionConfig
+{
+    public required string Name { get; init; }
+    public int Seed { get; init; }
+    /// <summary>The common ancestor that task vectors are measured against (PS methods that need one).</summary>
+    public string? BaseModel { get; init; }
+    /// <summary>Source models: the PS merge inputs, and the DFS layer sources unless <see cref="DfsConfig.Models"/> says otherwise.</summary>
+    public required IReadOnlyList<string> Models { get; init; }
+    public SearchSpaceKind Space { get; init; } = SearchSpaceKind.Ps;
+    public PsConfig Ps { get; init; } = new();
+    public DfsConfig Dfs { get; init; } = new();
+    public OptimizerConfig Optimizer { get; init; } = new();
+    /// <summary>Tasks scored on their dev data; the fitness is the weighted sum of their scores (higher is better).</summary>
+    public required IReadOnlyList<TaskConfig> Fitness { get; init; }
+    /// <summary>Tasks scored once at the end, on the best model and on every source model.</summary>
+    public IReadOnlyList<TaskConfig> Test { get; init; } = [];
+    /// <summary>With minibatch fitness: how many of each generation's best are re-scored on the full dev set.</summary>
+    public int RescoreTop { get; init; } = 1;
+    /// <summary>Folder that relative model and data paths are resolved against (the config file's folder).</summary>
+    public string BaseDirectory { get; init; } = ".";
+
+    /// <summary>
+    /// A local folder (absolute, starting with ./ or ../, or existing under <see cref="BaseDirectory"/>) becomes an
+    /// absolute path; anything else is returned as written (a Hugging Face id such as <c>org/name@rev</c>).
+    /// </summary>
+    public string ResolveModel(string model)
+    {
+        if (Path.IsPathRooted(model)) return model;
+        string local = Path.GetFullPath(Path.Combine(BaseDirectory, model));
+        bool looksLocal = model.StartsWith("./", StringComparison.Ordinal) || model.StartsWith("../", StringComparison.Ordinal);
+        return looksLocal || Directory.Exists(local) ? local : model;
+    }
+
+    /// <summary>A data file path relative to <see cref="BaseDirectory"/>, made absolute.</summary>
+    public string ResolveData(string path) => Path.GetFullPath(Path.Combine(BaseDirectory, path));
+
+    /// <summary>Whether any fitness task draws a fresh minibatch per generation.</summary>
+    public bool UsesMinibatches => Fitness.Any(t => t.Minibatch is not null);
+}
+
+public enum SearchSpaceKind { Ps, Dfs, PsThenDfs }
+
+/// <summary>Parameter-space search: a merge method whose per-model parameters are evolved per layer group.</summary>
+public sealed record PsConfig
+{
+    /// <summary>A merge method with per-model parameters (the merge engine's name, e.g. dare_ties, ties, task_arithmetic, linear).</summary>
+    public string Method { get; init; } = "dare_ties";
+    /// <summary>Contiguous groups the decoder layers are split into: 1 = one group for the whole model (the paper), the layer count = per layer.</summary>
+    public int LayerGroups { get; init; } = 1;
+    /// <summary>
+    /// Give embeddings, final norm and LM head their own group (default: yes when there is more than one layer group
+    /// or attention/MLP are split); when no, they share the first layer group's values.
+    /// </summary>
+    public bool? EmbeddingsGroup { get; init; }
+    /// <summary>Evolve attention and MLP tensors of each layer group separately.</summary>
+    public bool SplitAttentionMlp { get; init; }
+    /// <summary>The per-model parameters evolved (each gets one value per model and group).</summary>
+    public IReadOnlyList<string> Parameters { get; init; } = ["weight", "density"];
+    /// <summary>The interval each parameter is searched in; genome coordinate 0..1 maps linearly onto it.</summary>
+    public IReadOnlyDictionary<string, ParameterRange> Ranges { get; init; } = new Dictionary<string, ParameterRange>();
+
+    /// <summary>The range of a parameter: configured, or the default (weight [0,1], density [0.01,1], others [0,1]).</summary>
+    public ParameterRange RangeOf(string parameter) =>
+        Ranges.TryGetValue(parameter, out var r) ? r
+        : parameter == "density" ? new ParameterRange(0.01, 1) : new ParameterRange(0, 1);
+}
+
+public readonly record struct ParameterRange(double Min, double Max)
+{
+    public double FromUnit(double u) => Min + Math.Clamp(u, 0, 1) * (Max - Min);
+    public double ToUnit(double value) => Max == Min ? 0.5 : Math.Clamp((value - Min) / (Max - Min), 0, 1);
+}
+
+/// <summary>Data-flow-space search: which layers a token passes through, and the scales between models.</summary>
+public sealed record DfsConfig
+{
+    /// <summary>Times the layers of all models are laid out: T = (total layers) · repeats slots.</summary>
+    public int Repeats { get; init; } = 3;
+    /// <summary>The longest path allowed, end layers included; when more slots are on, the strongest indicators win.</summary>
+    public int? MaxPathLength { get; init; }
+    /// <summary>Supplies embeddings, final norm, LM head and tokenizer (default: the first DFS model; in ps+dfs the PS result).</summary>
+    public string? ModelA { get; init; }
+    /// <summary>Layer sources besides model A (default: <see cref="EvolutionConfig.Models"/> minus model A).</summary>
+    public IReadOnlyList<string>? Models { get; init; }
+    public DfsScales Scales { get; init; } = DfsScales.ModelPair;
+    /// <summary>Upper end of a scale's range [0, max]; the start point 0.5 maps to max/2 (1 with the default 2).</summary>
+    public double ScaleMax { get; init; } = 2;
+    /// <summary>Keep model A's first and last layers at the ends of every path (the paper's 7B→10B setting).</summary>
+    public bool FixEnds { get; init; } = true;
+}
+
+/// <summary>How the scales on the hidden state between path steps are parameterised.</summary>
+public enum DfsScales
+{
+    /// <summary>
+    /// K×K over the K models (the default, smaller than the paper's): W[i,j] scales the input of a layer of model j
+    /// when the previous step was a layer of model i (model A's embeddings before the first step).
+    /// </summary>
+    ModelPair,
+    /// <summary>The paper's M×M over all M laid-out layers: W[i,j] scales the input of layer j after layer i (first step: 1).</summary>
+    LayerPair,
+    /// <summary>One scale per slot (T values), as the miniature prototype used; fixed end layers get 1.</summary>
+    PerSlot,
+    /// <summary>Every scale is 1 (a plain frankenmerge path).</summary>
+    None,
+}
+
+public sealed record OptimizerConfig
+{
+    /// <summary>cma-es, cma-es-diagonal or random (see <c>Optimizers.Names</c>).</summary>
+    public string Name { get; init; } = "cma-es";
+    /// <summary>Candidates per generation (default 4 + ⌊3 ln n⌋).</summary>
+    public int? Population { get; init; }
+    /// <summary>Generations to run (per stage in ps+dfs); at least one of this and <see cref="MaxEvaluations"/> is set.</summary>
+    public int? Generations { get; init; }
+    /// <summary>Evaluations to run (per stage); the last generation is completed.</summary>
+    public int? MaxEvaluations { get; init; }
+    public double Sigma0 { get; init; } = 1.0 / 6;
+    /// <summary>IPOP restarts with growing population when CMA-ES converges.</summary>
+    public bool Restarts { get; init; }
+}
+
+/// <summary>One evaluation task (the evaluation engine's name) on one data file.</summary>
+public sealed record TaskConfig
+{
+    public required string Task { get; init; }
+    public required string Data { get; init; }
+    /// <summary>Language gate: an answer counts only when the reply is in this language (e.g. ja).</summary>
+    public string? Language { get; init; }
+    public int? MaxNewTokens { get; init; }
+    /// <summary>Score a fresh random minibatch of this many items per generation instead of the whole file.</summary>
+    public int? Minibatch { get; init; }
+    /// <summary>Use only the first N items of the file.</summary>
+    public int? Limit { get; init; }
+    /// <summary>Weight of this task in the fitness sum.</summary>
+    public double Weight { get; init; } = 1;
+}

@@ -1,0 +1,167 @@
+using EvoMerge.Merge;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace EvoMerge.Evolution.Config;
+
+/// <summary>
+/// Reads <c>evolve.yml</c> into an <see cref="EvolutionConfig"/>. Unknown keys are rejected with the nearest valid
+/// name; every error names the file, the line and the key. The schema is documented in docs/evolution.md.
+/// </summary>
+public static class EvolutionConfigReader
+{
+    static readonly string[] TopKeys =
+        ["name", "seed", "base_model", "models", "space", "ps", "dfs", "optimizer", "fitness", "test", "rescore_top"];
+    static readonly string[] PsKeys =
+        ["method", "layer_groups", "embeddings_group", "split_attention_mlp", "parameters", "ranges"];
+    static readonly string[] DfsKeys = ["repeats", "max_path_length", "model_a", "models", "scales", "scale_max", "fix_ends"];
+    static readonly string[] OptimizerKeys = ["name", "population", "generations", "max_evaluations", "sigma0", "restarts"];
+    static readonly string[] TaskKeys = ["task", "data", "language", "max_new_tokens", "minibatch", "limit", "weight"];
+
+    public static EvolutionConfig ReadFile(string path)
+    {
+        if (!File.Exists(path)) throw new EvoMergeException($"{path}: config file not found");
+        return Parse(File.ReadAllText(path), path, Path.GetDirectoryName(Path.GetFullPath(path))!);
+    }
+
+    /// <param name="fileName">Named in error messages.</param>
+    /// <param name="baseDirectory">Relative model and data paths are resolved against it.</param>
+    public static EvolutionConfig Parse(string yaml, string fileName, string baseDirectory)
+    {
+        var stream = new YamlStream();
+        try { stream.Load(new StringReader(yaml)); }
+        catch (YamlException e) { throw new EvoMergeException($"{fileName}: line {e.Start.Line}: not valid YAML: {e.Message}", e); }
+        if (stream.Documents.Count == 0) throw new EvoMergeException($"{fileName}: the file is empty");
+
+        var top = new YamlFields(fileName, "", stream.Documents[0].RootNode, TopKeys);
+        var config = new EvolutionConfig
+        {
+            Name = top.String("name"),
+            Seed = top.Has("seed") ? top.Int("seed") : 0,
+            BaseModel = top.OptionalString("base_model"),
+            Models = top.Strings("models"),
+            Space = top.Has("space") ? ParseSpace(top.Choice("space", "ps", "dfs", "ps+dfs")) : SearchSpaceKind.Ps,
+            Ps = top.Has("ps") ? ReadPs(top.Map("ps", PsKeys)) : new PsConfig(),
+            Dfs = top.Has("dfs") ? ReadDfs(top.Map("dfs", DfsKeys)) : new DfsConfig(),
+            Optimizer = top.Has("optimizer") ? ReadOptimizer(top.Map("optimizer", OptimizerKeys)) : new OptimizerConfig(),
+            Fitness = ReadTasks(top, "fitness"),
+            Test = top.Has("test") ? ReadTasks(top, "test") : [],
+            RescoreTop = top.Has("rescore_top") ? top.Int("rescore_top", min: 0) : 1,
+            BaseDirectory = baseDirectory,
+        };
+        Validate(config, fileName);
+        return config;
+    }
+
+    /// <summary>Checks that hold for configs built in code too (the demo builds its own).</summary>
+    public static void Validate(EvolutionConfig c, string fileName)
+    {
+        void Require(bool ok, string message) { if (!ok) throw new EvoMergeException($"{fileName}: {message}"); }
+        Require(c.Models.Count >= 1, "'models' must list at least one model");
+        Require(c.Fitness.Count >= 1, "'fitness' must list at least one task");
+        Require(c.Optimizer.Generations is > 0 || c.Optimizer.MaxEvaluations is > 0,
+            "'optimizer' needs 'generations' or 'max_evaluations' (a positive integer)");
+        Require(c.Optimizer.Population is null or >= 2, "'optimizer.population' must be at least 2");
+        Require(c.Optimizer.Sigma0 > 0, "'optimizer.sigma0' must be positive");
+        if (c.Space != SearchSpaceKind.Dfs)
+        {
+            Require(c.Models.Count >= 2 || c.BaseModel != null, "'ps' needs two models, or one model and 'base_model'");
+            Require(c.Ps.LayerGroups >= 1, "'ps.layer_groups' must be at least 1");
+            Require(c.Ps.Parameters.Count >= 1, "'ps.parameters' must name at least one parameter (e.g. weight, density)");
+            foreach (var (name, r) in c.Ps.Ranges)
+            {
+                Require(c.Ps.Parameters.Contains(name),
+                    $"'ps.ranges.{name}' is not an evolved parameter{NearestName.Suggest(name, c.Ps.Parameters)}; evolved: {string.Join(", ", c.Ps.Parameters)}");
+                Require(r.Min <= r.Max, $"'ps.ranges.{name}' must be [min, max] with min ≤ max");
+            }
+        }
+        if (c.Space != SearchSpaceKind.Ps)
+        {
+            Require(c.Dfs.Repeats >= 1, "'dfs.repeats' must be at least 1");
+            Require(c.Dfs.MaxPathLength is null or >= 1, "'dfs.max_path_length' must be at least 1");
+            Require(c.Dfs.ScaleMax > 0, "'dfs.scale_max' must be positive");
+        }
+        foreach (var t in c.Fitness.Concat(c.Test))
+        {
+            Require(t.Minibatch is null or >= 1, $"task '{t.Task}': 'minibatch' must be at least 1");
+            Require(t.Limit is null or >= 1, $"task '{t.Task}': 'limit' must be at least 1");
+        }
+    }
+
+    static SearchSpaceKind ParseSpace(string s) => s switch
+    {
+        "ps" => SearchSpaceKind.Ps,
+        "dfs" => SearchSpaceKind.Dfs,
+        _ => SearchSpaceKind.PsThenDfs,
+    };
+
+    static PsConfig ReadPs(YamlFields f)
+    {
+        var ranges = new Dictionary<string, ParameterRange>();
+        if (f.Has("ranges"))
+        {
+            var rangeFields = f.Map("ranges", f.KeysOf("ranges").ToArray());
+            foreach (var name in f.KeysOf("ranges"))
+            {
+                var pair = rangeFields.Doubles(name);
+                if (pair.Count != 2) throw rangeFields.Error(rangeFields.Node(name), $"'{rangeFields.Qualify(name)}' must be [min, max]");
+                ranges[name] = new ParameterRange(pair[0], pair[1]);
+            }
+        }
+        return new PsConfig
+        {
+            Method = f.OptionalString("method") ?? "dare_ties",
+            LayerGroups = f.OptionalInt("layer_groups", min: 1) ?? 1,
+            EmbeddingsGroup = f.Has("embeddings_group") ? f.Bool("embeddings_group") : null,
+            SplitAttentionMlp = f.Has("split_attention_mlp") && f.Bool("split_attention_mlp"),
+            Parameters = f.Has("parameters") ? f.Strings("parameters") : ["weight", "density"],
+            Ranges = ranges,
+        };
+    }
+
+    static DfsConfig ReadDfs(YamlFields f) => new()
+    {
+        Repeats = f.OptionalInt("repeats", min: 1) ?? 3,
+        MaxPathLength = f.OptionalInt("max_path_length", min: 1),
+        ModelA = f.OptionalString("model_a"),
+        Models = f.Has("models") ? f.Strings("models") : null,
+        Scales = f.Has("scales")
+            ? f.Choice("scales", "model_pair", "layer_pair", "per_slot", "none") switch
+            {
+                "model_pair" => DfsScales.ModelPair,
+                "layer_pair" => DfsScales.LayerPair,
+                "per_slot" => DfsScales.PerSlot,
+                _ => DfsScales.None,
+            }
+            : DfsScales.ModelPair,
+        ScaleMax = f.Has("scale_max") ? f.Double("scale_max") : 2,
+        FixEnds = !f.Has("fix_ends") || f.Bool("fix_ends"),
+    };
+
+    static OptimizerConfig ReadOptimizer(YamlFields f) => new()
+    {
+        Name = f.OptionalString("name") ?? "cma-es",
+        Population = f.OptionalInt("population", min: 2),
+        Generations = f.OptionalInt("generations", min: 1),
+        MaxEvaluations = f.OptionalInt("max_evaluations", min: 1),
+        Sigma0 = f.Has("sigma0") ? f.Double("sigma0") : 1.0 / 6,
+        Restarts = f.Has("restarts") && f.Bool("restarts"),
+    };
+
+    static IReadOnlyList<TaskConfig> ReadTasks(YamlFields top, string key) => top.Sequence(key)
+        .Select((node, i) =>
+        {
+            var f = top.Child($"{key}[{i}]", node, TaskKeys);
+            return new TaskConfig
+            {
+                Task = f.String("task"),
+                Data = f.String("data"),
+                Language = f.OptionalString("language"),
+                MaxNewTokens = f.OptionalInt("max_new_tokens", min: 1),
+                Minibatch = f.OptionalInt("minibatch", min: 1),
+                Limit = f.OptionalInt("limit", min: 1),
+                Weight = f.Has("weight") ? f.Double("weight") : 1,
+            };
+        })
+        .ToList();
+}

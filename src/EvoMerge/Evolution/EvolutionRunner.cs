@@ -1,0 +1,137 @@
+using System.Diagnostics;
+using EvoMerge.Evolution.Config;
+using EvoMerge.Evolution.Recipes;
+using EvoMerge.Evolution.Run;
+using EvoMerge.Evolution.Spaces;
+
+namespace EvoMerge.Evolution;
+
+/// <summary>
+/// Runs an evolution end to end: the search stage(s) of <see cref="EvolutionConfig.Space"/>, then the best model
+/// written as a folder, then the test tasks scored on it and on every source model, then <c>summary.json</c>.
+/// Everything is journaled, so <see cref="Run"/> with <see cref="RunOptions.Resume"/> continues a killed run
+/// without losing or repeating an evaluation and ends exactly where an uninterrupted run would.
+/// </summary>
+public static class EvolutionRunner
+{
+    public static EvolutionResult Run(
+        EvolutionConfig config,
+        ICandidateEvaluator evaluator,
+        string runDirectory,
+        RunOptions? options = null,
+        IProgress<EvolutionProgress>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        options ??= new RunOptions();
+        EvolutionConfigReader.Validate(config, "config");
+        var folder = new RunFolder(runDirectory);
+        Directory.CreateDirectory(folder.Root);
+        folder.Prepare(config, options.Resume);
+        using var journal = Journal.Open(folder.JournalFile);
+
+        var stages = new List<StageResult>();
+        var started = Stopwatch.StartNew();
+        StageResult Search(ISearchSpace space, Func<Candidate, string> write)
+        {
+            var loop = new SearchLoop(config, space, evaluator, journal, folder,
+                (best, stage) => RunJson.WriteAtomically(stage == "ps" ? folder.BestRecipe(stage) : folder.BestPath(stage), write(best)),
+                progress, cancellationToken);
+            var result = loop.Run();
+            stages.Add(result);
+            return result;
+        }
+
+        var psModels = config.Models.Select(config.ResolveModel).ToList();
+        string? baseModel = config.BaseModel is { } b ? config.ResolveModel(b) : null;
+        StageResult? ps = null;
+        if (config.Space is SearchSpaceKind.Ps or SearchSpaceKind.PsThenDfs)
+        {
+            int layers = evaluator.LayerCount(baseModel ?? psModels[0]);
+            ps = Search(new PsSpace(config.Ps, baseModel, psModels, layers),
+                c => MergekitRecipeWriter.Write(((PsCandidate)c).Recipe, layers));
+        }
+        StageResult final = ps!;
+        if (config.Space is SearchSpaceKind.Dfs or SearchSpaceKind.PsThenDfs)
+        {
+            string modelA;
+            if (ps is null) modelA = config.ResolveModel(config.Dfs.ModelA ?? config.Models[0]);
+            else
+            {
+                // The paper's hybrid: the PS result becomes model A of the DFS search.
+                modelA = folder.StageModel("ps");
+                WriteModelOnce(evaluator, ps.Best.Candidate, modelA, progress, cancellationToken);
+            }
+            var others = (config.Dfs.Models ?? config.Models).Select(config.ResolveModel).Where(m => m != modelA).ToList();
+            var dfsModels = new List<string> { modelA };
+            dfsModels.AddRange(others);
+            var space = new DfsSpace(config.Dfs, dfsModels, dfsModels.Select(evaluator.LayerCount).ToList());
+            final = Search(space, c => System.Text.Json.JsonSerializer.Serialize(((DfsCandidate)c).Path, RunJson.Indented));
+        }
+
+        if (options.WriteModel) WriteModelOnce(evaluator, final.Best.Candidate, folder.BestModel, progress, cancellationToken);
+        var rows = TestRows(config, psModels, ps, final, stages, journal, evaluator, progress, cancellationToken);
+        var summary = EvolutionSummary.Create(config, stages, rows, started.Elapsed.TotalSeconds);
+        RunJson.WriteFile(folder.SummaryFile, summary);
+        return new EvolutionResult(final.Best.Candidate, final.Best.Fitness, summary, folder.Root);
+    }
+
+    static void WriteModelOnce(ICandidateEvaluator evaluator, Candidate candidate, string folder,
+        IProgress<EvolutionProgress>? progress, CancellationToken cancellationToken)
+    {
+        if (Directory.Exists(folder)) return;   // written completely before a kill (evaluators write temp, then rename)
+        progress?.Report(new EvolutionProgress("final", 0, null, 0, 0, null, null, null, 0, null, $"writing {folder}"));
+        evaluator.WriteModel(candidate, folder, cancellationToken);
+    }
+
+    /// <summary>The comparison table: every source model, the PS result (in ps+dfs) and the final best, on the test tasks.</summary>
+    static List<ModelRow> TestRows(EvolutionConfig config, List<string> sources, StageResult? ps, StageResult final,
+        List<StageResult> stages, Journal journal, ICandidateEvaluator evaluator,
+        IProgress<EvolutionProgress>? progress, CancellationToken cancellationToken)
+    {
+        var rows = new List<(string Label, Candidate Candidate, StageResult? Stage)>();
+        rows.AddRange(sources.Select(s => ($"source: {s}", (Candidate)new SourceCandidate(s), (StageResult?)null)));
+        if (ps != null && ps != final) rows.Add(("best ps", ps.Best.Candidate, ps));
+        rows.Add(($"best {final.Stage}", final.Best.Candidate, final));
+
+        var result = new List<ModelRow>();
+        for (int i = 0; i < rows.Count; i++)
+        {
+            var (label, candidate, stage) = rows[i];
+            double[] scores = [];
+            double seconds = 0;
+            if (config.Test.Count > 0)
+            {
+                var entry = journal.Find("final", EntryKinds.Test, 0, i);
+                if (entry is null)
+                {
+                    progress?.Report(new EvolutionProgress("final", 0, null, i, rows.Count, null, null, null, 0, null, $"test: {label}"));
+                    cancellationToken.ThrowIfCancellationRequested();
+                    var watch = Stopwatch.StartNew();
+                    var r = evaluator.Evaluate(candidate, new EvaluationRequest(config.Test, null), cancellationToken);
+                    entry = new JournalEntry("final", EntryKinds.Test, 0, i, label, null, null, candidate, null,
+                        r.Scores.ToArray(), Fitness.Of(config.Test, r.Scores), r.BuildSeconds, r.ScoreSeconds, false);
+                    journal.Append(entry);
+                }
+                scores = entry.Scores;
+                seconds = entry.BuildSeconds + entry.ScoreSeconds;
+            }
+            var testScores = new Dictionary<string, double>();
+            for (int k = 0; k < scores.Length; k++) testScores[TaskKey(config.Test, k)] = scores[k];
+            result.Add(new ModelRow(label, candidate is SourceCandidate ? "source" : stage!.Stage, testScores,
+                stage?.Best.Fitness, stage?.Evaluations ?? 0, stage?.WallSeconds ?? 0, seconds));
+        }
+        return result;
+    }
+
+    /// <summary>Task names as summary keys; a task listed twice is told apart by its data file.</summary>
+    internal static string TaskKey(IReadOnlyList<TaskConfig> tasks, int k) =>
+        tasks.Count(t => t.Task == tasks[k].Task) > 1 ? $"{tasks[k].Task} ({tasks[k].Data})" : tasks[k].Task;
+}
+
+/// <param name="Resume">Continue the run already in the folder (error when the folder holds a different config).</param>
+/// <param name="WriteModel">Write the best model folder at the end (tests of the loop alone turn it off).</param>
+public sealed record RunOptions(bool Resume = false, bool WriteModel = true);
+
+/// <param name="Best">The best candidate of the last stage.</param>
+/// <param name="BestFitness">Its dev fitness (full dev set).</param>
+public sealed record EvolutionResult(Candidate Best, double BestFitness, EvolutionSummary Summary, string RunDirectory);

@@ -1,0 +1,63 @@
+using System.Globalization;
+using System.Text;
+using EvoMerge.Evolution.Spaces;
+
+namespace EvoMerge.Evolution.Recipes;
+
+/// <summary>
+/// Writes a PS recipe as a mergekit YAML config, so that the found merge can be reproduced with
+/// <c>evomerge merge</c> or mergekit itself. Per-group values become mergekit's per-layer value lists (one entry
+/// per layer, so mergekit's interpolation lands exactly on each layer) under tensor-name filters; the first
+/// matching filter wins in mergekit, so the specific filters come first.
+/// </summary>
+public static class MergekitRecipeWriter
+{
+    public static string Write(PsRecipe recipe, int layerCount, string dtype = "bfloat16")
+    {
+        var y = new StringBuilder();
+        y.AppendLine($"merge_method: {recipe.Method}");
+        if (recipe.BaseModel != null) y.AppendLine($"base_model: {Quote(recipe.BaseModel)}");
+        y.AppendLine($"dtype: {dtype}");
+        y.AppendLine("models:");
+        for (int m = 0; m < recipe.Models.Count; m++)
+        {
+            y.AppendLine($"  - model: {Quote(recipe.Models[m])}");
+            y.AppendLine("    parameters:");
+            foreach (var parameter in recipe.Parameters)
+            {
+                y.AppendLine($"      {parameter}:");
+                foreach (var (filter, value) in Rules(recipe, m, parameter, layerCount))
+                {
+                    y.AppendLine(filter == null ? $"        - value: {value}" : $"        - filter: {filter}");
+                    if (filter != null) y.AppendLine($"          value: {value}");
+                }
+            }
+        }
+        return y.ToString();
+    }
+
+    /// <summary>(filter or null for the default, value text) in the order mergekit should try them.</summary>
+    static IEnumerable<(string? Filter, string Value)> Rules(PsRecipe recipe, int model, string parameter, int layerCount)
+    {
+        string Outside(string tensor) => Number(recipe.Value(recipe.GroupOf(tensor), model, parameter));
+        string PerLayer(string tensorSuffix) => Values(Enumerable.Range(0, layerCount)
+            .Select(l => recipe.Value(recipe.GroupOf($"model.layers.{l}.{tensorSuffix}"), model, parameter)).ToList());
+
+        yield return ("embed_tokens", Outside("model.embed_tokens.weight"));
+        yield return ("lm_head", Outside("lm_head.weight"));
+        yield return ("model.norm", Outside("model.norm.weight"));
+        string attention = PerLayer("self_attn.q_proj.weight"), mlp = PerLayer("mlp.up_proj.weight");
+        if (attention == mlp) { yield return (null, attention); yield break; }
+        yield return ("self_attn", attention);
+        yield return ("input_layernorm", attention);
+        yield return ("mlp", mlp);
+        yield return ("post_attention_layernorm", mlp);
+    }
+
+    static string Values(IReadOnlyList<double> perLayer) =>
+        perLayer.All(v => v == perLayer[0]) ? Number(perLayer[0]) : "[" + string.Join(", ", perLayer.Select(Number)) + "]";
+
+    static string Number(double v) => v.ToString("R", CultureInfo.InvariantCulture);
+
+    static string Quote(string s) => "'" + s.Replace("'", "''") + "'";
+}

@@ -1,0 +1,41 @@
+using System.Text.Json;
+using EvoMerge.Evolution.Config;
+
+namespace EvoMerge.Evolution.Run;
+
+/// <summary>
+/// The layout of a run folder (documented in docs/evolution.md):
+/// <c>config.json</c>, <c>journal.jsonl</c>, <c>&lt;stage&gt;/optimizer/gen-NNNN.json</c>,
+/// <c>&lt;stage&gt;/best-recipe.yml</c> (PS) or <c>&lt;stage&gt;/best-path.json</c> (DFS), <c>ps/best-model/</c>
+/// (ps+dfs: the PS result, model A of the DFS stage), <c>best-model/</c> and <c>summary.json</c>.
+/// </summary>
+public sealed class RunFolder(string root)
+{
+    public string Root { get; } = Path.GetFullPath(root);
+    public string ConfigFile => Path.Combine(Root, "config.json");
+    public string JournalFile => Path.Combine(Root, "journal.jsonl");
+    public string SummaryFile => Path.Combine(Root, "summary.json");
+    public string BestModel => Path.Combine(Root, "best-model");
+    public string Stage(string stage) => Path.Combine(Root, stage);
+    public string OptimizerSnapshot(string stage, int generation) => Path.Combine(Root, stage, "optimizer", $"gen-{generation:D4}.json");
+    public string BestRecipe(string stage) => Path.Combine(Root, stage, "best-recipe.yml");
+    public string BestPath(string stage) => Path.Combine(Root, stage, "best-path.json");
+    public string StageModel(string stage) => Path.Combine(Root, stage, "best-model");
+
+    /// <summary>
+    /// Makes the folder ready for a run: a fresh folder gets <c>config.json</c>; an existing run is continued only
+    /// with <paramref name="resume"/> and an identical config (a changed config would silently mix two runs).
+    /// </summary>
+    public void Prepare(EvolutionConfig config, bool resume)
+    {
+        string json = JsonSerializer.Serialize(config with { BaseDirectory = Path.GetFullPath(config.BaseDirectory) }, RunJson.Indented);
+        bool started = File.Exists(JournalFile) || File.Exists(ConfigFile);
+        if (started && !resume)
+            throw new EvoMergeException($"{Root}: already holds a run; pass --resume to continue it, or choose another --run-dir");
+        if (!started && resume && Directory.Exists(Root) && Directory.EnumerateFileSystemEntries(Root).Any())
+            throw new EvoMergeException($"{Root}: --resume given but the folder holds no run (config.json missing)");
+        if (started && File.Exists(ConfigFile) && File.ReadAllText(ConfigFile) != json)
+            throw new EvoMergeException($"{ConfigFile}: the run was started with a different config; resume needs the same config file");
+        RunJson.WriteAtomically(ConfigFile, json);
+    }
+}

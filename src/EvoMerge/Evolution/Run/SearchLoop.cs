@@ -1,0 +1,169 @@
+using System.Diagnostics;
+using EvoMerge.Evolution.Config;
+using EvoMerge.Evolution.Optimizers;
+using EvoMerge.Evolution.Spaces;
+
+namespace EvoMerge.Evolution.Run;
+
+/// <summary>
+/// One stage of a run (PS or DFS): ask the optimiser for a generation, score each genome (from the journal when
+/// the run is being resumed, from the cache when an identical candidate was scored on the same data, otherwise by
+/// the evaluator), tell the optimiser, re-score the generation's best on the full dev set when fitness uses
+/// minibatches, and leave the optimiser snapshot and best recipe in the run folder.
+/// Resume works because the optimiser is deterministic: a fresh one with the same seed, told the journal's
+/// fitness values in the same order, asks the same genomes again (checked bit for bit).
+/// </summary>
+public sealed class SearchLoop(
+    EvolutionConfig config,
+    ISearchSpace space,
+    ICandidateEvaluator evaluator,
+    Journal journal,
+    RunFolder folder,
+    Action<Candidate, string> writeBest,
+    IProgress<EvolutionProgress>? progress,
+    CancellationToken cancellationToken)
+{
+    readonly Dictionary<(string CandidateHash, int? Minibatch), JournalEntry> _cache = new();
+    readonly Stopwatch _wall = Stopwatch.StartNew();
+    readonly List<GenerationStats> _history = [];
+    int _realEvaluations, _cacheHits, _asked;
+    double _buildSeconds, _scoreSeconds;
+    JournalEntry? _best;
+
+    public StageResult Run()
+    {
+        var optimizer = Optimizers.Optimizers.Create(config.Optimizer.Name, space.Dimension, new OptimizerOptions(
+            Seed: config.Seed,
+            PopulationSize: config.Optimizer.Population,
+            Sigma0: config.Optimizer.Sigma0,
+            Initial: space.Initial,
+            IpopRestarts: config.Optimizer.Restarts));
+        double? sigma = null;
+        for (int generation = 0; !Done(generation, optimizer); generation++)
+        {
+            var genomes = optimizer.Ask();
+            int? minibatch = config.UsesMinibatches ? MinibatchSeed(generation) : null;
+            var scored = new List<JournalEntry>(genomes.Count);
+            for (int i = 0; i < genomes.Count; i++)
+            {
+                scored.Add(Score(EntryKinds.Search, generation, i, genomes[i], minibatch));
+                Report(generation, i + 1, genomes.Count, sigma);
+            }
+            _asked += genomes.Count;
+            optimizer.Tell(scored.Select(e => -e.Fitness).ToList());   // optimisers minimise
+
+            var contenders = minibatch is null ? scored : Rescore(generation, scored);
+            var generationBest = contenders.MaxBy(e => e.Fitness)!;
+            if (_best is null || generationBest.Fitness > _best.Fitness)
+            {
+                _best = generationBest;
+                writeBest(_best.Candidate, space.Name);
+            }
+            var snapshot = optimizer.Snapshot();
+            sigma = snapshot.State.TryGetValue("sigma", out var s) && s is double d ? d : null;
+            RunJson.WriteFile(folder.OptimizerSnapshot(space.Name, generation), snapshot);
+            _history.Add(new GenerationStats(generation, scored.Max(e => e.Fitness), scored.Average(e => e.Fitness),
+                _best.Fitness, sigma, minibatch));
+            Report(generation + 1, 0, optimizer.PopulationSize, sigma);
+        }
+        if (_best is null) throw new EvoMergeException($"{space.Name}: the search ended before its first generation");
+        return new StageResult(space.Name, _best, _history, _asked, _realEvaluations, _cacheHits,
+            _buildSeconds, _scoreSeconds, _wall.Elapsed.TotalSeconds);
+    }
+
+    bool Done(int generation, IOptimizer optimizer) =>
+        (config.Optimizer.Generations is int g && generation >= g)
+        || (config.Optimizer.MaxEvaluations is int max && _asked >= max)
+        || (generation > 0 && optimizer.IsConverged && !config.Optimizer.Restarts);
+
+    /// <summary>Each generation's minibatch differs, and is the same on resume (a function of seed, stage, generation).</summary>
+    int MinibatchSeed(int generation) => HashCode.Combine(config.Seed, space.Name == "ps" ? 1 : 2, generation) & int.MaxValue;
+
+    /// <summary>The <see cref="EvolutionConfig.RescoreTop"/> best of a minibatch generation, scored on the full dev set.</summary>
+    List<JournalEntry> Rescore(int generation, List<JournalEntry> scored) => scored
+        .OrderByDescending(e => e.Fitness).ThenBy(e => e.Index)
+        .Take(Math.Max(1, config.RescoreTop))
+        .Select((e, rank) => Score(EntryKinds.Rescore, generation, rank, e.Genome!, minibatch: null))
+        .ToList();
+
+    JournalEntry Score(string kind, int generation, int index, double[] genome, int? minibatch)
+    {
+        string genomeHash = GenomeHash.Of(genome);
+        if (journal.Find(space.Name, kind, generation, index) is { } replayed)
+        {
+            if (replayed.Hash != genomeHash)
+                throw new EvoMergeException($"{folder.JournalFile}: {space.Name} generation {generation} candidate {index} differs from " +
+                    "what the optimiser asks now; the journal was made by another version, seed or config");
+            Remember(replayed, minibatch);
+            return replayed;
+        }
+        cancellationToken.ThrowIfCancellationRequested();
+        var candidate = space.Decode(genome);
+        JournalEntry entry;
+        if (_cache.TryGetValue((GenomeHash.Of(candidate), minibatch), out var earlier))
+        {
+            entry = earlier with
+            {
+                Kind = kind, Generation = generation, Index = index, Genome = genome, Hash = genomeHash,
+                BuildSeconds = 0, ScoreSeconds = 0, Cached = true,
+            };
+        }
+        else
+        {
+            var result = evaluator.Evaluate(candidate, new EvaluationRequest(config.Fitness, minibatch), cancellationToken);
+            if (result.Scores.Count != config.Fitness.Count)
+                throw new InvalidOperationException($"evaluator returned {result.Scores.Count} scores for {config.Fitness.Count} tasks");
+            entry = new JournalEntry(space.Name, kind, generation, index, null, genome, genomeHash, candidate, minibatch,
+                result.Scores.ToArray(), Fitness.Of(config.Fitness, result.Scores), result.BuildSeconds, result.ScoreSeconds, Cached: false);
+        }
+        journal.Append(entry);
+        Remember(entry, minibatch);
+        return entry;
+    }
+
+    void Remember(JournalEntry entry, int? minibatch)
+    {
+        _cache.TryAdd((GenomeHash.Of(entry.Candidate), minibatch), entry);
+        if (entry.Cached) _cacheHits++;
+        else
+        {
+            _realEvaluations++;
+            _buildSeconds += entry.BuildSeconds;
+            _scoreSeconds += entry.ScoreSeconds;
+        }
+    }
+
+    void Report(int generation, int evaluated, int population, double? sigma)
+    {
+        if (progress is null) return;
+        double seconds = _wall.Elapsed.TotalSeconds;
+        double perCandidate = _realEvaluations > 0 ? (_buildSeconds + _scoreSeconds) / _realEvaluations : 0;
+        int? planned = config.Optimizer.Generations ?? (config.Optimizer.MaxEvaluations is int max ? (max + population - 1) / population : null);
+        TimeSpan? remaining = planned is int p && perCandidate > 0
+            ? TimeSpan.FromSeconds(Math.Max(0, (p - generation) * population - evaluated) * perCandidate)
+            : null;
+        progress.Report(new EvolutionProgress(space.Name, generation, planned, evaluated, population,
+            _best?.Fitness, _history.Count > 0 ? _history[^1].Mean : null, sigma,
+            seconds > 0 ? _realEvaluations / seconds : 0, remaining));
+    }
+}
+
+/// <summary>Fitness statistics of one generation (the report's fitness curve).</summary>
+/// <param name="Best">Best fitness among the generation's candidates (on its minibatch, if any).</param>
+/// <param name="Mean">Mean fitness of the generation's candidates.</param>
+/// <param name="BestSoFar">Best fitness of the stage so far (full dev set when minibatches are used).</param>
+public sealed record GenerationStats(int Generation, double Best, double Mean, double BestSoFar, double? Sigma, int? MinibatchSeed);
+
+/// <summary>What a stage found and what it cost.</summary>
+/// <param name="Asked">Genomes the optimiser asked for.</param>
+/// <param name="Evaluations">Candidates built and scored (search and re-score), cache hits excluded.</param>
+public sealed record StageResult(
+    string Stage,
+    JournalEntry Best,
+    IReadOnlyList<GenerationStats> Generations,
+    int Asked,
+    int Evaluations,
+    int CacheHits,
+    double BuildSeconds,
+    double ScoreSeconds,
+    double WallSeconds);

@@ -1,0 +1,87 @@
+using EvoMerge.Evolution.Config;
+
+namespace EvoMerge.Evolution.Spaces;
+
+/// <summary>
+/// Parameter space: one coordinate per (tensor group, source model, evolved parameter), in that nesting order,
+/// each mapped linearly from [0,1] onto the parameter's range. Weights are not normalised to sum to 1.
+/// </summary>
+public sealed class PsSpace : ISearchSpace
+{
+    readonly PsConfig _config;
+    readonly string? _baseModel;
+    readonly IReadOnlyList<string> _models;
+
+    /// <param name="layerCount">Decoder layers of the (common) architecture of the sources.</param>
+    public PsSpace(PsConfig config, string? baseModel, IReadOnlyList<string> models, int layerCount)
+    {
+        if (config.LayerGroups > layerCount)
+            throw new EvoMergeException($"ps.layer_groups: {config.LayerGroups} groups asked but the models have {layerCount} layers");
+        _config = config;
+        _baseModel = baseModel;
+        _models = models;
+        Groups = BuildGroups(config, layerCount);
+        CoordinateNames = Groups
+            .SelectMany(g => models.Select((_, m) => (g, m)))
+            .SelectMany(gm => config.Parameters.Select(p => $"{gm.g.Name}/model {gm.m}/{p}"))
+            .ToList();
+    }
+
+    public string Name => "ps";
+    public IReadOnlyList<TensorGroup> Groups { get; }
+    public int Dimension => CoordinateNames.Count;
+    public double[]? Initial => null;
+    public IReadOnlyList<string> CoordinateNames { get; }
+
+    public Candidate Decode(ReadOnlySpan<double> genome)
+    {
+        if (genome.Length != Dimension) throw new ArgumentException($"genome has {genome.Length} coordinates, the PS space {Dimension}");
+        var ranges = _config.Parameters.Select(_config.RangeOf).ToArray();
+        var values = new IReadOnlyList<double>[Groups.Count][];
+        int i = 0;
+        for (int g = 0; g < Groups.Count; g++)
+        {
+            values[g] = new IReadOnlyList<double>[_models.Count];
+            for (int m = 0; m < _models.Count; m++)
+            {
+                var perParameter = new double[ranges.Length];
+                for (int p = 0; p < ranges.Length; p++) perParameter[p] = ranges[p].FromUnit(genome[i++]);
+                values[g][m] = perParameter;
+            }
+        }
+        return new PsCandidate(new PsRecipe(_config.Method, _baseModel, _models, _config.Parameters, Groups, values));
+    }
+
+    /// <summary>The genome that decodes to <paramref name="recipe"/> (tests, and seeding a search from a known recipe).</summary>
+    public double[] Encode(PsRecipe recipe)
+    {
+        var genome = new double[Dimension];
+        int i = 0;
+        for (int g = 0; g < Groups.Count; g++)
+            for (int m = 0; m < _models.Count; m++)
+                for (int p = 0; p < _config.Parameters.Count; p++)
+                    genome[i++] = _config.RangeOf(_config.Parameters[p]).ToUnit(recipe.Values[g][m][p]);
+        return genome;
+    }
+
+    static List<TensorGroup> BuildGroups(PsConfig config, int layerCount)
+    {
+        bool separateEmbeddings = config.EmbeddingsGroup ?? (config.LayerGroups > 1 || config.SplitAttentionMlp);
+        var groups = new List<TensorGroup>();
+        if (separateEmbeddings) groups.Add(new TensorGroup("embeddings", 0, layerCount - 1, [TensorPart.Embeddings]));
+        for (int g = 0; g < config.LayerGroups; g++)
+        {
+            // Contiguous, as even as integer division allows: group g covers [g·L/G, (g+1)·L/G).
+            int first = g * layerCount / config.LayerGroups, last = (g + 1) * layerCount / config.LayerGroups - 1;
+            string name = first == last ? $"layer {first}" : $"layers {first}-{last}";
+            List<TensorPart> shared = g == 0 && !separateEmbeddings ? [TensorPart.Embeddings] : [];
+            if (config.SplitAttentionMlp)
+            {
+                groups.Add(new TensorGroup(name + " attention", first, last, [.. shared, TensorPart.Attention]));
+                groups.Add(new TensorGroup(name + " mlp", first, last, [TensorPart.Mlp]));
+            }
+            else groups.Add(new TensorGroup(name, first, last, [.. shared, TensorPart.Attention, TensorPart.Mlp]));
+        }
+        return groups;
+    }
+}

@@ -1,0 +1,16 @@
+using EvoMerge.Merge.Methods;
+
+namespace EvoMerge.Merge.Execution;
+
+/// <summary>
+/// The parameter values of one merge, resolved per output tensor: a recipe's scalars, gradients and filters
+/// (<c>RecipeParameters</c>), or an evolution candidate's per-model, per-layer-group genes
+/// (<see cref="GroupedParameters"/>). Called once per tensor and parameter, never per element.
+/// </summary>
+public interface IMergeParameters
+{
+    double Global(ParameterDef parameter, MergeJob job);
+
+    /// <summary>The value for the model in <paramref name="job"/>.Models[<paramref name="model"/>].</summary>
+    double PerModel(ParameterDef parameter, MergeJob job, int model);
+}

@@ -1,0 +1,23 @@
+using EvoMerge.Merge.Methods;
+
+namespace EvoMerge.Merge.Execution;
+
+/// <summary>How to run a merge: the seed of DARE/DELLA masks, whose arithmetic to follow, how many threads.</summary>
+public sealed record MergeOptions
+{
+    public ulong Seed { get; init; }
+
+    public MergeCompat Compat { get; init; } = MergeCompat.Paper;
+
+    /// <summary>Worker threads; 0 means one per core.</summary>
+    public int Threads { get; init; }
+
+    public IProgress<MergeProgress>? Progress { get; init; }
+
+    public CancellationToken Cancellation { get; init; }
+
+    internal int EffectiveThreads => Threads > 0 ? Threads : Environment.ProcessorCount;
+}
+
+/// <summary>Reported after each tensor: counts so far and the totals.</summary>
+public readonly record struct MergeProgress(int TensorsDone, int TensorsTotal, long ElementsDone, long ElementsTotal, string LastTensor);

@@ -1,0 +1,55 @@
+using System.Collections.Concurrent;
+using EvoMerge.IO;
+using EvoMerge.Merge.Methods;
+
+namespace EvoMerge.Merge.Execution;
+
+/// <summary>
+/// The merge engine as the evolution loop uses it: built once from open models, then <see cref="Merge"/> runs per
+/// candidate straight into a resident model's weights (an <see cref="IMergeTarget"/>), with no disk I/O. What can be
+/// reused is prepared once: the plan, the job order, float32 copies of every input (optional, on by default), and
+/// the per-thread buffers, so a candidate costs only the arithmetic.
+/// <code>
+/// using var session = MergeSession.Create(MergeMethods.Get("dare_ties"), baseModel, [modelA, modelB]);
+/// var p = new GroupedParameters(session.Plan.Method, 2, 1 + 4, LayerGroups.Contiguous(session.LayerCount, 4));
+/// p.Set(0, group, "weight", 0.6).Set(0, group, "density", 0.5); ...
+/// session.Merge(p, seed: 42, resident);
+/// </code>
+/// </summary>
+public sealed class MergeSession
+{
+    readonly ConcurrentBag<TensorMergeContext> _contexts = [];
+    readonly int[] _order;
+
+    public MergePlan Plan { get; }
+
+    /// <summary>Decoder layers of the reference model (for <see cref="LayerGroups.Contiguous"/>).</summary>
+    public int LayerCount { get; }
+
+    public MergeSession(MergePlan plan)
+    {
+        Plan = plan;
+        _order = MergeExecutor.LargestFirst(plan);
+        LayerCount = plan.Jobs.Select(j => j.Position.Layer).DefaultIfEmpty(-1).Max() + 1;
+    }
+
+    /// <summary>
+    /// A session over models that share tensor names and shapes. With <paramref name="cacheFloat32"/>, every input is
+    /// converted to float32 once and kept in memory (4 bytes per parameter per model), which makes each candidate
+    /// merge a pure in-memory computation; without it, inputs are converted from their files on every merge.
+    /// </summary>
+    public static MergeSession Create(MergeMethod method, IWeightSource? baseModel, IReadOnlyList<IWeightSource> models,
+        TensorLayout? layout = null, bool cacheFloat32 = true)
+    {
+        var plan = MergePlan.ForModels(method, baseModel, models, layout);
+        if (cacheFloat32)
+            plan = new MergePlan(plan.Method, plan.Sources.Select(s => s is InMemoryWeights ? s : InMemoryWeights.CopyOf(s)).ToArray(), plan.Jobs);
+        return new MergeSession(plan);
+    }
+
+    /// <summary>Merges every tensor of the plan into <paramref name="target"/>; DARE/DELLA masks follow <paramref name="seed"/>.</summary>
+    public void Merge(IMergeParameters parameters, ulong seed, IMergeTarget target, int threads = 0,
+        MergeCompat compat = MergeCompat.Paper, CancellationToken cancellation = default) =>
+        MergeExecutor.Run(Plan, parameters, target, new MergeOptions { Seed = seed, Threads = threads, Compat = compat, Cancellation = cancellation },
+            _contexts, _order);
+}

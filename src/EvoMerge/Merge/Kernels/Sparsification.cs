@@ -1,0 +1,120 @@
+using System.Buffers;
+using System.Numerics.Tensors;
+using EvoMerge.Merge.Methods;
+
+namespace EvoMerge.Merge.Kernels;
+
+/// <summary>How a task vector is thinned before it is combined.</summary>
+public enum SparsificationKind
+{
+    None,
+
+    /// <summary>TIES: keep the top <c>density</c> fraction by magnitude.</summary>
+    Magnitude,
+
+    /// <summary>DARE: keep each entry with probability <c>density</c>.</summary>
+    Random,
+
+    /// <summary>Model Breadcrumbs: drop the top <c>gamma</c> outliers and the smallest entries, keep <c>density</c>.</summary>
+    MagnitudeOutliers,
+
+    /// <summary>DELLA MagPrune: keep probability grows with magnitude rank within each row, density ± epsilon.</summary>
+    DellaMagprune,
+}
+
+/// <summary>The per-task-vector sparsifiers of the task-arithmetic family, in place over a span.</summary>
+public static class Sparsification
+{
+    /// <summary>
+    /// Thins <paramref name="delta"/> in place. With <paramref name="rescale"/>, random methods divide kept entries by
+    /// their keep probability (the papers) or, in mergekit mode, scale the result to the original L1 norm; magnitude
+    /// methods always use the L1 match (no paper prescribes a rescale for them).
+    /// </summary>
+    public static void Apply(SparsificationKind kind, Span<float> delta, double density, double gamma, double epsilon,
+        bool rescale, MergeCompat compat, ulong streamKey, int rows, Span<float> scratch)
+    {
+        if (kind == SparsificationKind.None || density >= 1) return;
+        int n = delta.Length;
+        if (density <= 0) { delta.Clear(); return; }
+        float l1Before = rescale ? TensorPrimitives.SumOfMagnitudes(delta) : 0;
+        bool matchL1 = rescale;
+        switch (kind)
+        {
+            case SparsificationKind.Magnitude:
+                int k = (int)(density * n);
+                RankSelection.KeepRankWindow(delta, n - k, n, scratch);
+                break;
+            case SparsificationKind.MagnitudeOutliers:
+                int target = (int)(density * n), top = (int)(gamma * n), bottom = n - target - top;
+                if (bottom < 0) { top += bottom; bottom = 0; }
+                RankSelection.KeepRankWindow(delta, bottom, n - top, scratch);
+                break;
+            case SparsificationKind.Random:
+                matchL1 = rescale && compat == MergeCompat.Mergekit;
+                float p = (float)density, inverse = rescale && !matchL1 ? 1 / p : 1;
+                for (int i = 0; i < n; i++)
+                    delta[i] = TensorRandom.Uniform(streamKey, i) < p ? delta[i] * inverse : 0;
+                break;
+            case SparsificationKind.DellaMagprune:
+                matchL1 = rescale && compat == MergeCompat.Mergekit;
+                DellaMagprune(delta, density, epsilon, rescale && !matchL1, streamKey, rows);
+                break;
+        }
+        if (matchL1) MatchL1(delta, l1Before);
+    }
+
+    /// <summary>
+    /// DELLA (arXiv 2406.11617): within each row, entries ranked by magnitude get keep probabilities spread linearly
+    /// over [density − ε, density + ε], smallest first; kept entries are divided by their own probability.
+    /// </summary>
+    static void DellaMagprune(Span<float> delta, double density, double epsilon, bool divideByProbability, ulong streamKey, int rows)
+    {
+        if (density - epsilon <= 0 || density + epsilon >= 1)
+            throw new EvoMergeException($"della: density ± epsilon must lie in (0, 1), got density {density} and epsilon {epsilon}");
+        int cols = delta.Length / rows;
+        float[] keys = ArrayPool<float>.Shared.Rent(cols);
+        int[] order = ArrayPool<int>.Shared.Rent(cols);
+        try
+        {
+            for (int r = 0; r < rows; r++)
+            {
+                var row = delta.Slice(r * cols, cols);
+                for (int c = 0; c < cols; c++) { keys[c] = Math.Abs(row[c]); order[c] = c; }
+                // Stable ranks for equal magnitudes: sort by (magnitude, position).
+                Array.Sort(keys, order, 0, cols);
+                SortEqualRunsByPosition(keys, order, cols);
+                for (int rank = 0; rank < cols; rank++)
+                {
+                    int c = order[rank];
+                    double p = density - epsilon + (cols > 1 ? (double)rank / (cols - 1) : 0) * 2 * epsilon;
+                    long index = (long)r * cols + c;
+                    row[c] = TensorRandom.Uniform(streamKey, index) < p ? (divideByProbability ? (float)(row[c] / p) : row[c]) : 0;
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(keys);
+            ArrayPool<int>.Shared.Return(order);
+        }
+    }
+
+    static void SortEqualRunsByPosition(float[] keys, int[] order, int count)
+    {
+        for (int start = 0; start < count;)
+        {
+            int end = start + 1;
+            while (end < count && keys[end] == keys[start]) end++;
+            if (end - start > 1) Array.Sort(order, start, end - start);
+            start = end;
+        }
+    }
+
+    /// <summary>mergekit's rescale: multiply so that the L1 norm equals the one before masking (skipped near zero).</summary>
+    static void MatchL1(Span<float> delta, float before)
+    {
+        float after = TensorPrimitives.SumOfMagnitudes(delta);
+        if (before < 1e-7f || after < 1e-7f) return;
+        TensorPrimitives.Multiply(delta, before / after, delta);
+    }
+}

@@ -1,0 +1,48 @@
+namespace EvoMerge.Merge.Methods;
+
+/// <summary>
+/// A merge method is a declaration plus a per-tensor kernel: its name, the parameters a recipe may set (global and
+/// per model, with defaults), how it uses the base model, and the arithmetic that turns one tensor of each input
+/// into the output tensor. Recipe validation, planning, execution, CLI help and docs all read the declaration;
+/// registering a method is one line in <see cref="MergeMethods"/>.
+/// </summary>
+public abstract class MergeMethod
+{
+    public abstract string Name { get; }
+
+    public abstract string Description { get; }
+
+    /// <summary>The paper (or page) that defines the arithmetic.</summary>
+    public abstract string Reference { get; }
+
+    public abstract BaseModelUse BaseUse { get; }
+
+    /// <summary>How many models (not counting a separate base) the kernel accepts.</summary>
+    public virtual int MinModels => 1;
+
+    public virtual int MaxModels => int.MaxValue;
+
+    public virtual IReadOnlyList<ParameterDef> GlobalParameters => [];
+
+    public virtual IReadOnlyList<ParameterDef> ModelParameters => [];
+
+    /// <summary>
+    /// Merges one tensor: <paramref name="input"/> holds the base (when the method uses one) and the models' values as
+    /// float32, the resolved parameters and the tensor's random stream; <paramref name="output"/> has the same length.
+    /// Called concurrently for different tensors, each with its own context.
+    /// </summary>
+    public abstract void Merge(TensorMergeContext input, Span<float> output);
+
+    public int GlobalIndex(string name) => IndexOf(GlobalParameters, name);
+
+    public int ModelIndex(string name) => IndexOf(ModelParameters, name);
+
+    static int IndexOf(IReadOnlyList<ParameterDef> list, string name)
+    {
+        for (int i = 0; i < list.Count; i++)
+            if (list[i].Name == name) return i;
+        return -1;
+    }
+
+    public override string ToString() => Name;
+}

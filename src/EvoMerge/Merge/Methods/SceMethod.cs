@@ -1,0 +1,86 @@
+using System.Numerics.Tensors;
+using EvoMerge.Merge.Kernels;
+
+namespace EvoMerge.Merge.Methods;
+
+/// <summary>
+/// SCE (FuseLLM/FuseChat, arXiv 2408.07990): Select the entries whose task vectors vary most across models (top
+/// <c>select_topk</c> by variance), Calculate one coefficient per model from its task vector's mean square, Erase
+/// contributions against the elected sign, then average what is left.
+/// </summary>
+public sealed class SceMethod : MergeMethod
+{
+    const int Int8Mask = 0, SelectTopK = 1;
+
+    public override string Name => "sce";
+    public override string Description => "select high-variance entries, weight models by energy, erase sign conflicts";
+    public override string Reference => "https://arxiv.org/abs/2408.07990";
+    public override BaseModelUse BaseUse => BaseModelUse.Required;
+    public override IReadOnlyList<ParameterDef> GlobalParameters { get; } =
+    [
+        ParameterDef.Flag("int8_mask", false, "accepted for mergekit compatibility; masks are exact either way"),
+        ParameterDef.Number("select_topk", 1.0, "fraction of entries (by variance across models) to keep"),
+    ];
+
+    public override void Merge(TensorMergeContext input, Span<float> output)
+    {
+        int n = input.Length, models = input.ModelCount;
+        for (int m = 0; m < models; m++)
+            TensorPrimitives.Subtract(input.Model(m), input.Base, input.Scratch(m + 1, n));
+        double topK = input.Global(SelectTopK);
+        if (topK < 1) MaskLowVariance(input, topK);
+
+        Span<double> energy = stackalloc double[models];
+        double total = 0;
+        for (int m = 0; m < models; m++) total += energy[m] = Spherical.Dot(input.Scratch(m + 1, n), input.Scratch(m + 1, n)) / n;
+        var elected = input.Scratch(models + 1, n);
+        elected.Clear();
+        for (int m = 0; m < models; m++) TensorPrimitives.Add(elected, input.Scratch(m + 1, n), elected);
+        var kept = input.Scratch(0, n);
+        kept.Clear();
+        output.Clear();
+        for (int m = 0; m < models; m++)
+        {
+            float w = (float)(total == 0 ? 1.0 / models : energy[m] / total);
+            var d = input.Scratch(m + 1, n);
+            TensorPrimitives.Multiply(d, w, d);
+            SignConsensus.AddAgreeing(d, w, elected, output, kept);
+        }
+        for (int i = 0; i < n; i++) if (kept[i] == 0) kept[i] = 1;
+        TensorPrimitives.Divide(output, kept, output);
+        TensorPrimitives.Add(output, input.Base, output);
+    }
+
+    /// <summary>Zeroes, in every task vector, the entries outside the top fraction by variance across models.</summary>
+    static void MaskLowVariance(TensorMergeContext input, double topK)
+    {
+        int n = input.Length, models = input.ModelCount;
+        var variance = input.Scratch(models + 1, n);
+        var mean = input.Scratch(models + 2, n);
+        mean.Clear();
+        for (int m = 0; m < models; m++) TensorPrimitives.Add(mean, input.Scratch(m + 1, n), mean);
+        TensorPrimitives.Multiply(mean, 1f / models, mean);
+        variance.Clear();
+        for (int m = 0; m < models; m++)
+        {
+            var d = input.Scratch(m + 1, n);
+            for (int i = 0; i < n; i++) { float e = d[i] - mean[i]; variance[i] += e * e; }
+        }
+        int nonZero = CountNonZero(variance);
+        int k = (int)(Math.Abs(topK) * nonZero);
+        // Keep the k largest variances (ranks n−k..n); the mask then applies to every model.
+        RankSelection.KeepRankWindow(variance, n - k, n, input.Scratch(0, n));
+        for (int m = 0; m < models; m++)
+        {
+            var d = input.Scratch(m + 1, n);
+            for (int i = 0; i < n; i++) if (variance[i] == 0) d[i] = 0;
+        }
+    }
+
+    static int CountNonZero(ReadOnlySpan<float> values)
+    {
+        int count = 0;
+        foreach (float v in values) if (v != 0) count++;
+        return count;
+    }
+}

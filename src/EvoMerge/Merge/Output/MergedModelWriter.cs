@@ -1,0 +1,88 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json.Nodes;
+using EvoMerge.IO;
+using EvoMerge.Merge.Execution;
+using EvoMerge.Merge.Recipes;
+
+namespace EvoMerge.Merge.Output;
+
+/// <summary>
+/// Runs a planned recipe into a Hugging Face model folder: sharded safetensors (+ index), config.json adapted to
+/// the output (layer count, vocabulary, dtype), the tokenizer files of the tokenizer source, the recipe as
+/// <c>mergekit_config.yml</c> and a README.md model card. Everything is written into <c>&lt;out&gt;.partial</c> and
+/// renamed at the end, so an error or a crash never leaves a folder that looks like a finished model.
+/// </summary>
+public static class MergedModelWriter
+{
+    public static void Write(PlannedRecipe planned, string outputFolder, MergeOptions options, long maxShardBytes = SafetensorsWriter.DefaultMaxShardBytes)
+    {
+        string final = Path.GetFullPath(outputFolder);
+        if (Directory.Exists(final) && Directory.EnumerateFileSystemEntries(final).Any())
+            throw new EvoMergeException($"{outputFolder}: output folder exists and is not empty");
+        if (planned.Models.Values.Any(m => Path.GetFullPath(m.Path).TrimEnd('/') == final.TrimEnd('/')))
+            throw new EvoMergeException($"{outputFolder}: output folder is one of the input models");
+        string partial = final.TrimEnd('/') + ".partial";
+        if (Directory.Exists(partial)) Directory.Delete(partial, recursive: true);
+        Directory.CreateDirectory(partial);
+        try
+        {
+            var specs = planned.Plan.Jobs.Select((j, i) => new TensorSpec(j.OutputName, planned.OutputDTypes[i], j.Shape));
+            using (var writer = SafetensorsWriter.Create(partial, specs, maxShardBytes, new Dictionary<string, string> { ["merged_by"] = "evomerge" }))
+            {
+                MergeExecutor.Run(planned.Plan, planned.Parameters, new WriterTarget(writer), options);
+                writer.Complete();
+            }
+            WriteConfig(planned, partial);
+            planned.TokenizerModel.CopyAuxiliaryFilesTo(partial);
+            WriteChatTemplate(planned, partial);
+            File.WriteAllText(Path.Combine(partial, "mergekit_config.yml"), planned.Recipe.Text);
+            File.WriteAllText(Path.Combine(partial, "README.md"), ModelCard(planned, options));
+            if (Directory.Exists(final)) Directory.Delete(final);
+            Directory.Move(partial, final);
+        }
+        catch
+        {
+            if (Directory.Exists(partial)) Directory.Delete(partial, recursive: true);
+            throw;
+        }
+    }
+
+    static void WriteConfig(PlannedRecipe planned, string folder)
+    {
+        if (planned.Reference.Config is not { } config) return;
+        var json = (JsonObject)config.Json.DeepClone();
+        json["num_hidden_layers"] = planned.OutputLayers;
+        if (planned.OutputVocab is int vocab) json["vocab_size"] = vocab;
+        var dtype = planned.OutputDTypes.GroupBy(d => d).MaxBy(g => g.Count())?.Key;
+        if (dtype != null) json["torch_dtype"] = dtype switch { DType.BF16 => "bfloat16", DType.F16 => "float16", _ => "float32" };
+        File.WriteAllText(Path.Combine(folder, ModelFolder.ConfigFileName), json.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
+    }
+
+    /// <summary><c>chat_template</c>: a Jinja template written inline, or <c>chatml</c>; <c>auto</c> keeps the tokenizer's.</summary>
+    static void WriteChatTemplate(PlannedRecipe planned, string folder)
+    {
+        string? template = planned.Recipe.ChatTemplate switch
+        {
+            null or "auto" => null,
+            "chatml" => "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}",
+            var t when t.Contains("{%") || t.Contains("{{") => t,
+            var t => throw new EvoMergeException($"{planned.Recipe.File}: chat_template: '{t}' is neither 'auto', 'chatml' nor a Jinja template"),
+        };
+        if (template != null) File.WriteAllText(Path.Combine(folder, "chat_template.jinja"), template);
+    }
+
+    static string ModelCard(PlannedRecipe planned, MergeOptions options)
+    {
+        var card = new StringBuilder();
+        card.AppendLine("---").AppendLine("library_name: transformers").AppendLine("tags:").AppendLine("- merge").AppendLine("- evomerge").AppendLine("---");
+        card.AppendLine("# Merged model").AppendLine();
+        card.AppendLine(CultureInfo.InvariantCulture, $"Made with EvoMerge using **{planned.Plan.Method.Name}** ({planned.Plan.Method.Reference}), " +
+            $"seed {options.Seed}, compat {planned.Compat.ToString().ToLowerInvariant()}.").AppendLine();
+        card.AppendLine("## Source models").AppendLine();
+        foreach (var (name, _) in planned.Models)
+            card.AppendLine(CultureInfo.InvariantCulture, $"- {name}{(name == planned.Recipe.BaseModel ? " (base)" : "")}");
+        card.AppendLine().AppendLine("## Recipe").AppendLine().AppendLine("```yaml").AppendLine(planned.Recipe.Text.TrimEnd()).AppendLine("```");
+        return card.ToString();
+    }
+}

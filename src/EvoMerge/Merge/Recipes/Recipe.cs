@@ -1,0 +1,62 @@
+namespace EvoMerge.Merge.Recipes;
+
+/// <summary>One input of a slice (or an entry of <c>models</c>): a model reference, its layers and its parameters.</summary>
+public sealed record RecipeSource(string Model, RecipeMark Mark, (int Start, int End)? LayerRange, RecipeMark LayerRangeMark,
+    IReadOnlyDictionary<string, ParameterSetting> Parameters);
+
+/// <summary>One output slice: sources merged layer by layer, with slice-level parameters.</summary>
+public sealed record RecipeSlice(IReadOnlyList<RecipeSource> Sources, IReadOnlyDictionary<string, ParameterSetting> Parameters, RecipeMark Mark);
+
+/// <summary>
+/// A mergekit YAML recipe as written (mergekit's schema plus <c>compat</c>): exactly one of <see cref="Models"/> and
+/// <see cref="Slices"/>; every field keeps its position in the file for error messages.
+/// </summary>
+public sealed class Recipe
+{
+    public required string File { get; init; }
+
+    /// <summary>The recipe text as read, copied into the merged model (mergekit_config.yml) and its card.</summary>
+    public required string Text { get; init; }
+
+    public required string MergeMethod { get; init; }
+
+    public required RecipeMark MergeMethodMark { get; init; }
+
+    public string? BaseModel { get; init; }
+
+    public RecipeMark BaseModelMark { get; init; }
+
+    public IReadOnlyList<RecipeSource>? Models { get; init; }
+
+    public IReadOnlyList<RecipeSlice>? Slices { get; init; }
+
+    public IReadOnlyDictionary<string, ParameterSetting> Parameters { get; init; } = new Dictionary<string, ParameterSetting>();
+
+    /// <summary>mergekit's compute dtype; EvoMerge always computes in float32 and uses it only as the default output dtype.</summary>
+    public string? Dtype { get; init; }
+
+    public string? OutDtype { get; init; }
+
+    public RecipeMark DtypeMark { get; init; }
+
+    /// <summary><c>base</c>, <c>union</c> or a model reference; from <c>tokenizer_source</c> or <c>tokenizer.source</c>.</summary>
+    public string? TokenizerSource { get; init; }
+
+    public RecipeMark TokenizerMark { get; init; }
+
+    public string? ChatTemplate { get; init; }
+
+    /// <summary><c>mergekit</c> to follow mergekit's arithmetic where it deviates from the papers.</summary>
+    public string? Compat { get; init; }
+
+    public RecipeMark CompatMark { get; init; }
+
+    /// <summary>Every model the recipe names (base first when present), without duplicates.</summary>
+    public IEnumerable<(string Model, RecipeMark Mark)> ReferencedModels()
+    {
+        var seen = new HashSet<string>();
+        if (BaseModel != null && seen.Add(BaseModel)) yield return (BaseModel, BaseModelMark);
+        foreach (var s in Models ?? Slices!.SelectMany(sl => sl.Sources))
+            if (seen.Add(s.Model)) yield return (s.Model, s.Mark);
+    }
+}

@@ -1,0 +1,177 @@
+using System.Globalization;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace EvoMerge.Merge.Recipes;
+
+/// <summary>
+/// Reads a mergekit YAML recipe into a <see cref="Recipe"/>, keeping each field's line and column. Structural
+/// problems (unknown top-level keys, wrong types, NaN values, both or neither of models/slices) fail here with the
+/// file, line and field; semantic checks against the models are <see cref="RecipeChecker"/>'s.
+/// </summary>
+public static class RecipeParser
+{
+    static readonly string[] TopLevelKeys =
+        ["merge_method", "base_model", "models", "slices", "parameters", "dtype", "out_dtype", "tokenizer_source", "tokenizer", "chat_template", "compat", "name"];
+
+    public static Recipe Load(string path)
+    {
+        if (!File.Exists(path)) throw new EvoMergeException($"{path}: recipe file not found");
+        return Parse(File.ReadAllText(path), path);
+    }
+
+    public static Recipe Parse(string text, string file)
+    {
+        var stream = new YamlStream();
+        try { stream.Load(new StringReader(text)); }
+        catch (YamlException e) { throw new EvoMergeException($"{file}:{e.Start.Line}:{e.Start.Column}: invalid YAML: {e.InnerException?.Message ?? e.Message}"); }
+        if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode root)
+            throw new EvoMergeException($"{file}: expected a mapping with merge_method, models or slices, ...");
+        var r = new Reader(file);
+
+        foreach (var (key, _) in root.Children)
+        {
+            string name = r.KeyText(key);
+            if (!TopLevelKeys.Contains(name))
+                throw r.Error(key, $"unknown field '{name}'{NearestName.Suggest(name, TopLevelKeys)}");
+        }
+        var methodNode = r.Field(root, "merge_method") ?? throw r.Error(root, "merge_method is missing (e.g. merge_method: ties)");
+        var baseNode = r.Field(root, "base_model");
+        var modelsNode = r.Field(root, "models");
+        var slicesNode = r.Field(root, "slices");
+        if ((modelsNode == null) == (slicesNode == null))
+            throw r.Error(modelsNode ?? slicesNode ?? root, "a recipe needs exactly one of 'models' and 'slices'");
+
+        string? tokenizerSource = r.OptionalText(root, "tokenizer_source");
+        var tokenizerNode = r.Field(root, "tokenizer");
+        if (tokenizerNode != null)
+        {
+            var map = r.Mapping(tokenizerNode, "tokenizer");
+            tokenizerSource = r.OptionalText(map, "source") ?? tokenizerSource;
+        }
+        return new Recipe
+        {
+            File = file,
+            Text = text,
+            MergeMethod = r.Text(methodNode, "merge_method"),
+            MergeMethodMark = r.Mark(methodNode),
+            BaseModel = baseNode == null ? null : r.ModelText(baseNode, "base_model"),
+            BaseModelMark = baseNode == null ? default : r.Mark(baseNode),
+            Models = modelsNode == null ? null : r.Sequence(modelsNode, "models").Select(n => r.Source(n, "models", withRange: false)).ToList(),
+            Slices = slicesNode == null ? null : r.Sequence(slicesNode, "slices").Select(r.Slice).ToList(),
+            Parameters = r.Parameters(r.Field(root, "parameters"), "parameters"),
+            Dtype = r.OptionalText(root, "dtype"),
+            OutDtype = r.OptionalText(root, "out_dtype"),
+            DtypeMark = r.Mark(r.Field(root, "out_dtype") ?? r.Field(root, "dtype") ?? root),
+            TokenizerSource = tokenizerSource,
+            TokenizerMark = r.Mark(tokenizerNode ?? r.Field(root, "tokenizer_source") ?? root),
+            ChatTemplate = r.OptionalText(root, "chat_template"),
+            Compat = r.OptionalText(root, "compat"),
+            CompatMark = r.Mark(r.Field(root, "compat") ?? root),
+        };
+    }
+
+    sealed class Reader(string file)
+    {
+        public RecipeMark Mark(YamlNode node) => new(file, (int)node.Start.Line, (int)node.Start.Column);
+
+        public EvoMergeException Error(YamlNode node, string message) => new($"{Mark(node)}: {message}");
+
+        public string KeyText(YamlNode key) => key is YamlScalarNode s ? s.Value ?? "" : throw Error(key, "expected a field name");
+
+        public YamlNode? Field(YamlMappingNode map, string name) =>
+            map.Children.FirstOrDefault(kv => kv.Key is YamlScalarNode k && k.Value == name).Value;
+
+        public string Text(YamlNode node, string field) =>
+            node is YamlScalarNode { Value: { Length: > 0 } v } ? v : throw Error(node, $"{field}: expected a text value");
+
+        public string? OptionalText(YamlMappingNode map, string field) => Field(map, field) is { } n ? Text(n, field) : null;
+
+        /// <summary>A model reference: text, or mergekit's long form <c>{model: name}</c>.</summary>
+        public string ModelText(YamlNode node, string field) =>
+            node is YamlMappingNode m && Field(m, "model") is { } inner ? ModelText(inner, field) : Text(node, field);
+
+        public YamlMappingNode Mapping(YamlNode node, string field) =>
+            node as YamlMappingNode ?? throw Error(node, $"{field}: expected a mapping");
+
+        public IEnumerable<YamlNode> Sequence(YamlNode node, string field) =>
+            node as YamlSequenceNode ?? throw Error(node, $"{field}: expected a list");
+
+        public RecipeSource Source(YamlNode node, string field, bool withRange)
+        {
+            var map = Mapping(node, field + " entry");
+            var modelNode = Field(map, "model") ?? throw Error(node, $"{field}: entry without 'model'");
+            foreach (var (key, _) in map.Children)
+            {
+                string k = KeyText(key);
+                if (k is not ("model" or "parameters" or "layer_range"))
+                    throw Error(key, $"{field}: unknown field '{k}'{NearestName.Suggest(k, ["model", "parameters", "layer_range"])}");
+            }
+            (int, int)? range = null;
+            var rangeNode = Field(map, "layer_range");
+            if (rangeNode != null)
+            {
+                var items = Sequence(rangeNode, "layer_range").ToList();
+                if (items.Count != 2) throw Error(rangeNode, "layer_range: expected [start, end]");
+                range = ((int)Integer(items[0], "layer_range"), (int)Integer(items[1], "layer_range"));
+            }
+            else if (withRange) throw Error(node, "slice source without layer_range");
+            return new RecipeSource(ModelText(modelNode, "model"), Mark(modelNode), range, rangeNode == null ? Mark(node) : Mark(rangeNode),
+                Parameters(Field(map, "parameters"), "parameters"));
+        }
+
+        public RecipeSlice Slice(YamlNode node)
+        {
+            var map = Mapping(node, "slices entry");
+            var sources = Field(map, "sources") ?? throw Error(node, "slice without 'sources'");
+            return new RecipeSlice(Sequence(sources, "sources").Select(n => Source(n, "sources", withRange: true)).ToList(),
+                Parameters(Field(map, "parameters"), "parameters"), Mark(node));
+        }
+
+        public IReadOnlyDictionary<string, ParameterSetting> Parameters(YamlNode? node, string field)
+        {
+            var result = new Dictionary<string, ParameterSetting>();
+            if (node == null) return result;
+            foreach (var (key, value) in Mapping(node, field).Children)
+                result[KeyText(key)] = Setting(value, KeyText(key));
+            return result;
+        }
+
+        ParameterSetting Setting(YamlNode node, string name)
+        {
+            switch (node)
+            {
+                case YamlScalarNode:
+                    return ParameterSetting.Of(Number(node, name), Mark(node));
+                case YamlSequenceNode seq when seq.Children.Count > 0 && seq.Children.All(c => c is YamlScalarNode):
+                    return ParameterSetting.OfGradient(seq.Children.Select(c => Number(c, name)).ToList(), Mark(node));
+                case YamlSequenceNode seq when seq.Children.Count > 0 && seq.Children.All(c => c is YamlMappingNode):
+                    return ParameterSetting.OfFilters(seq.Children.Select(c =>
+                    {
+                        var entry = (YamlMappingNode)c;
+                        var value = Field(entry, "value") ?? throw Error(c, $"{name}: filter entry without 'value'");
+                        var filter = Field(entry, "filter") is { } f ? new TensorFilter(Text(f, "filter")) : null;
+                        return (filter, Setting(value, name));
+                    }).ToList(), Mark(node));
+                default:
+                    throw Error(node, $"{name}: expected a number, a list of numbers (gradient) or a list of filter/value entries");
+            }
+        }
+
+        double Number(YamlNode node, string name)
+        {
+            string text = node is YamlScalarNode s ? s.Value ?? "" : "";
+            if (text is "true" or "True") return 1;
+            if (text is "false" or "False") return 0;
+            if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) || !double.IsFinite(v))
+                throw Error(node, $"{name}: expected a finite number, got '{text}'");
+            return v;
+        }
+
+        double Integer(YamlNode node, string name)
+        {
+            double v = Number(node, name);
+            return v == Math.Floor(v) && v >= 0 ? v : throw Error(node, $"{name}: expected a non-negative whole number");
+        }
+    }
+}

@@ -1,0 +1,276 @@
+using EvoMerge.IO;
+using EvoMerge.Merge.Execution;
+using EvoMerge.Merge.Methods;
+
+namespace EvoMerge.Merge.Recipes;
+
+/// <summary>
+/// Checks a recipe against the models' config.json and safetensors headers (no tensor data is read) and plans it:
+/// mergekit's layout of a merge (embeddings from the first slice at t = 0, each slice's layers renumbered
+/// consecutively with t = i/(n−1), final norm and head from the last slice at t = 1). Every problem found is an
+/// <see cref="EvoMergeException"/> that names the recipe line and field, so <c>merge</c> fails before any work.
+/// </summary>
+public static class RecipePlanner
+{
+    public static PlannedRecipe Plan(Recipe recipe, MergeCompat? compatOverride = null)
+    {
+        var method = MergeMethods.Find(recipe.MergeMethod) ?? throw new EvoMergeException(
+            $"{recipe.MergeMethodMark}: merge_method: unknown method '{recipe.MergeMethod}'{NearestName.Suggest(recipe.MergeMethod, MergeMethods.All.Select(m => m.Name))}");
+        var compat = compatOverride ?? ParseCompat(recipe);
+        var warnings = new List<string>();
+        CheckParameterNames(recipe, method, warnings);
+        if (method.BaseUse == BaseModelUse.Required && recipe.BaseModel == null)
+            throw new EvoMergeException($"{recipe.MergeMethodMark}: merge_method: {method.Name} needs base_model, which is missing");
+
+        var models = OpenModels(recipe);
+        try
+        {
+            return Build(recipe, method, compat, models, warnings);
+        }
+        catch
+        {
+            foreach (var m in models.Values) m.Dispose();
+            throw;
+        }
+    }
+
+    static MergeCompat ParseCompat(Recipe recipe) => recipe.Compat switch
+    {
+        null or "paper" => MergeCompat.Paper,
+        "mergekit" => MergeCompat.Mergekit,
+        _ => throw new EvoMergeException($"{recipe.CompatMark}: compat: expected 'mergekit' or 'paper', got '{recipe.Compat}'"),
+    };
+
+    /// <summary>Typos are errors (with a suggestion); parameters of other methods are warnings, as mergekit ignores them.</summary>
+    static void CheckParameterNames(Recipe recipe, MergeMethod method, List<string> warnings)
+    {
+        var declared = method.GlobalParameters.Concat(method.ModelParameters).ToDictionary(p => p.Name);
+        var levels = new List<IReadOnlyDictionary<string, ParameterSetting>> { recipe.Parameters };
+        foreach (var s in recipe.Models ?? []) levels.Add(s.Parameters);
+        foreach (var slice in recipe.Slices ?? []) { levels.Add(slice.Parameters); levels.AddRange(slice.Sources.Select(s => s.Parameters)); }
+        foreach (var level in levels)
+            foreach (var (name, setting) in level)
+            {
+                if (declared.TryGetValue(name, out var def))
+                {
+                    if (name == "density" || name == "select_topk")
+                        foreach (var (v, mark) in setting.Numbers())
+                            if (v < 0 || v > 1) throw new EvoMergeException($"{mark}: {name}: expected a value in [0, 1], got {v}");
+                    continue;
+                }
+                if (MergeMethods.AllParameterNames.Contains(name))
+                    warnings.Add($"{setting.Mark}: parameter '{name}' has no effect with {method.Name}" +
+                        (name == "density" ? " (task vectors are not sparsified; use ties or dare_ties to drop entries)" : ""));
+                else
+                    throw new EvoMergeException($"{setting.Mark}: unknown parameter '{name}' for {method.Name}" +
+                        $"{NearestName.Suggest(name, declared.Keys.Concat(MergeMethods.AllParameterNames))}; valid: {string.Join(", ", declared.Keys)}");
+            }
+    }
+
+    static Dictionary<string, ModelFolder> OpenModels(Recipe recipe)
+    {
+        var opened = new Dictionary<string, ModelFolder>();
+        try
+        {
+            foreach (var (reference, mark) in recipe.ReferencedModels())
+            {
+                try { opened[reference] = ModelFolder.Open(reference); }
+                catch (EvoMergeException e) { throw new EvoMergeException($"{mark}: model: {e.Message}", e); }
+            }
+            return opened;
+        }
+        catch
+        {
+            foreach (var m in opened.Values) m.Dispose();
+            throw;
+        }
+    }
+
+    static PlannedRecipe Build(Recipe recipe, MergeMethod method, MergeCompat compat, Dictionary<string, ModelFolder> models, List<string> warnings)
+    {
+        var notes = new List<string>();
+        var slices = Slices(recipe, method, models);
+        var sourceNames = models.Keys.ToList();
+        var sources = sourceNames.Select(n => (IWeightSource)new SafetensorsWeights(models[n].Weights, n)).ToList();
+        int SourceIndex(string model) => sourceNames.IndexOf(model);
+
+        // Per slice: which source is the base and which are the models the kernel sees.
+        var roles = slices.Select(s => SliceRoles(recipe, method, s)).ToList();
+        var reference = models[recipe.BaseModel != null && method.BaseUse != BaseModelUse.Ignored ? recipe.BaseModel : slices[0].Sources[0].Model];
+        var layout = reference.Layout;
+        string tokenizerSource = recipe.TokenizerSource ?? "base";
+        var jobs = new List<MergeJob>();
+        var dtypes = new List<DType>();
+        DType? outDType = (recipe.OutDtype ?? recipe.Dtype) is { } d ? ParseOutDType(d, recipe) : null;
+        int? outputVocab = null;
+
+        void AddJob(string outName, int slice, TensorPosition position, Func<RecipeSource, string> inputName)
+        {
+            var (baseSource, modelSources) = roles[slice];
+            var first = baseSource ?? modelSources[0];
+            var refModel = models[first.Model];
+            var refInfo = refModel.Weights.TryGetInfo(inputName(first), out var info) ? info
+                : throw new EvoMergeException($"{first.Mark}: model '{first.Model}' has no tensor '{inputName(first)}'");
+            long[] shape = (long[])refInfo.Shape.Clone();
+            bool isVocab = position.Role is TensorRole.Embedding or TensorRole.Head;
+            var all = (baseSource != null ? new[] { baseSource } : []).Concat(modelSources).ToList();
+            if (isVocab)
+            {
+                long rows = tokenizerSource == "union"
+                    ? all.Max(s => Info(models, s, inputName(s)).Shape[0])
+                    : tokenizerSource == "base" ? shape[0] : Info(models, SourceFor(recipe, tokenizerSource, all), inputName(SourceFor(recipe, tokenizerSource, all))).Shape[0];
+                shape[0] = rows;
+                outputVocab = (int)rows;
+            }
+            TensorInput Input(RecipeSource s)
+            {
+                var i = Info(models, s, inputName(s));
+                bool sameShape = i.Shape.AsSpan().SequenceEqual(shape);
+                bool rowsOnly = isVocab && i.Shape.Length == shape.Length && i.Shape.AsSpan(1).SequenceEqual(shape.AsSpan(1));
+                if (!sameShape && !rowsOnly)
+                    throw new EvoMergeException($"{s.Mark}: tensor '{inputName(s)}' of model '{s.Model}' has shape {i.ShapeText}, expected [{string.Join(", ", shape)}] (as in '{first.Model}')");
+                if (!sameShape)
+                {
+                    if (i.Shape[0] < shape[0] && tokenizerSource != "union")
+                        throw new EvoMergeException($"{recipe.TokenizerMark}: model '{s.Model}' has {i.Shape[0]} rows in '{inputName(s)}' but the output vocabulary has {shape[0]}; set tokenizer_source: union (new rows get the model's mean embedding) or pick the smaller tokenizer");
+                    notes.Add(i.Shape[0] > shape[0]
+                        ? $"{inputName(s)}: model '{s.Model}' has {i.Shape[0]} rows; rows beyond {shape[0]} are dropped (tokenizer_source: {tokenizerSource})"
+                        : $"{inputName(s)}: model '{s.Model}' has {i.Shape[0]} rows; rows {i.Shape[0]}..{shape[0] - 1} get its mean embedding (tokenizer_source: union)");
+                    return new TensorInput(SourceIndex(s.Model), inputName(s), i.Shape[0]);
+                }
+                return new TensorInput(SourceIndex(s.Model), inputName(s));
+            }
+            jobs.Add(new MergeJob(outName, shape, baseSource == null ? null : Input(baseSource), modelSources.Select(Input).ToArray(), position));
+            dtypes.Add(outDType ?? refInfo.DType);
+        }
+
+        // Embeddings and other non-layer tensors before the layers come from the first slice at t = 0.
+        var firstRef = models[(roles[0].Base ?? roles[0].Models[0]).Model];
+        foreach (var t in firstRef.Weights.Tensors)
+        {
+            var place = layout.Classify(t.Name);
+            if (place.Role != TensorRole.Layer && place.Role is not (TensorRole.FinalNorm or TensorRole.Head))
+                AddJob(t.Name, 0, new TensorPosition(place.Role, -1, 0, 0), _ => t.Name);
+        }
+        int outLayer = 0;
+        for (int s = 0; s < slices.Count; s++)
+        {
+            var (baseSource, modelSources) = roles[s];
+            var first = baseSource ?? modelSources[0];
+            var (start, end) = first.LayerRange!.Value;
+            int n = end - start;
+            for (int i = 0; i < n; i++, outLayer++)
+            {
+                double t = n > 1 ? (double)i / (n - 1) : 1;
+                int layerOut = outLayer, offset = i;
+                foreach (var tensor in models[first.Model].TensorsOfLayer(start + i))
+                {
+                    string name = tensor.Name;
+                    AddJob(layout.WithLayer(name, layerOut), s, new TensorPosition(TensorRole.Layer, layerOut, s, t),
+                        src => layout.WithLayer(name, src.LayerRange!.Value.Start + offset));
+                }
+            }
+        }
+        // Final norm and head come from the last slice at t = 1.
+        var lastRef = models[(roles[^1].Base ?? roles[^1].Models[0]).Model];
+        foreach (var t in lastRef.Weights.Tensors)
+        {
+            var place = layout.Classify(t.Name);
+            if (place.Role is TensorRole.FinalNorm or TensorRole.Head)
+                AddJob(t.Name, slices.Count - 1, new TensorPosition(place.Role, -1, slices.Count - 1, 1), _ => t.Name);
+        }
+
+        var plan = new MergePlan(method, sources, jobs);
+        var parameters = new RecipeParameters(recipe, slices, sourceNames);
+        // Resolve every parameter of every tensor now: a missing or unusable value fails here, not mid-merge.
+        foreach (var job in jobs)
+        {
+            foreach (var p in method.GlobalParameters) parameters.Global(p, job);
+            for (int m = 0; m < job.Models.Length; m++)
+                foreach (var p in method.ModelParameters) parameters.PerModel(p, job, m);
+        }
+        var tokenizerModel = tokenizerSource switch
+        {
+            "base" => reference,
+            "union" => models.Values.MaxBy(m => m.Config?.VocabSize ?? 0)!,
+            _ => models.TryGetValue(tokenizerSource, out var tm) ? tm
+                : throw new EvoMergeException($"{recipe.TokenizerMark}: tokenizer source '{tokenizerSource}' is not 'base', 'union' or a model of the recipe{NearestName.Suggest(tokenizerSource, models.Keys)}"),
+        };
+        return new PlannedRecipe
+        {
+            Recipe = recipe, Plan = plan, Parameters = parameters, Compat = compat, Models = models, Reference = reference,
+            TokenizerModel = tokenizerModel, OutputLayers = outLayer, OutputVocab = outputVocab, OutputDTypes = dtypes,
+            Warnings = warnings, Notes = notes.Distinct().ToList(),
+        };
+    }
+
+    static RecipeSource SourceFor(Recipe recipe, string model, List<RecipeSource> all) =>
+        all.FirstOrDefault(s => s.Model == model) ?? throw new EvoMergeException(
+            $"{recipe.TokenizerMark}: tokenizer source '{model}' is not 'base', 'union' or a model of this slice{NearestName.Suggest(model, all.Select(s => s.Model))}");
+
+    static TensorInfo Info(Dictionary<string, ModelFolder> models, RecipeSource s, string name) =>
+        models[s.Model].Weights.TryGetInfo(name, out var info) ? info
+        : throw new EvoMergeException($"{s.Mark}: model '{s.Model}' has no tensor '{name}'");
+
+    static DType ParseOutDType(string name, Recipe recipe)
+    {
+        DType d;
+        try { d = DTypes.ParseUserName(name); }
+        catch (EvoMergeException e) { throw new EvoMergeException($"{recipe.DtypeMark}: {e.Message}"); }
+        return d is DType.F32 or DType.F16 or DType.BF16 ? d
+            : throw new EvoMergeException($"{recipe.DtypeMark}: output dtype {name} is not supported; use float32, float16 or bfloat16");
+    }
+
+    /// <summary>The recipe as slices: a <c>models</c> recipe is one slice over every model's full depth (plus the base).</summary>
+    static List<RecipeSlice> Slices(Recipe recipe, MergeMethod method, Dictionary<string, ModelFolder> models)
+    {
+        List<RecipeSlice> slices;
+        if (recipe.Models != null)
+        {
+            var sources = recipe.Models.Select(m => m with { LayerRange = (0, models[m.Model].LayerCount) }).ToList();
+            if (recipe.BaseModel != null && method.BaseUse != BaseModelUse.Ignored && sources.All(s => s.Model != recipe.BaseModel))
+                sources.Add(new RecipeSource(recipe.BaseModel, recipe.BaseModelMark, (0, models[recipe.BaseModel].LayerCount), recipe.BaseModelMark,
+                    new Dictionary<string, ParameterSetting>()));
+            slices = [new RecipeSlice(sources, new Dictionary<string, ParameterSetting>(), recipe.MergeMethodMark)];
+        }
+        else slices = recipe.Slices!.ToList();
+        if (slices.Count == 0) throw new EvoMergeException($"{recipe.MergeMethodMark}: the recipe has no slices");
+
+        foreach (var slice in slices)
+        {
+            if (slice.Sources.Count == 0) throw new EvoMergeException($"{slice.Mark}: slice without sources");
+            foreach (var s in slice.Sources)
+            {
+                var (start, end) = s.LayerRange!.Value;
+                int layers = models[s.Model].LayerCount;
+                if (start >= end || end > layers)
+                    throw new EvoMergeException($"{s.LayerRangeMark}: layer_range [{start}, {end}] is not a non-empty range within model '{s.Model}', which has {layers} layers (0..{layers})");
+            }
+            if (slice.Sources.Select(s => s.LayerRange!.Value.End - s.LayerRange!.Value.Start).Distinct().Count() > 1)
+                throw new EvoMergeException($"{slice.Sources[0].LayerRangeMark}: the sources of a slice must span the same number of layers, got " +
+                    string.Join(", ", slice.Sources.Select(s => $"'{s.Model}' {s.LayerRange!.Value.End - s.LayerRange!.Value.Start}")));
+        }
+        return slices;
+    }
+
+    /// <summary>Splits a slice's sources into the base (for methods that use one) and the models the kernel combines.</summary>
+    static (RecipeSource? Base, List<RecipeSource> Models) SliceRoles(Recipe recipe, MergeMethod method, RecipeSlice slice)
+    {
+        RecipeSource? baseSource = null;
+        var others = slice.Sources.ToList();
+        if (method.BaseUse != BaseModelUse.Ignored && recipe.BaseModel != null)
+        {
+            baseSource = slice.Sources.FirstOrDefault(s => s.Model == recipe.BaseModel);
+            if (baseSource == null && method.BaseUse == BaseModelUse.Required)
+                throw new EvoMergeException($"{slice.Mark}: base_model '{recipe.BaseModel}' is not among this slice's sources, and {method.Name} needs it");
+            if (baseSource != null) others.Remove(baseSource);
+        }
+        if (others.Count < method.MinModels || others.Count > method.MaxModels)
+        {
+            string expected = method.MaxModels == int.MaxValue ? $"at least {method.MinModels}"
+                : method.MinModels == method.MaxModels ? $"exactly {method.MinModels}" : $"{method.MinModels} to {method.MaxModels}";
+            throw new EvoMergeException($"{slice.Mark}: {method.Name} takes {expected} model(s) besides the base, got {others.Count}");
+        }
+        return (baseSource, others);
+    }
+}

@@ -1,0 +1,115 @@
+using System.Text.Json;
+using EvoMerge.Evolution;
+using EvoMerge.Evolution.Config;
+using EvoMerge.Evolution.Run;
+using EvoMerge.Evolution.Spaces;
+
+namespace EvoMerge.Tests.Evolution;
+
+public class EvolutionRunnerTests : IDisposable
+{
+    readonly string _dir = Directory.CreateTempSubdirectory("evo-run-").FullName;
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    static EvolutionConfig PsConfig(int generations = 6, int? minibatch = 10) => new()
+    {
+        Name = "fake",
+        Seed = 1,
+        BaseModel = "/m/base",
+        Models = ["/m/a", "/m/b"],
+        Ps = new PsConfig { Method = "task_arithmetic", Parameters = ["weight"] },
+        Optimizer = new OptimizerConfig { Population = 6, Generations = generations },
+        Fitness = [new TaskConfig { Task = "fake", Data = "dev.jsonl", Minibatch = minibatch }],
+        Test = [new TaskConfig { Task = "fake", Data = "test.jsonl" }],
+    };
+
+    string RunDir(string name) => Path.Combine(_dir, name);
+
+    [Fact]
+    public void The_loop_finds_a_known_optimum_and_leaves_a_complete_run_folder()
+    {
+        var result = EvolutionRunner.Run(PsConfig(generations: 25, minibatch: null), new FakeEvaluator(), RunDir("run"));
+
+        var recipe = ((PsCandidate)result.Best).Recipe;
+        Assert.Equal(0.7, recipe.Value(0, 0, "weight"), 0.05);
+        Assert.Equal(0.3, recipe.Value(0, 1, "weight"), 0.05);
+
+        var folder = new RunFolder(RunDir("run"));
+        Assert.True(File.Exists(folder.ConfigFile));
+        Assert.True(File.Exists(folder.OptimizerSnapshot("ps", 0)));
+        Assert.True(File.Exists(folder.OptimizerSnapshot("ps", 24)));
+        Assert.Contains("merge_method: task_arithmetic", File.ReadAllText(folder.BestRecipe("ps")));
+        Assert.True(File.Exists(Path.Combine(folder.BestModel, "candidate.txt")));
+        var journal = Journal.Read(folder.JournalFile);
+        Assert.Equal(25 * 6 + 3, journal.Count);   // every candidate, then the test split on 2 sources + the best
+
+        var summary = RunJson.ReadFile<EvolutionSummary>(folder.SummaryFile);
+        Assert.Equal(["source: /m/a", "source: /m/b", "best ps"], summary.Models.Select(m => m.Label));
+        Assert.Equal(0.25, summary.Models[0].TestScores["fake"]);
+        Assert.Equal(result.BestFitness, summary.Models[2].TestScores["fake"]);   // the fake's test score = its dev score
+        var stage = Assert.Single(summary.Stages);
+        Assert.Equal((25, 150), (stage.Generations, stage.Evaluations));
+        Assert.Equal(0.1, stage.OverheadRatio, 9);   // the fake reports 1 ms build per 10 ms scoring
+    }
+
+    [Fact]
+    public void Minibatch_generations_rescore_their_best_on_the_full_dev_set()
+    {
+        var evaluator = new FakeEvaluator();
+        var result = EvolutionRunner.Run(PsConfig(generations: 3) with { RescoreTop = 2 }, evaluator, RunDir("run"));
+        var journal = Journal.Read(new RunFolder(RunDir("run")).JournalFile);
+        var rescores = journal.Where(e => e.Kind == EntryKinds.Rescore).ToList();
+        Assert.Equal(3 * 2, rescores.Count);
+        Assert.All(rescores, e => Assert.Null(e.MinibatchSeed));
+        Assert.Equal(3, journal.Where(e => e.Kind == EntryKinds.Search).Select(e => e.MinibatchSeed).Distinct().Count());
+        Assert.Equal(rescores.Max(e => e.Fitness), result.BestFitness);   // the best is chosen on the full dev set
+    }
+
+    [Fact]
+    public void Identical_candidates_are_evaluated_once()
+    {
+        // DFS without scales: the genome only matters through which slots are on, so paths repeat often.
+        var config = PsConfig(generations: 10, minibatch: null) with
+        {
+            Space = SearchSpaceKind.Dfs,
+            Dfs = new DfsConfig { Repeats = 1, Scales = DfsScales.None },
+            Optimizer = new OptimizerConfig { Population = 8, Generations = 10 },
+            Test = [],
+        };
+        var evaluator = new FakeEvaluator();
+        EvolutionRunner.Run(config, evaluator, RunDir("run"));
+        var search = Journal.Read(new RunFolder(RunDir("run")).JournalFile).Where(e => e.Kind == EntryKinds.Search).ToList();
+
+        int distinct = search.Select(e => JsonSerializer.Serialize(e.Candidate, RunJson.Options)).Distinct().Count();
+        Assert.Equal(80, search.Count);
+        Assert.Equal(distinct, evaluator.Calls);
+        Assert.True(evaluator.Calls < 80, $"{evaluator.Calls} evaluations for {distinct} distinct paths");
+        Assert.Equal(80 - distinct, search.Count(e => e.Cached));
+    }
+
+    [Fact]
+    public void Ps_then_dfs_makes_the_ps_result_model_A_of_the_path_search()
+    {
+        var config = PsConfig(generations: 3) with { Space = SearchSpaceKind.PsThenDfs, Dfs = new DfsConfig { Repeats = 1 } };
+        var result = EvolutionRunner.Run(config, new FakeEvaluator(), RunDir("run"));
+        var folder = new RunFolder(RunDir("run"));
+        var path = Assert.IsType<DfsCandidate>(result.Best).Path;
+        Assert.Equal([folder.StageModel("ps"), "/m/a", "/m/b"], path.Models);
+        Assert.True(File.Exists(Path.Combine(folder.StageModel("ps"), "candidate.txt")));
+        Assert.True(File.Exists(folder.BestPath("dfs")));
+        var summary = RunJson.ReadFile<EvolutionSummary>(folder.SummaryFile);
+        Assert.Equal(["ps", "dfs"], summary.Stages.Select(s => s.Stage));
+        Assert.Equal(["source: /m/a", "source: /m/b", "best ps", "best dfs"], summary.Models.Select(m => m.Label));
+    }
+
+    [Fact]
+    public void A_used_run_folder_is_only_continued_with_resume_and_the_same_config()
+    {
+        EvolutionRunner.Run(PsConfig(generations: 1), new FakeEvaluator(), RunDir("run"));
+        var again = Assert.Throws<EvoMergeException>(() => EvolutionRunner.Run(PsConfig(generations: 1), new FakeEvaluator(), RunDir("run")));
+        Assert.Contains("already holds a run; pass --resume", again.Message);
+        var changed = Assert.Throws<EvoMergeException>(() =>
+            EvolutionRunner.Run(PsConfig(generations: 2), new FakeEvaluator(), RunDir("run"), new RunOptions(Resume: true)));
+        Assert.Contains("different config", changed.Message);
+    }
+}

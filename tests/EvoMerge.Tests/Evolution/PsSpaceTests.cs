@@ -1,0 +1,77 @@
+using EvoMerge.Evolution.Config;
+using EvoMerge.Evolution.Spaces;
+
+namespace EvoMerge.Tests.Evolution;
+
+public class PsSpaceTests
+{
+    static PsRecipe Decode(PsSpace space, double[] genome) => ((PsCandidate)space.Decode(genome)).Recipe;
+
+    [Fact]
+    public void One_group_per_model_is_the_papers_six_parameters_for_three_models()
+    {
+        var space = new PsSpace(new PsConfig(), "base", ["a", "b", "c"], layerCount: 32);
+        Assert.Equal(6, space.Dimension);
+        var group = Assert.Single(space.Groups);
+        Assert.Equal(0, Decode(space, new double[6]).GroupOf("model.embed_tokens.weight"));
+        Assert.Equal((0, 31), (group.FirstLayer, group.LastLayer));
+    }
+
+    [Fact]
+    public void Layer_groups_are_contiguous_and_embeddings_get_their_own_group()
+    {
+        // 8 layers in 3 groups: [0·8/3, 1·8/3) = 0..1, [2, 16/3) = 2..4, [5, 8) = 5..7.
+        var space = new PsSpace(new PsConfig { LayerGroups = 3 }, "base", ["a", "b"], layerCount: 8);
+        Assert.Equal(["embeddings", "layers 0-1", "layers 2-4", "layers 5-7"], space.Groups.Select(g => g.Name));
+        Assert.Equal(4 * 2 * 2, space.Dimension);
+
+        // Coordinate i = i/16; layout [group][model][parameter]: group 2, model 1, density is (2·2+1)·2+1 = 11.
+        var recipe = Decode(space, Enumerable.Range(0, 16).Select(i => i / 16.0).ToArray());
+        Assert.Equal(0.01 + 11 / 16.0 * 0.99, recipe.ValuesFor("model.layers.3.mlp.down_proj.weight")[1][1], 12);
+        Assert.Equal(0.01 + 11 / 16.0 * 0.99, recipe.Value(2, 1, "density"), 12);
+        Assert.Equal(2 / 16.0, recipe.Value(0, 1, "weight"), 12);                     // group 0 = embeddings
+        Assert.Equal(0, recipe.GroupOf("lm_head.weight"));
+        Assert.Equal(0, recipe.GroupOf("model.norm.weight"));
+        Assert.Equal(3, recipe.GroupOf("model.layers.7.self_attn.o_proj.weight"));
+    }
+
+    [Fact]
+    public void Attention_and_mlp_split_carries_each_layer_norm_with_its_block()
+    {
+        var space = new PsSpace(new PsConfig { LayerGroups = 2, SplitAttentionMlp = true, Parameters = ["weight"] }, null, ["a", "b"], 4);
+        Assert.Equal(["embeddings", "layers 0-1 attention", "layers 0-1 mlp", "layers 2-3 attention", "layers 2-3 mlp"],
+            space.Groups.Select(g => g.Name));
+        var recipe = Decode(space, new double[space.Dimension]);
+        Assert.Equal(3, recipe.GroupOf("model.layers.2.input_layernorm.weight"));
+        Assert.Equal(2, recipe.GroupOf("model.layers.1.post_attention_layernorm.weight"));
+        Assert.Equal(4, recipe.GroupOf("model.layers.3.mlp.gate_proj.weight"));
+    }
+
+    [Fact]
+    public void Without_their_own_group_embeddings_share_the_first_layer_groups_values()
+    {
+        var space = new PsSpace(new PsConfig { LayerGroups = 2, EmbeddingsGroup = false }, null, ["a", "b"], 4);
+        var recipe = Decode(space, new double[space.Dimension]);
+        Assert.Equal(2, space.Groups.Count);
+        Assert.Equal(0, recipe.GroupOf("model.embed_tokens.weight"));
+        Assert.Equal(1, recipe.GroupOf("model.layers.2.mlp.up_proj.weight"));
+    }
+
+    [Fact]
+    public void Encode_inverts_decode_within_the_ranges()
+    {
+        var config = new PsConfig { LayerGroups = 2, Ranges = new Dictionary<string, ParameterRange> { ["weight"] = new(0, 2) } };
+        var space = new PsSpace(config, "base", ["a", "b"], 6);
+        var genome = Enumerable.Range(0, space.Dimension).Select(i => (i * 7 % 11) / 10.0).Select(u => Math.Min(u, 1)).ToArray();
+        var again = space.Encode(Decode(space, genome));
+        for (int i = 0; i < genome.Length; i++) Assert.Equal(genome[i], again[i], 12);
+        Assert.Equal(2 * genome[2], Decode(space, genome).Value(0, 1, "weight"), 12);   // weight range [0,2], not forced to sum to 1
+    }
+
+    [Fact]
+    public void More_groups_than_layers_is_a_config_error()
+    {
+        var e = Assert.Throws<EvoMergeException>(() => new PsSpace(new PsConfig { LayerGroups = 5 }, null, ["a", "b"], 4));
+        Assert.Contains("ps.layer_groups", e.Message);
+    }
+}
