@@ -27,8 +27,6 @@ public sealed record LlamaConfig
     public int? BosTokenId { get; init; }
     public int? EosTokenId { get; init; }
 
-    public int KvGroups => NumHeads / NumKvHeads;
-
     /// <summary>Fills derived defaults and rejects inconsistent shapes; <paramref name="source"/> names the file in errors.</summary>
     public LlamaConfig Validated(string source = "config")
     {
@@ -105,6 +103,9 @@ public sealed record LlamaConfig
                 _ => null,
             } : null;
 
+        string? act = Str(root, "hidden_act");
+        if (act is not (null or "silu" or "swish"))
+            throw new EvoMergeException($"{source}: field 'hidden_act' is '{act}'; the Llama family's SwiGLU needs silu");
         bool isQwen2 = arch == "Qwen2ForCausalLM" || modelType == "qwen2";
         return new LlamaConfig
         {
