@@ -77,7 +77,7 @@ public sealed class GgufLlamaCppParityTests(ITestOutputHelper output) : IDisposa
         var unscaled = LogitComparison.Of(reference, PythonLlama.Logits(hfPlain, prompts, vocab), vocab);
         Assert.True(unscaled.Relative > 0.05, $"scaling barely changes the logits: {unscaled}");
         var llama = LogitComparison.Of(reference, LlamaCpp.Logits(gguf, prompts), vocab);
-        var runtime = LogitComparison.Of(reference, RuntimeLogits.Of(model, prompts), vocab);
+        var runtime = LogitComparison.Of(reference, RuntimeLogits.Of(hf, prompts), vocab);
         output.WriteLine($"rope_scaling {kind}: llama.cpp vs PyTorch: {llama}\nruntime vs PyTorch: {runtime}");
         Assert.True(llama.Relative <= 1e-4, llama.ToString());
         Assert.True(runtime.Relative <= 1e-4, runtime.ToString());
@@ -95,7 +95,7 @@ public sealed class GgufLlamaCppParityTests(ITestOutputHelper output) : IDisposa
         var prompts = Prompts(vocab);
         var reference = PythonLlama.Logits(hf, prompts, vocab);
         var llama = LogitComparison.Of(reference, LlamaCpp.Logits(gguf, prompts), vocab);
-        var runtime = LogitComparison.Of(reference, RuntimeLogits.Of(model, prompts), vocab);
+        var runtime = LogitComparison.Of(reference, RuntimeLogits.Of(hf, prompts), vocab);
         output.WriteLine($"qwen2 f32: llama.cpp vs PyTorch: {llama}\nruntime vs PyTorch: {runtime}");
         Assert.True(llama.Relative <= 1e-4, llama.ToString());
         Assert.True(runtime.Relative <= 1e-4, runtime.ToString());

@@ -85,11 +85,27 @@ public static class RandomLlamaModel
             vocab[a + b] = vocab.Count;
         }
         int eot = Qwen2Config.VocabSize - 1;
-        var json = new Dictionary<string, object>
+        // Every field Hugging Face's tokenizers library requires, so that the runtime loads it as well as llama.cpp.
+        var byteLevel = new Dictionary<string, object> { ["type"] = "ByteLevel", ["add_prefix_space"] = false, ["trim_offsets"] = true, ["use_regex"] = true };
+        var json = new Dictionary<string, object?>
         {
             ["version"] = "1.0",
-            ["added_tokens"] = new[] { new Dictionary<string, object> { ["id"] = eot, ["content"] = "<|endoftext|>", ["special"] = true } },
-            ["model"] = new Dictionary<string, object> { ["type"] = "BPE", ["vocab"] = vocab, ["merges"] = merges },
+            ["truncation"] = null,
+            ["padding"] = null,
+            ["added_tokens"] = new[]
+            {
+                new Dictionary<string, object> { ["id"] = eot, ["content"] = "<|endoftext|>", ["single_word"] = false, ["lstrip"] = false,
+                    ["rstrip"] = false, ["normalized"] = false, ["special"] = true },
+            },
+            ["normalizer"] = null,
+            ["pre_tokenizer"] = byteLevel,
+            ["post_processor"] = null,
+            ["decoder"] = byteLevel,
+            ["model"] = new Dictionary<string, object?>
+            {
+                ["type"] = "BPE", ["dropout"] = null, ["unk_token"] = null, ["continuing_subword_prefix"] = null, ["end_of_word_suffix"] = null,
+                ["fuse_unk"] = false, ["byte_fallback"] = false, ["vocab"] = vocab, ["merges"] = merges,
+            },
         };
         File.WriteAllText(path, System.Text.Json.JsonSerializer.Serialize(json));
     }

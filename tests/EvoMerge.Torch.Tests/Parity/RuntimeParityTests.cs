@@ -29,7 +29,7 @@ public sealed class RuntimeParityTests(ITestOutputHelper output) : IDisposable
         var (model, hf, prompts) = RandomModel(seed: 2);
         int vocab = model.Config.VocabSize;
 
-        var runtime = RuntimeLogits.Of(model, prompts);
+        var runtime = RuntimeLogits.Of(hf, prompts);
         var torch = LogitComparison.Of(PythonLlama.Logits(hf, prompts, vocab), runtime, vocab);
         var llama = LogitComparison.Of(
             LlamaCpp.Logits(GgufLlamaCppParityTests.Export(hf, Path.Combine(dir, "m.gguf"), GgufOutputType.F32), prompts), runtime, vocab);
@@ -45,7 +45,7 @@ public sealed class RuntimeParityTests(ITestOutputHelper output) : IDisposable
         var (model, hf, prompts) = RandomModel(seed: 3);
         int vocab = model.Config.VocabSize;
 
-        var runtime = RuntimeLogits.Of(model, prompts, ScalarType.BFloat16);
+        var runtime = RuntimeLogits.Of(hf, prompts, ScalarType.BFloat16);
         var cmp = LogitComparison.Of(PythonLlama.Logits(hf, prompts, vocab, "bf16"), runtime, vocab);
         output.WriteLine($"runtime bf16 vs PyTorch (bf16 weights and matmul inputs, float64 elsewhere): {cmp}");
         // The runtime keeps every activation in bf16 (8 bits of mantissa: residual stream, norms, softmax), the

@@ -17,8 +17,7 @@ public static class ModelFolderGgufExport
         var spec = Spec(model, configPath);
         var vocabulary = Vocabulary(folder, spec, model.Config!.Json);
         var tensors = model.Weights.Tensors
-            .Select(info => new GgufSourceTensor(info.Name, info.Shape,
-                dst => FloatConversion.ToFloat32(model.Weights.GetBytes(info.Name), info.DType, dst)))
+            .Select(info => new GgufSourceTensor(info.Name, info.Shape, dst => model.Weights.ReadFloat32(info.Name, dst)))
             .ToList();
         LlamaGgufExport.Write(outPath, spec, tensors, vocabulary, type, progress);
     }
