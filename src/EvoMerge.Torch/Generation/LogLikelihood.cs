@@ -18,7 +18,7 @@ public static class LogLikelihood
         var results = new (double, int, bool)[items.Count];
         // Similar lengths together waste less padding.
         var order = Enumerable.Range(0, items.Count).OrderBy(i => items[i].Context.Count + items[i].Continuation.Count).ToArray();
-        using var noGrad = no_grad();
+        using var inference = inference_mode();   // no autograd bookkeeping at all (faster than no_grad)
         for (int start = 0; start < order.Length; start += batchSize)
         {
             var chunk = order.Skip(start).Take(batchSize).ToArray();

@@ -5,7 +5,7 @@ namespace EvoMerge.Torch.Model;
 
 /// <summary>
 /// Multi-head self-attention with grouped key/value heads (GQA: each K/V head serves <c>heads / kvHeads</c>
-/// query heads, done by repeating K/V), RoPE on q and k, and optional q/k/v biases (Qwen2).
+/// query heads, done by repeating K/V), RoPE on q and k, and optional biases (Qwen2: q/k/v; Llama's attention_bias: all four).
 /// </summary>
 public sealed class Attention : nn.Module
 {
@@ -20,7 +20,7 @@ public sealed class Attention : nn.Module
         q_proj = nn.Linear(c.HiddenSize, heads * headDim, hasBias: c.AttentionBias, device: device, dtype: dtype);
         k_proj = nn.Linear(c.HiddenSize, kvHeads * headDim, hasBias: c.AttentionBias, device: device, dtype: dtype);
         v_proj = nn.Linear(c.HiddenSize, kvHeads * headDim, hasBias: c.AttentionBias, device: device, dtype: dtype);
-        o_proj = nn.Linear(heads * headDim, c.HiddenSize, hasBias: false, device: device, dtype: dtype);
+        o_proj = nn.Linear(heads * headDim, c.HiddenSize, hasBias: c.OutputProjectionBias, device: device, dtype: dtype);
         RegisterComponents();
     }
 
