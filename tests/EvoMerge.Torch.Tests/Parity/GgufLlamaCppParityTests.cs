@@ -76,11 +76,7 @@ public sealed class GgufLlamaCppParityTests(ITestOutputHelper output) : IDisposa
         // The scaling must matter at these positions, or agreement below would prove nothing.
         var unscaled = LogitComparison.Of(reference, PythonLlama.Logits(hfPlain, prompts, vocab), vocab);
         Assert.True(unscaled.Relative > 0.05, $"scaling barely changes the logits: {unscaled}");
-        var llama = LogitComparison.Of(reference, LlamaCpp.Logits(gguf, prompts), vocab);
-        var runtime = LogitComparison.Of(reference, RuntimeLogits.Of(hf, prompts), vocab);
-        output.WriteLine($"rope_scaling {kind}: llama.cpp vs PyTorch: {llama}\nruntime vs PyTorch: {runtime}");
-        Assert.True(llama.Relative <= 1e-4, llama.ToString());
-        Assert.True(runtime.Relative <= 1e-4, runtime.ToString());
+        ThreeWayParity.AssertAgree($"rope_scaling {kind}", hf, gguf, prompts, vocab, output, reference);
     }
 
     [PythonReferenceFact("torch")]
@@ -92,13 +88,7 @@ public sealed class GgufLlamaCppParityTests(ITestOutputHelper output) : IDisposa
         string gguf = Export(hf, Path.Combine(dir, "qwen2.gguf"), GgufOutputType.F32);
 
         int vocab = model.Config.VocabSize;
-        var prompts = Prompts(vocab);
-        var reference = PythonLlama.Logits(hf, prompts, vocab);
-        var llama = LogitComparison.Of(reference, LlamaCpp.Logits(gguf, prompts), vocab);
-        var runtime = LogitComparison.Of(reference, RuntimeLogits.Of(hf, prompts), vocab);
-        output.WriteLine($"qwen2 f32: llama.cpp vs PyTorch: {llama}\nruntime vs PyTorch: {runtime}");
-        Assert.True(llama.Relative <= 1e-4, llama.ToString());
-        Assert.True(runtime.Relative <= 1e-4, runtime.ToString());
+        ThreeWayParity.AssertAgree("qwen2 f32", hf, gguf, Prompts(vocab), vocab, output);
     }
 }
 

@@ -41,15 +41,8 @@ public sealed class Stories260kParityTests(ITestOutputHelper output) : IDisposab
     {
         var (hf, tokenizer) = Import();
         var prompts = Texts.Select(t => tokenizer.Encode(t, addBos: true).ToArray()).ToList();
-        const int vocab = Vocab;
         string gguf = GgufLlamaCppParityTests.Export(hf, Path.Combine(dir, "stories.gguf"), GgufOutputType.F32);
-
-        var torch = PythonLlama.Logits(hf, prompts, vocab);
-        var llama = LogitComparison.Of(torch, LlamaCpp.Logits(gguf, prompts), vocab);
-        var runtime = LogitComparison.Of(torch, RuntimeLogits.Of(hf, prompts), vocab);
-        output.WriteLine($"stories260K f32 — llama.cpp vs PyTorch: {llama}\nruntime vs PyTorch: {runtime}");
-        Assert.True(llama.Relative <= 1e-4, llama.ToString());
-        Assert.True(runtime.Relative <= 1e-4, runtime.ToString());
+        ThreeWayParity.AssertAgree("stories260K f32", hf, gguf, prompts, Vocab, output);
     }
 
     [SharedDataFact(Checkpoint)]
