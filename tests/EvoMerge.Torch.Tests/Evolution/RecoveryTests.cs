@@ -53,7 +53,6 @@ public class RecoveryTests(StoriesExperts experts) : IClassFixture<StoriesExpert
         // The written best model is the merge that was scored: the same perplexity through a fresh load.
         var stage = Assert.Single(result.Summary.Stages);
         Assert.True(stage.BuildSecondsPerCandidate > 0 && stage.ScoreSecondsPerCandidate > 0);
-        experts.AddTokenizer(new RunFolder(runDir).BestModel);
         using var written = new TorchCandidateEvaluator(config, Exact);
         var rescored = written.Evaluate(new SourceCandidate(new RunFolder(runDir).BestModel), new EvaluationRequest(config.Fitness, null), default);
         Assert.Equal(result.BestFitness, rescored.Scores[0], 3);
@@ -68,7 +67,6 @@ public class RecoveryTests(StoriesExperts experts) : IClassFixture<StoriesExpert
         var path = new LayerPath([experts.Base, experts.Reversed], [new(0, 0, 1), new(1, 1, 1), new(1, 3, 1), new(0, 4, 1)]);
         string target = Path.Combine(experts.Root, "target-dfs");
         LayerStackWriter.Write(path, target);
-        experts.AddTokenizer(target);
         string text = Path.Combine(experts.Root, "target-dfs.txt");
         File.WriteAllText(text, StoriesExperts.SampleText(target, tokens: 96));
 
@@ -87,7 +85,6 @@ public class RecoveryTests(StoriesExperts experts) : IClassFixture<StoriesExpert
         var path = new LayerPath([experts.A, experts.B], [new(0, 0, 0.8), new(1, 1, 1.3), new(1, 1, 0.6), new(0, 2, 1.1), new(0, 4, 1)]);
         string stacked = Path.Combine(experts.Root, "stacked");
         LayerStackWriter.Write(path, stacked);
-        experts.AddTokenizer(stacked);
 
         using var a = LoadedModel.Load(experts.A);
         using var b = LoadedModel.Load(experts.B);

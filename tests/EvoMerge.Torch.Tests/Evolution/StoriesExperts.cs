@@ -114,19 +114,6 @@ public sealed class StoriesExperts : IDisposable
         }
         File.Copy(Path.Combine(source, ModelFolder.ConfigFileName), Path.Combine(output, ModelFolder.ConfigFileName));
         folder.CopyAuxiliaryFilesTo(output);
-        AddTokenizer(source, output);
-    }
-
-    /// <summary>
-    /// The imported llama2.c tokenizer (tokenizer.bin) is not among the files model writers copy
-    /// (<see cref="ModelFolder.AuxiliaryFileNames"/>), so folders written from these models get it here.
-    /// </summary>
-    public void AddTokenizer(string output) => AddTokenizer(Base, output);
-
-    static void AddTokenizer(string source, string output)
-    {
-        string file = Path.Combine(source, "tokenizer.bin");
-        if (File.Exists(file)) File.Copy(file, Path.Combine(output, "tokenizer.bin"), overwrite: true);
     }
 
     public void Dispose() => Directory.Delete(Root, recursive: true);
