@@ -1,4 +1,5 @@
 using EvoMerge.Cli.Commands;
+using EvoMerge.Cli.Demo;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
@@ -18,8 +19,13 @@ public static class CliApp
         {
             config.SetApplicationName("evomerge");
             config.PropagateExceptions();
-            config.AddCommand<DemoCommand>("demo")
-                .WithDescription("Run the built-in miniature EvoLLM-JP demo end to end.");
+            config.AddBranch("demo", demo =>
+            {
+                demo.SetDescription("Run the built-in miniature EvoLLM-JP demo end to end.");
+                demo.SetDefaultCommand<DemoCommand>();
+                demo.AddCommand<DemoTrainCommand>("train")
+                    .WithDescription("Regenerate the demo's shipped models (base, ja, math) from a seed.");
+            });
             config.AddCommand<InspectCommand>("inspect")
                 .WithDescription("Show a model's architecture, parameters, dtypes, shards and per-layer tensors.");
             config.AddCommand<CheckCommand>("check")

@@ -1,12 +1,38 @@
+using System.ComponentModel;
+using EvoMerge.Cli.Merge;
+using EvoMerge.Merge.Recipes;
 using Spectre.Console.Cli;
 
 namespace EvoMerge.Cli.Commands;
 
-// Placeholder until its issue lands: registered so that the verb list is complete and each issue edits one file.
+/// <summary><c>evomerge check</c>: validates a recipe against the models' headers only (no tensor data is read).</summary>
 public sealed class CheckCommand : Command<CheckCommand.Settings>
 {
-    public sealed class Settings : CommandSettings { }
+    public sealed class Settings : CommandSettings
+    {
+        [CommandArgument(0, "<recipe>")]
+        [Description("A mergekit YAML recipe.")]
+        public string Recipe { get; init; } = "";
+
+        [CommandOption("--json")]
+        [Description("Print one JSON object instead of a table.")]
+        public bool Json { get; init; }
+
+        [CommandOption("--compat <MODE>")]
+        [Description("'mergekit' to follow mergekit's arithmetic where it deviates from the papers.")]
+        public string? Compat { get; init; }
+
+        [CommandOption("--threads <N>")]
+        [Description("Threads the merge would use (for the memory estimate); default: all cores.")]
+        public int Threads { get; init; }
+    }
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
-        => throw new EvoMergeException("check is not implemented yet");
+    {
+        using var planned = RecipePlanner.Plan(RecipeParser.Load(settings.Recipe), MergeCommand.ParseCompat(settings.Compat));
+        int threads = settings.Threads > 0 ? settings.Threads : Environment.ProcessorCount;
+        if (settings.Json) RecipeCheckView.PrintJson(planned, threads);
+        else RecipeCheckView.Print(planned, threads);
+        return 0;
+    }
 }

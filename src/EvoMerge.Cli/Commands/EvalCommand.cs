@@ -55,6 +55,9 @@ public sealed class EvalCommand : Command<EvalCommand.Settings>
         [CommandOption("--answer-field <NAME>"), Description("jsonl tasks: the field with the gold answer."), DefaultValue("answer")]
         public string AnswerField { get; init; } = "answer";
 
+        [CommandOption("--choice-prefix <TEXT>"), Description("Choice tasks: text between the prompt and each choice."), DefaultValue(" ")]
+        public string ChoicePrefix { get; init; } = " ";
+
         [CommandOption("--max-new-tokens <N>"), Description("Generation limit per item."), DefaultValue(256)]
         public int MaxNewTokens { get; init; } = 256;
 

@@ -1,8 +1,13 @@
 using System.ComponentModel;
+using System.Text.Json;
+using EvoMerge.Cli.Inspect;
+using EvoMerge.IO;
+using Spectre.Console;
 using Spectre.Console.Cli;
 
 namespace EvoMerge.Cli.Commands;
 
+/// <summary><c>evomerge inspect</c>: a model's structure from its headers and config.json, as tables or one JSON object.</summary>
 public sealed class InspectCommand : Command<InspectCommand.Settings>
 {
     public sealed class Settings : CommandSettings
@@ -17,5 +22,20 @@ public sealed class InspectCommand : Command<InspectCommand.Settings>
     }
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
-        => throw new EvoMergeException("inspect is not implemented yet");
+    {
+        using var model = ModelFolder.Open(settings.Model);
+        var summary = ModelSummary.Of(model);
+        if (settings.Json)
+        {
+            using var stdout = Console.OpenStandardOutput();
+            using (var json = new Utf8JsonWriter(stdout, new JsonWriterOptions { Indented = true }))
+                summary.WriteJson(json);
+            stdout.WriteByte((byte)'\n');
+        }
+        else
+        {
+            foreach (var part in ModelSummaryView.Render(summary)) AnsiConsole.Write(part);
+        }
+        return 0;
+    }
 }

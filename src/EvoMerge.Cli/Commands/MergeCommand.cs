@@ -1,12 +1,75 @@
+using System.ComponentModel;
+using System.Diagnostics;
+using System.Globalization;
+using EvoMerge.Cli.Merge;
+using EvoMerge.Merge.Execution;
+using EvoMerge.Merge.Methods;
+using EvoMerge.Merge.Output;
+using EvoMerge.Merge.Recipes;
+using Spectre.Console;
 using Spectre.Console.Cli;
 
 namespace EvoMerge.Cli.Commands;
 
-// Placeholder until its issue lands: registered so that the verb list is complete and each issue edits one file.
+/// <summary><c>evomerge merge</c>: checks the recipe (as <c>check</c> does), then streams the merge into a model folder.</summary>
 public sealed class MergeCommand : Command<MergeCommand.Settings>
 {
-    public sealed class Settings : CommandSettings { }
+    public sealed class Settings : CommandSettings
+    {
+        [CommandArgument(0, "<recipe>")]
+        [Description("A mergekit YAML recipe.")]
+        public string Recipe { get; init; } = "";
+
+        [CommandArgument(1, "<out-dir>")]
+        [Description("Folder for the merged model (must not exist or be empty).")]
+        public string OutDir { get; init; } = "";
+
+        [CommandOption("--seed <N>")]
+        [Description("Seed of DARE/DELLA random masks (default 0); the same seed gives bit-identical output.")]
+        public ulong Seed { get; init; }
+
+        [CommandOption("--compat <MODE>")]
+        [Description("'mergekit' to follow mergekit's arithmetic where it deviates from the papers.")]
+        public string? Compat { get; init; }
+
+        [CommandOption("--threads <N>")]
+        [Description("Worker threads (default: all cores).")]
+        public int Threads { get; init; }
+    }
+
+    public static MergeCompat? ParseCompat(string? value) => value switch
+    {
+        null => null,
+        "mergekit" => MergeCompat.Mergekit,
+        "paper" => MergeCompat.Paper,
+        _ => throw new EvoMergeException($"--compat: expected 'mergekit' or 'paper', got '{value}'"),
+    };
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
-        => throw new EvoMergeException("merge is not implemented yet");
+    {
+        using var planned = RecipePlanner.Plan(RecipeParser.Load(settings.Recipe), ParseCompat(settings.Compat));
+        int threads = settings.Threads > 0 ? settings.Threads : Environment.ProcessorCount;
+        RecipeCheckView.Print(planned, threads);
+        var clock = Stopwatch.StartNew();
+        long bytesPerElement = planned.InputBytes / Math.Max(1, planned.Plan.TotalElements);
+        AnsiConsole.Progress()
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+            .Start(ctx =>
+            {
+                var task = ctx.AddTask("merging", maxValue: planned.Plan.TotalElements);
+                var progress = new Progress<MergeProgress>(p =>
+                {
+                    double seconds = Math.Max(clock.Elapsed.TotalSeconds, 1e-3);
+                    task.Value = p.ElementsDone;
+                    task.Description = string.Create(CultureInfo.InvariantCulture,
+                        $"{p.TensorsDone}/{p.TensorsTotal} tensors, {p.TensorsDone / seconds:0} tensors/s, {p.ElementsDone * bytesPerElement / seconds / 1e9:0.00} GB/s read");
+                });
+                MergedModelWriter.Write(planned, settings.OutDir,
+                    new MergeOptions { Seed = settings.Seed, Compat = planned.Compat, Threads = threads, Progress = progress, Cancellation = cancellationToken });
+                task.Value = task.MaxValue;
+            });
+        AnsiConsole.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
+            $"wrote {settings.OutDir}: {RecipeCheckView.Gb(planned.OutputBytes)} in {clock.Elapsed.TotalSeconds:0.0} s")));
+        return 0;
+    }
 }

@@ -11,31 +11,44 @@ namespace EvoMerge.Cli.Eval;
 /// </summary>
 static class EvalRun
 {
-    public static int Execute(EvalCommand.Settings settings, Func<ModelRequest, ILanguageModel> openModel, IAnsiConsole console,
-        CancellationToken cancellation)
+    public static int Execute(EvalCommand.Settings settings, Func<ModelRequest, IProgress<double>?, ILanguageModel> openModel,
+        IAnsiConsole console, CancellationToken cancellation)
     {
         var task = EvalTasks.Create(SpecOf(settings));
         var subset = SubsetOf(settings);
         int count = subset.Resolve(task.Count).Length;
+        var request = new ModelRequest(settings.Model, settings.Device, settings.DType, settings.BatchSize);
         using var items = settings.Out == null ? null : new ItemJsonlWriter(settings.Out);
-        var model = openModel(new ModelRequest(settings.Model, settings.Device, settings.DType));
+        ILanguageModel? model = null;
         try
         {
-            EvalResult Evaluate(IProgress<EvalProgress>? progress) => task.Evaluate(model, subset,
+            EvalResult Evaluate(ILanguageModel loaded, IProgress<EvalProgress>? progress) => task.Evaluate(loaded, subset,
                 new EvalRunOptions(settings.BatchSize, progress, items == null ? null : items.Write, cancellation));
 
-            var result = settings.Json
-                ? Evaluate(null)
-                : console.Progress()
+            EvalResult result;
+            if (settings.Json)
+            {
+                model = openModel(request, null);
+                result = Evaluate(model, null);
+            }
+            else
+                result = console.Progress()
                     .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
                     .Start(ctx =>
                     {
-                        var bar = ctx.AddTask($"{task.Name}: {count} items", maxValue: Math.Max(1, count));
-                        return Evaluate(new ImmediateProgress(p => bar.Value = p.Done));
+                        var loading = ctx.AddTask($"loading {settings.Model}".EscapeMarkup(), maxValue: 1);
+                        var opened = model = openModel(request, new ImmediateProgress<double>(f => loading.Value = f));
+                        loading.Value = 1;
+                        var scoring = ctx.AddTask($"{task.Name}: {count} items", maxValue: Math.Max(1, count));
+                        return Evaluate(opened, new ImmediateProgress<EvalProgress>(p => scoring.Value = p.Done));
                     });
             items?.Complete();
             EvalReport.Print(console, result, settings);
             return 0;
+        }
+        catch (OperationCanceledException)
+        {
+            throw new EvoMergeException("eval cancelled" + (settings.Out == null ? "" : $"; {settings.Out} not written"));
         }
         finally { (model as IDisposable)?.Dispose(); }
     }
@@ -51,7 +64,8 @@ static class EvalRun
         MaxNewTokens: s.MaxNewTokens,
         AnswerField: s.AnswerField,
         Match: ParseEnum<AnswerMatch>(s.Match, "--match", "exact, number, regex or choice"),
-        Regex: s.Regex);
+        Regex: s.Regex,
+        ChoicePrefix: s.ChoicePrefix);
 
     static Subset SubsetOf(EvalCommand.Settings s)
     {
@@ -77,8 +91,8 @@ static class EvalRun
         : throw new EvoMergeException($"--template @{file}: file not found");
 
     /// <summary><see cref="Progress{T}"/> posts to the thread pool, which would race the bar's last refresh.</summary>
-    sealed class ImmediateProgress(Action<EvalProgress> report) : IProgress<EvalProgress>
+    sealed class ImmediateProgress<T>(Action<T> report) : IProgress<T>
     {
-        public void Report(EvalProgress value) => report(value);
+        public void Report(T value) => report(value);
     }
 }

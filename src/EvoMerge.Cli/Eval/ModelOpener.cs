@@ -1,13 +1,33 @@
 using EvoMerge.Evaluation;
+using EvoMerge.Torch.Runtime;
 
 namespace EvoMerge.Cli.Eval;
 
-/// <param name="Model">A model folder or cached Hugging Face id, as given on the command line.</param>
-public sealed record ModelRequest(string Model, string Device, string DType);
+/// <param name="Model">A model folder, .safetensors file or cached Hugging Face id, as given on the command line.</param>
+/// <param name="BatchSize">Sequences the runtime runs through the model together.</param>
+public sealed record ModelRequest(string Model, string Device, string DType, int BatchSize);
 
-/// <summary>Opens a model for evaluation through the runtime (EvoMerge.Torch).</summary>
+/// <summary>Opens a model for evaluation with the in-process runtime (EvoMerge.Torch).</summary>
 static class ModelOpener
 {
-    public static ILanguageModel Open(ModelRequest request) =>
-        throw new EvoMergeException($"cannot load '{request.Model}': the model runtime's loader is not wired into eval yet");
+    /// <param name="progress">Told the fraction of the weights loaded.</param>
+    public static ILanguageModel Open(ModelRequest request, IProgress<double>? progress)
+    {
+        var device = DeviceOptions.ParseDevice(request.Device);
+        var dtype = DeviceOptions.ParseDType(request.DType);
+        DeviceOptions.UseThreads();
+        var loaded = LoadedModel.Load(request.Model, device, dtype, progress);
+        return new OwningLanguageModel(loaded, new TorchLanguageModel(loaded.Model, loaded.Tokenizer, request.BatchSize));
+    }
+
+    /// <summary>The runtime's language model, plus the loaded weights it runs on, freed together when eval ends.</summary>
+    sealed class OwningLanguageModel(LoadedModel loaded, TorchLanguageModel model) : ILanguageModel, IDisposable
+    {
+        public IReadOnlyList<string> Generate(IReadOnlyList<string> prompts, GenerationOptions options) => model.Generate(prompts, options);
+
+        public IReadOnlyList<ContinuationScore> ScoreContinuations(IReadOnlyList<ContinuationRequest> requests) =>
+            model.ScoreContinuations(requests);
+
+        public void Dispose() => loaded.Dispose();
+    }
 }

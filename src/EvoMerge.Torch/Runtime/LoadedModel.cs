@@ -45,7 +45,7 @@ public sealed class LoadedModel : IDisposable
         var loaded = new LoadedModel(dir, model, tokenizer, SpecialTokens.Read(Path.Combine(dir, "tokenizer_config.json")));
         try
         {
-            loaded.CopyWeightsFrom(folder.Weights, progress);
+            loaded.Weights.CopyFrom(folder.Weights, progress);
             return loaded;
         }
         catch
@@ -53,21 +53,6 @@ public sealed class LoadedModel : IDisposable
             loaded.Dispose();
             throw;
         }
-    }
-
-    /// <summary>Overwrites every parameter from a safetensors model; fails naming the parameters it lacks.</summary>
-    public void CopyWeightsFrom(SafetensorsModel weights, IProgress<double>? progress = null)
-    {
-        Weights.ResetWritten();
-        long done = 0, total = Math.Max(1, weights.TotalBytes);
-        foreach (var t in weights.Tensors)
-        {
-            Weights.AcceptStored(t.Name, t.Shape, t.DType, weights.GetBytes(t.Name));
-            progress?.Report((double)(done += t.ByteLength) / total);
-        }
-        var missing = Weights.Unwritten();
-        if (missing.Count > 0)
-            throw new EvoMergeException($"{weights.Files[0].Path}: missing tensor(s) {string.Join(", ", missing.Take(5))}{(missing.Count > 5 ? ", ..." : "")}");
     }
 
     public void Dispose()

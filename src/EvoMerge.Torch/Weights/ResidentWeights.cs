@@ -64,6 +64,21 @@ public sealed class ResidentWeights : IMergeTarget
         lock (written) written.Add(name);
     }
 
+    /// <summary>Overwrites every parameter from a safetensors model; fails naming the parameters it lacks.</summary>
+    public void CopyFrom(SafetensorsModel weights, IProgress<double>? progress = null)
+    {
+        ResetWritten();
+        long done = 0, total = Math.Max(1, weights.TotalBytes);
+        foreach (var t in weights.Tensors)
+        {
+            AcceptStored(t.Name, t.Shape, t.DType, weights.GetBytes(t.Name));
+            progress?.Report((double)(done += t.ByteLength) / total);
+        }
+        var missing = Unwritten();
+        if (missing.Count > 0)
+            throw new EvoMergeException($"{weights.Files[0].Path}: missing tensor(s) {string.Join(", ", missing.Take(5))}{(missing.Count > 5 ? ", ..." : "")}");
+    }
+
     /// <summary>The parameter a tensor goes to, null when it is skipped by design.</summary>
     Parameter? Find(string name, ReadOnlySpan<long> shape)
     {

@@ -51,7 +51,7 @@ public static partial class EvalTasks
     static GenerationTask Generation(string name, IReadOnlyList<TaskItem> items, EvalTaskSpec spec, string defaultTemplate,
         IReadOnlyList<string> defaultStops, IReadOnlyList<Exemplar> exemplars)
     {
-        if (spec.Shots > exemplars.Count && spec.Shots > 0)
+        if (spec.Shots > exemplars.Count)
             throw new EvoMergeException($"--shots {spec.Shots} asks for more exemplars than the exemplar file has ({exemplars.Count})");
         var settings = new GenerationSettings(
             new PromptTemplate(spec.Template ?? defaultTemplate),

@@ -33,7 +33,8 @@ public sealed class LanguageGate
     /// <summary>The detected language's ISO 639-1 code (null when undecidable) and whether the target passes.</summary>
     public (string? Detected, bool Passes) Check(string text)
     {
-        var confidences = _detector.ComputeLanguageConfidenceValues(text);
+        IReadOnlyDictionary<Language, double> confidences;
+        lock (_detector) confidences = _detector.ComputeLanguageConfidenceValues(text); // it loads models lazily: one caller at a time
         double target = confidences.TryGetValue(_target, out double c) ? c : 0;
         var best = confidences.Count == 0 || confidences.First().Value == 0 ? (Language?)null : confidences.First().Key;
         string? code = best == null ? null : LanguageInfo.IsoCode6391(best.Value).ToString().ToLowerInvariant();

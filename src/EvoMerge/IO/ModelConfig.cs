@@ -35,6 +35,9 @@ public sealed record ModelConfig
 
     public static ModelConfig Load(string path)
     {
+        const long maxConfigBytes = 16 << 20; // configs are a few kB; refuse to read a hostile giant
+        if (new FileInfo(path).Length > maxConfigBytes)
+            throw new EvoMergeException($"{path}: {new FileInfo(path).Length} bytes is too large for a config.json");
         JsonNode? node;
         try { node = JsonNode.Parse(File.ReadAllText(path)); }
         catch (JsonException e) { throw new EvoMergeException($"{path}: not valid JSON ({e.Message})"); }
@@ -61,7 +64,7 @@ public sealed record ModelConfig
             HeadDim = Int(json, path, "head_dim") ?? (heads > 0 ? hidden / heads : null),
             VocabSize = Int(json, path, "vocab_size"),
             MaxPositionEmbeddings = Int(json, path, "max_position_embeddings", "n_positions"),
-            TieWordEmbeddings = Bool(json, path, "tie_word_embeddings") ?? false,
+            TieWordEmbeddings = Bool(json, path, "tie_word_embeddings") ?? TiedByDefault(String(json, path, "model_type")),
             RopeTheta = Double(json, path, "rope_theta"),
             RopeScaling = json["rope_scaling"] is JsonObject scaling ? scaling.ToJsonString() : null,
             NormEpsilon = Double(json, path, "rms_norm_eps", "layer_norm_eps", "layer_norm_epsilon"),
@@ -69,6 +72,13 @@ public sealed record ModelConfig
             Json = json,
         };
     }
+
+    /// <summary>
+    /// transformers' default when config.json omits <c>tie_word_embeddings</c>: the base class says true, and the
+    /// Llama, Mistral, Mixtral, Qwen2/3 and Phi-3 configs override it to false.
+    /// </summary>
+    static bool TiedByDefault(string? modelType) =>
+        modelType is not ("llama" or "mistral" or "mixtral" or "qwen2" or "qwen2_moe" or "qwen3" or "phi3");
 
     static int? Int(JsonObject json, string path, params string[] names)
     {

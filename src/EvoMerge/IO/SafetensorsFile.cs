@@ -97,7 +97,7 @@ public sealed unsafe class SafetensorsFile : IDisposable
     public ReadOnlySpan<byte> GetBytes(TensorInfo tensor)
     {
         if (tensor.ByteLength > int.MaxValue)
-            throw new EvoMergeException($"{Path}: tensor '{tensor.Name}' has {tensor.ByteLength} bytes, more than one span holds; read it in ranges");
+            throw new EvoMergeException($"{Path}: tensor '{tensor.Name}' has {tensor.ByteLength} bytes, more than one span holds: read it in ranges (GetBytes with a start and length, or SafetensorsModel.ReadFloat32)");
         return GetBytes(tensor, 0, (int)tensor.ByteLength);
     }
 

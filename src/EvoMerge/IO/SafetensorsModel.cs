@@ -27,6 +27,8 @@ public sealed class SafetensorsModel : IDisposable
         Files = files;
         _byName = byName;
         IndexPath = indexPath;
+        // Shard by shard in data order; a tensor a shard holds but the index does not list is not part of the model
+        // (transformers ignores it too).
         Tensors = files.SelectMany(f => f.Tensors).Where(t => byName.TryGetValue(t.Name, out var e) && ReferenceEquals(e.Item1, t)).ToArray();
     }
 
@@ -41,7 +43,12 @@ public sealed class SafetensorsModel : IDisposable
             string index = Path.Combine(path, IndexFileName);
             if (File.Exists(index)) return OpenIndex(index);
             var shards = Directory.GetFiles(path, "*.safetensors").Order(StringComparer.Ordinal).ToArray();
-            if (shards.Length == 0) throw new EvoMergeException($"{path}: no {IndexFileName} and no .safetensors files in this folder");
+            if (shards.Length == 0)
+            {
+                bool pickles = Directory.EnumerateFiles(path, "*.bin").Concat(Directory.EnumerateFiles(path, "*.pt")).Any();
+                throw new EvoMergeException($"{path}: no {IndexFileName} and no .safetensors files in this folder" +
+                    (pickles ? " (EvoMerge reads safetensors only, never pickled .bin/.pt weights: convert them first)" : ""));
+            }
             return OpenFiles(shards);
         }
         if (!File.Exists(path)) throw new EvoMergeException($"{path}: no such file or folder");
@@ -161,6 +168,28 @@ public sealed class SafetensorsModel : IDisposable
 
     /// <summary>A byte range of a tensor, zero-copy (see <see cref="SafetensorsFile.GetBytes(TensorInfo, long, int)"/>).</summary>
     public ReadOnlySpan<byte> GetBytes(TensorInfo tensor, long start, int length) => Lookup(tensor.Name).File.GetBytes(tensor, start, length);
+
+    /// <summary>
+    /// Decodes a whole float tensor into <paramref name="destination"/> (exactly its element count), straight from the
+    /// mapping; tensors of 2 GiB or more are converted range by range, so any size works.
+    /// </summary>
+    public void ReadFloat32(string name, Span<float> destination) => ReadFloat32(name, destination, MaxRangeBytes);
+
+    const int MaxRangeBytes = 1 << 30;
+
+    internal void ReadFloat32(string name, Span<float> destination, int rangeBytes)
+    {
+        var (info, file) = Lookup(name);
+        if (destination.Length != info.ElementCount)
+            throw new ArgumentException($"tensor '{name}' has {info.ElementCount} elements, the destination {destination.Length}", nameof(destination));
+        int size = info.DType.ElementSize();
+        int elementsPerRange = Math.Max(1, rangeBytes / size);
+        for (long start = 0; start < info.ElementCount; start += elementsPerRange)
+        {
+            int count = (int)Math.Min(elementsPerRange, info.ElementCount - start);
+            FloatConversion.ToFloat32(file.GetBytes(info, start * size, count * size), info.DType, destination.Slice((int)start, count));
+        }
+    }
 
     /// <summary>Total bytes of tensor data.</summary>
     public long TotalBytes => Tensors.Sum(t => t.ByteLength);

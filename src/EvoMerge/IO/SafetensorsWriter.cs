@@ -27,11 +27,8 @@ public sealed class SafetensorsWriter : IDisposable
     readonly long[] _written; // bytes written per slot, updated with Interlocked
     bool _completed, _disposed;
 
-    sealed record Shard(string FileName, FileStream Stream, long DataStart);
+    sealed record Shard(string FileName, FileStream Stream);
     sealed record Slot(int Index, TensorSpec Spec, Shard Shard, long FileOffset);
-
-    /// <summary>Final file names (without folder), in shard order.</summary>
-    public IReadOnlyList<string> FileNames => _shards.Select(s => s.FileName).ToArray();
 
     SafetensorsWriter(string folder, Shard[] shards, Dictionary<string, Slot> slots)
     {
@@ -57,6 +54,7 @@ public sealed class SafetensorsWriter : IDisposable
         {
             if (!seen.Add(s.Name)) throw new ArgumentException($"tensor '{s.Name}' is declared twice", nameof(tensors));
             if (s.Name == SafetensorsHeader.MetadataKey) throw new ArgumentException($"'{s.Name}' is reserved for metadata", nameof(tensors));
+            if (s.Shape.Any(d => d < 0)) throw new ArgumentException($"tensor '{s.Name}' has a negative size in shape [{string.Join(", ", s.Shape)}]", nameof(tensors));
         }
         var groups = PlanShards(specs, maxShardBytes);
         var meta = new Dictionary<string, string>(metadata ?? new Dictionary<string, string>()) { ["format"] = "pt" };
@@ -71,7 +69,7 @@ public sealed class SafetensorsWriter : IDisposable
                 string fileName = groups.Count == 1 ? SafetensorsModel.SingleFileName : $"model-{g + 1:D5}-of-{groups.Count:D5}.safetensors";
                 byte[] header = BuildHeader(groups[g], meta);
                 var stream = new FileStream(Path.Combine(folder, fileName + PartialSuffix), FileMode.Create, FileAccess.ReadWrite, FileShare.None, bufferSize: 0);
-                var shard = new Shard(fileName, stream, header.Length);
+                var shard = new Shard(fileName, stream);
                 shards.Add(shard);
                 RandomAccess.Write(stream.SafeFileHandle, header, 0);
                 long offset = header.Length;
@@ -148,10 +146,22 @@ public sealed class SafetensorsWriter : IDisposable
     public void WriteBytes(string name, ReadOnlySpan<byte> bytes, long byteOffset = 0)
     {
         var slot = SlotOf(name);
-        if (byteOffset < 0 || byteOffset + bytes.Length > slot.Spec.ByteLength)
-            throw new ArgumentOutOfRangeException(nameof(byteOffset), $"bytes [{byteOffset}, {byteOffset + bytes.Length}) are outside tensor '{name}' of {slot.Spec.ByteLength} bytes");
-        RandomAccess.Write(slot.Shard.Stream.SafeFileHandle, bytes, slot.FileOffset + byteOffset);
+        CheckRange(slot, byteOffset, bytes.Length);
+        try
+        {
+            RandomAccess.Write(slot.Shard.Stream.SafeFileHandle, bytes, slot.FileOffset + byteOffset);
+        }
+        catch (IOException e) // typically a full disk: the user can fix that
+        {
+            throw new EvoMergeException($"{Path.Combine(_folder, slot.Shard.FileName)}: cannot write tensor '{name}' ({e.Message})", e);
+        }
         Interlocked.Add(ref _written[slot.Index], bytes.Length);
+    }
+
+    static void CheckRange(Slot slot, long byteOffset, long byteCount)
+    {
+        if (byteOffset < 0 || byteOffset + byteCount > slot.Spec.ByteLength)
+            throw new ArgumentOutOfRangeException(nameof(byteOffset), $"bytes [{byteOffset}, {byteOffset + byteCount}) are outside tensor '{slot.Spec.Name}' of {slot.Spec.ByteLength} bytes");
     }
 
     /// <summary>Writes float32 values of a tensor, converted to its declared float dtype, starting <paramref name="elementOffset"/> elements into it.</summary>
@@ -159,6 +169,7 @@ public sealed class SafetensorsWriter : IDisposable
     {
         var slot = SlotOf(name);
         int size = slot.Spec.DType.ElementSize();
+        CheckRange(slot, elementOffset * size, (long)values.Length * size); // before any chunk lands
         byte[] buffer = ArrayPool<byte>.Shared.Rent(ConversionChunkElements * size);
         try
         {

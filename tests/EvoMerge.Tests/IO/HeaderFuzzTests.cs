@@ -53,6 +53,42 @@ public class HeaderFuzzTests
         Assert.True(loaded > 30 && refused > 1000, $"loaded {loaded}, refused {refused}");
     }
 
+    /// <summary>The same for the index of a sharded model: mutants of model.safetensors.index.json over two valid shards.</summary>
+    [Fact]
+    public void Every_mutated_index_loads_or_fails_with_EvoMergeException()
+    {
+        using var dir = new TempFolder();
+        File.WriteAllBytes(dir.File("s1.safetensors"), HostileFileTests.FileBytes("""{"a": {"dtype": "U8", "shape": [1], "data_offsets": [0, 1]}}""", 1));
+        File.WriteAllBytes(dir.File("s2.safetensors"), HostileFileTests.FileBytes("""{"b": {"dtype": "U8", "shape": [1], "data_offsets": [0, 1]}}""", 1));
+        string valid = """{"metadata": {"total_size": 2}, "weight_map": {"a": "s1.safetensors", "b": "s2.safetensors"}}""";
+        var random = new Random(7);
+        int loaded = 0;
+        for (int i = 0; i < 500; i++)
+        {
+            string mutant = valid;
+            for (int m = random.Next(1, 3); m > 0; m--)
+                mutant = random.Next(3) switch
+                {
+                    0 => ReplaceToken(mutant, random),
+                    1 => mutant.Remove(random.Next(mutant.Length), 1),
+                    _ => mutant.Insert(random.Next(mutant.Length), ((char)random.Next(32, 127)).ToString()),
+                };
+            File.WriteAllText(dir.File(SafetensorsModel.IndexFileName), mutant);
+            try
+            {
+                using var model = SafetensorsModel.Open(dir.Path);
+                foreach (var t in model.Tensors) Assert.Equal(1, model.GetBytes(t.Name).Length);
+                loaded++;
+            }
+            catch (EvoMergeException) { }
+            catch (Exception e)
+            {
+                Assert.Fail($"index mutant {i} threw {e.GetType().Name}: {e.Message}\nindex: {mutant}");
+            }
+        }
+        Assert.InRange(loaded, 10, 490);
+    }
+
     static byte[] ValidFile() => HostileFileTests.FileBytes("""
         {"__metadata__": {"format": "pt"},
          "a": {"dtype": "F32", "shape": [2, 2], "data_offsets": [0, 16]},

@@ -170,6 +170,20 @@ public class HostileFileTests
             IndexFails($$$"""{"weight_map": {"a": "{{{shard}}}"}}""", ("s.safetensors", OneTensorShard)).Message);
 
     [Fact]
+    public void Tensor_of_a_shard_missing_from_the_index_is_not_part_of_the_model()
+    {
+        using var dir = new TempFolder();
+        File.WriteAllBytes(dir.File("s.safetensors"), FileBytes("""
+            {"a": {"dtype": "U8", "shape": [1], "data_offsets": [0, 1]},
+             "b": {"dtype": "U8", "shape": [1], "data_offsets": [1, 2]}}
+            """, 2));
+        File.WriteAllText(dir.File(SafetensorsModel.IndexFileName), """{"weight_map": {"b": "s.safetensors"}}""");
+        using var model = SafetensorsModel.Open(dir.Path);
+        Assert.Equal(["b"], model.Tensors.Select(t => t.Name));
+        Assert.False(model.Contains("a"));
+    }
+
+    [Fact]
     public void Index_without_weight_map() =>
         Assert.Contains("'weight_map' object", IndexFails("""{"metadata": {}}""").Message);
 
@@ -191,5 +205,7 @@ public class HostileFileTests
     {
         using var dir = new TempFolder();
         Assert.Contains("no model.safetensors.index.json and no .safetensors files", Assert.Throws<EvoMergeException>(() => SafetensorsModel.Open(dir.Path)).Message);
+        File.WriteAllBytes(dir.File("pytorch_model.bin"), [0]);
+        Assert.Contains("never pickled .bin/.pt weights", Assert.Throws<EvoMergeException>(() => SafetensorsModel.Open(dir.Path)).Message);
     }
 }

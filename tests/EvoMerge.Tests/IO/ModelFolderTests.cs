@@ -40,6 +40,21 @@ public class ModelFolderTests
         Assert.Equal(Enumerable.Range(0, values.Length).Select(i => i / 8f), values); // i/8 for i < 128 is exact in bf16
     }
 
+    [Theory]
+    [InlineData(1 << 30)] // one range
+    [InlineData(6)]       // three elements per range, as a tensor past 2 GiB is read in 1 GiB ranges
+    [InlineData(1)]       // smaller than an element: still one element per range
+    public void ReadFloat32_decodes_whole_tensors_range_by_range(int rangeBytes)
+    {
+        using var dir = new TempFolder();
+        TinyModel.Write(dir.Path);
+        using var model = ModelFolder.Open(dir.Path);
+        var values = new float[4 * 8];
+        model.Weights.ReadFloat32("model.layers.0.self_attn.k_proj.weight", values, rangeBytes);
+        Assert.Equal(Enumerable.Range(0, values.Length).Select(i => i / 8f), values);
+        Assert.Throws<ArgumentException>(() => model.Weights.ReadFloat32("model.norm.weight", new float[7]));
+    }
+
     [Fact]
     public void A_single_file_opens_with_the_config_beside_it()
     {
@@ -72,6 +87,17 @@ public class ModelFolderTests
         var e = Assert.Throws<EvoMergeException>(() => ModelFolder.Open(dir.Path));
         Assert.Contains("config.json", e.Message);
         Assert.Contains(expected, e.Message);
+    }
+
+    [Theory]
+    [InlineData("llama", false)]
+    [InlineData("qwen2", false)]
+    [InlineData("gemma", true)]
+    [InlineData(null, true)]
+    public void Omitted_tie_word_embeddings_follows_the_transformers_default(string? modelType, bool tied)
+    {
+        var json = new System.Text.Json.Nodes.JsonObject { ["model_type"] = modelType };
+        Assert.Equal(tied, ModelConfig.FromJson(json, "config.json").TieWordEmbeddings);
     }
 
     [Fact]

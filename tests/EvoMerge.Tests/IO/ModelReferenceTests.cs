@@ -50,8 +50,11 @@ public class ModelReferenceTests
     }
 
     [Fact]
-    public void Revision_cannot_escape_the_cache() =>
-        Assert.Throws<EvoMergeException>(() => ModelReference.Resolve("org/tiny-model@../../x", Cache().Path));
+    public void Revision_cannot_escape_the_cache()
+    {
+        using var hub = Cache();
+        Assert.Contains("is not a valid revision", Assert.Throws<EvoMergeException>(() => ModelReference.Resolve("org/tiny-model@../../x", hub.Path)).Message);
+    }
 
     [Fact]
     public void Local_paths_win_and_garbage_is_explained()
@@ -59,6 +62,23 @@ public class ModelReferenceTests
         using var dir = new TempFolder();
         Assert.Equal(dir.Path, ModelReference.Resolve(dir.Path, "/nonexistent"));
         Assert.Contains("no such file or folder", Assert.Throws<EvoMergeException>(() => ModelReference.Resolve("./no/such/dir/x", "/nonexistent")).Message);
+    }
+
+    /// <summary>The hub cache stores files once under blobs/ and links them from each snapshot.</summary>
+    [Fact]
+    public void Snapshot_files_that_are_links_to_blobs_open()
+    {
+        using var hub = Cache();
+        string repo = Path.Combine(hub.Path, "models--org--tiny-model");
+        string blobs = Path.Combine(repo, "blobs");
+        TinyModel.Write(blobs, maxShardBytes: long.MaxValue);
+        string snapshot = Path.Combine(repo, "snapshots", Main);
+        foreach (string file in Directory.GetFiles(blobs))
+            File.CreateSymbolicLink(Path.Combine(snapshot, Path.GetFileName(file)), Path.Combine("..", "..", "blobs", Path.GetFileName(file)));
+        using var model = ModelFolder.Open(ModelReference.Resolve("org/tiny-model", hub.Path));
+        Assert.Equal("LlamaForCausalLM", model.Config!.Architecture);
+        Assert.Equal(11, model.Weights.Tensors.Count);
+        Assert.Equal(80 * 2, model.Weights.GetBytes("lm_head.weight").Length);
     }
 
     [Fact]

@@ -40,6 +40,16 @@ public class SafetensorsWriterTests
     }
 
     [Fact]
+    public void Bad_declarations_are_refused_before_any_file_is_made()
+    {
+        using var dir = new TempFolder();
+        Assert.Throws<ArgumentException>(() => SafetensorsWriter.Create(dir.Path, [new("a", DType.F32, [1]), new("a", DType.F32, [1])]));
+        Assert.Throws<ArgumentException>(() => SafetensorsWriter.Create(dir.Path, [new("a", DType.F32, [2, -1])]));
+        Assert.Throws<ArgumentException>(() => SafetensorsWriter.Create(dir.Path, [new("__metadata__", DType.F32, [1])]));
+        Assert.Empty(Directory.GetFiles(dir.Path));
+    }
+
+    [Fact]
     public void Header_is_padded_to_8_bytes_and_keeps_metadata()
     {
         using var dir = new TempFolder();

@@ -30,7 +30,7 @@ public sealed class EvalCommandTests : IDisposable
         var output = new StringWriter();
         var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(output), Interactive = InteractionSupport.No });
         var model = new AnswersTwo();
-        int code = EvalRun.Execute(settings, request => { Assert.Equal("my-model", request.Model); return model; }, console, default);
+        int code = EvalRun.Execute(settings, (request, _) => { Assert.Equal("my-model", request.Model); return model; }, console, default);
         return (code, output.ToString(), model);
     }
 
@@ -75,6 +75,17 @@ public sealed class EvalCommandTests : IDisposable
         Assert.Contains("100.0%", stdout);
     }
 
+    [Fact]
+    public void CancellingLeavesNoItemsFile()
+    {
+        string items = Path.Combine(_folder, "items.jsonl");
+        var settings = new EvalCommand.Settings { Model = "my-model", Task = "mgsm", Data = Data(), Out = items, Json = true };
+        var e = Assert.Throws<EvoMergeException>(() =>
+            EvalRun.Execute(settings, (_, _) => new AnswersTwo(), AnsiConsole.Console, new CancellationToken(canceled: true)));
+        Assert.Contains("cancelled", e.Message);
+        Assert.Empty(Directory.GetFiles(_folder, "items.jsonl*"));
+    }
+
     [Theory]
     [InlineData("--task", "maths", "--task 'maths' is not known")]
     [InlineData("--limit", "2", "give one")]
@@ -84,7 +95,7 @@ public sealed class EvalCommandTests : IDisposable
             ? new EvalCommand.Settings { Model = "my-model", Task = value, Data = Data() }
             : new EvalCommand.Settings { Model = "my-model", Task = "mgsm", Data = Data(), Limit = 2, Sample = 2 };
         var e = Assert.Throws<EvoMergeException>(() =>
-            EvalRun.Execute(settings, _ => throw new InvalidOperationException("model must not load"), AnsiConsole.Console, default));
+            EvalRun.Execute(settings, (_, _) => throw new InvalidOperationException("model must not load"), AnsiConsole.Console, default));
         Assert.Contains(expected, e.Message);
     }
 

@@ -30,30 +30,21 @@ public sealed class ChoiceTask : IEvalTask
 
     public EvalResult Evaluate(ILanguageModel model, Subset? subset = null, EvalRunOptions? run = null)
     {
-        run ??= new EvalRunOptions();
-        int[] chosen = (subset ?? Subset.All).Resolve(Count);
-        var results = new List<ItemResult>(chosen.Length);
-        foreach (var batch in chosen.Chunk(run.CheckedBatchSize))
+        var results = BatchLoop.Run(subset, Count, run, batch =>
         {
-            run.Cancellation.ThrowIfCancellationRequested();
             var contexts = batch.Select(i => _template.Render(_items[i].Fields, _items[i].Source)).ToArray();
             // All choices of all items in the batch go to the model in one call, so it can batch them together.
             var requests = batch.SelectMany((i, k) => _items[i].Choices.Select(c => new ContinuationRequest(contexts[k], _choicePrefix + c))).ToArray();
-            var scores = model.ScoreContinuations(requests);
-            if (scores.Count != requests.Length)
-                throw new InvalidOperationException($"model returned {scores.Count} scores for {requests.Length} continuations");
-            int offset = 0;
-            for (int k = 0; k < batch.Length; k++)
+            var scores = BatchLoop.Expect(model.ScoreContinuations(requests), requests.Length, "scores");
+            var scored = new ItemResult[batch.Length];
+            for (int k = 0, offset = 0; k < batch.Length; offset += _items[batch[k]].Choices.Count, k++)
             {
                 var item = _items[batch[k]];
                 var lls = Enumerable.Range(offset, item.Choices.Count).Select(j => scores[j].LogLikelihood).ToArray();
-                offset += item.Choices.Count;
-                var result = Score(batch[k], contexts[k], item, lls);
-                results.Add(result);
-                run.OnItem?.Invoke(result);
+                scored[k] = Score(batch[k], contexts[k], item, lls);
             }
-            run.Progress?.Report(new EvalProgress(results.Count, chosen.Length));
-        }
+            return scored;
+        });
         return new EvalResult(Name, results,
         [
             Metric.Of("acc", Proportion.Count(results, r => r.Correct)),

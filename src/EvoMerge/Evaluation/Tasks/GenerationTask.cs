@@ -51,25 +51,13 @@ public sealed class GenerationTask : IEvalTask
 
     public EvalResult Evaluate(ILanguageModel model, Subset? subset = null, EvalRunOptions? run = null)
     {
-        run ??= new EvalRunOptions();
-        int[] chosen = (subset ?? Subset.All).Resolve(Count);
         var options = new GenerationOptions(MaxNewTokens: _settings.MaxNewTokens, StopStrings: _settings.StopStrings);
-        var results = new List<ItemResult>(chosen.Length);
-        foreach (var batch in chosen.Chunk(run.CheckedBatchSize))
+        var results = BatchLoop.Run(subset, Count, run, batch =>
         {
-            run.Cancellation.ThrowIfCancellationRequested();
             var prompts = batch.Select(PromptOf).ToArray();
-            var outputs = model.Generate(prompts, options);
-            if (outputs.Count != prompts.Length)
-                throw new InvalidOperationException($"model returned {outputs.Count} replies for {prompts.Length} prompts");
-            for (int k = 0; k < batch.Length; k++)
-            {
-                var item = Score(batch[k], prompts[k], outputs[k]);
-                results.Add(item);
-                run.OnItem?.Invoke(item);
-            }
-            run.Progress?.Report(new EvalProgress(results.Count, chosen.Length));
-        }
+            var outputs = BatchLoop.Expect(model.Generate(prompts, options), prompts.Length, "replies");
+            return batch.Select((index, k) => Score(index, prompts[k], outputs[k])).ToArray();
+        });
         return new EvalResult(Name, results, Metrics(results));
     }
 

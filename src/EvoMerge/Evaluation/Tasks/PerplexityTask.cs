@@ -40,31 +40,16 @@ public sealed class PerplexityTask : IEvalTask
 
     public EvalResult Evaluate(ILanguageModel model, Subset? subset = null, EvalRunOptions? run = null)
     {
-        run ??= new EvalRunOptions();
-        int[] chosen = (subset ?? Subset.All).Resolve(Count);
-        var results = new List<ItemResult>(chosen.Length);
-        double logLikelihood = 0;
-        long tokens = 0, bytes = 0;
-        foreach (var batch in chosen.Chunk(run.CheckedBatchSize))
+        var results = BatchLoop.Run(subset, Count, run, batch =>
         {
-            run.Cancellation.ThrowIfCancellationRequested();
             var requests = batch.Select(WindowOf).ToArray();
-            var scores = model.ScoreContinuations(requests);
-            if (scores.Count != requests.Length)
-                throw new InvalidOperationException($"model returned {scores.Count} scores for {requests.Length} windows");
-            for (int k = 0; k < batch.Length; k++)
-            {
-                var s = scores[k];
-                logLikelihood += s.LogLikelihood;
-                tokens += s.TokenCount;
-                bytes += Encoding.UTF8.GetByteCount(requests[k].Continuation);
-                var item = new ItemResult(batch[k], requests[k].Context, requests[k].Continuation, null, "", s.IsGreedy,
-                    LogLikelihood: s.LogLikelihood, TokenCount: s.TokenCount);
-                results.Add(item);
-                run.OnItem?.Invoke(item);
-            }
-            run.Progress?.Report(new EvalProgress(results.Count, chosen.Length));
-        }
+            var scores = BatchLoop.Expect(model.ScoreContinuations(requests), requests.Length, "scores");
+            return batch.Select((index, k) => new ItemResult(index, requests[k].Context, requests[k].Continuation, null, "",
+                scores[k].IsGreedy, LogLikelihood: scores[k].LogLikelihood, TokenCount: scores[k].TokenCount)).ToArray();
+        });
+        double logLikelihood = results.Sum(r => r.LogLikelihood!.Value);
+        long tokens = results.Sum(r => (long)r.TokenCount!.Value);
+        long bytes = results.Sum(r => (long)Encoding.UTF8.GetByteCount(r.Output));
         return new EvalResult(Name, results,
         [
             new Metric("perplexity", tokens == 0 ? double.NaN : Math.Exp(-logLikelihood / tokens), HigherIsBetter: false),

@@ -6,15 +6,16 @@ namespace EvoMerge.Evolution.Optimizers;
 /// weights of active CMA (the same variant as the <c>cmaes</c> library behind Optuna). With a diagonal covariance
 /// it is sep-CMA-ES (Ros &amp; Hansen 2008).
 /// <para>
-/// Box bounds: a sample outside [0,1]^n is redrawn, up to 100 times, and the last draw is clipped into the box, as
-/// <c>cmaes</c> and Optuna do. The update uses the candidate actually evaluated. Redrawing keeps the search
-/// distribution Gaussian inside the box (no pile-up on the faces, unlike mirroring or <c>abs()</c>) and only
-/// costs time when the mean sits at a face, where clipping takes over.
+/// Box bounds by a transform (<see cref="BoxTransform"/>): the distribution lives in unbounded space and each
+/// candidate handed out is its image in [0,1]^n; the update uses the unbounded point. We do not repair by
+/// resampling then clipping as <c>cmaes</c>/Optuna do: with the optimum on a face of the box (a merge weight or
+/// density of exactly 0 or 1), the truncated samples bias every step towards the face, the evolution path grows
+/// and σ diverges. On a 6-D sphere centred outside the box, cmaes 0.9.1 blew σ up to 7·10³ and 2·10⁴ in two of five
+/// seeds; this transform converges on the face.
 /// </para>
 /// </summary>
 public sealed class CmaEs : IOptimizer
 {
-    const int MaxRedraws = 100;
     // Stop criteria, values of the tutorial (appendix B.3) and cmaes
     const double TolFun = 1e-12, TolXFactor = 1e-12, TolXUp = 1e4, MaxCondition = 1e14;
 
@@ -36,7 +37,7 @@ public sealed class CmaEs : IOptimizer
         _c = diagonal ? new DiagonalCovariance(dimension) : new FullCovariance(dimension, _p.C1, _p.Cmu);
         _diagonal = diagonal;
         _random = new SeededRandom(options.Seed);
-        _mean = options.Initial?.ToArray() ?? Enumerable.Repeat(0.5, dimension).ToArray();
+        _mean = options.Initial?.Select(BoxTransform.FromBox).ToArray() ?? Enumerable.Repeat(0.5, dimension).ToArray();
         _sigma = options.Sigma0;
         _tolX = TolXFactor * options.Sigma0;
         _pSigma = new double[dimension];
@@ -52,31 +53,27 @@ public sealed class CmaEs : IOptimizer
     /// <summary>The current step size σ (unit-box coordinates).</summary>
     public double Sigma => _sigma;
 
-    /// <summary>The current mean of the search distribution.</summary>
-    public IReadOnlyList<double> Mean => _mean;
+    /// <summary>The current mean of the search distribution, in box coordinates.</summary>
+    public IReadOnlyList<double> Mean => BoxTransform.ToBox(_mean);
 
     internal CmaParameters Parameters => _p;
 
+    /// <summary>The generation's candidates in box coordinates (the unbounded points stay pending until Tell).</summary>
     public IReadOnlyList<double[]> Ask()
     {
-        _pending ??= Enumerable.Range(0, PopulationSize).Select(_ => SampleInsideBox()).ToArray();
-        return _pending.Select(x => (double[])x.Clone()).ToArray();
+        _pending ??= Enumerable.Range(0, PopulationSize).Select(_ => Sample()).ToArray();
+        return _pending.Select(BoxTransform.ToBox).ToArray();
     }
 
-    double[] SampleInsideBox()
+    double[] Sample()
     {
         int n = Dimension;
         var z = new double[n];
         var y = new double[n];
-        var x = new double[n];
-        for (int draw = 0; ; draw++)
-        {
-            for (int i = 0; i < n; i++) z[i] = _random.StandardNormal();
-            _c.Scale(z, y);                                                   // y ~ N(0, C)
-            for (int i = 0; i < n; i++) x[i] = _mean[i] + _sigma * y[i];      // x ~ N(m, σ²C)
-            if (UnitBox.Contains(x)) return x;
-            if (draw == MaxRedraws) { UnitBox.Clip(x); return x; }
-        }
+        for (int i = 0; i < n; i++) z[i] = _random.StandardNormal();
+        _c.Scale(z, y);                                                       // y ~ N(0, C)
+        for (int i = 0; i < n; i++) y[i] = _mean[i] + _sigma * y[i];          // x ~ N(m, σ²C)
+        return y;
     }
 
     public void Tell(IReadOnlyList<double> fitness)
@@ -176,7 +173,8 @@ public sealed class CmaEs : IOptimizer
     public OptimizerSnapshot Snapshot() => new(_diagonal ? "cma-es-diagonal" : "cma-es", Generation, new Dictionary<string, object>
     {
         ["population_size"] = PopulationSize,
-        ["mean"] = _mean.ToArray(),
+        ["mean"] = BoxTransform.ToBox(_mean),
+        ["mean_unbounded"] = _mean.ToArray(),
         ["sigma"] = _sigma,
         ["p_sigma"] = _pSigma.ToArray(),
         ["p_c"] = _pc.ToArray(),

@@ -117,9 +117,13 @@ public sealed class Nsga2 : IMultiObjectiveOptimizer
         _crowding = crowding.ToArray();
     }
 
-    /// <summary>Keeps the archive of every non-dominated point evaluated so far (duplicates of an objective vector once).</summary>
+    /// <summary>
+    /// Keeps the archive of every non-dominated point evaluated so far (duplicates of an objective vector once).
+    /// A candidate with a failed (non-finite) objective is never part of the front, however good its others are.
+    /// </summary>
     void AddToFront(double[] genome, double[] objectives)
     {
+        if (!objectives.All(double.IsFinite)) return;
         foreach (var point in _front)
             if (ParetoRanking.Dominates(point.Objectives, objectives) || point.Objectives.AsSpan().SequenceEqual(objectives))
                 return;

@@ -10,11 +10,6 @@ internal static class UnitBox
         return true;
     }
 
-    public static void Clip(Span<double> x)
-    {
-        for (int i = 0; i < x.Length; i++) x[i] = Math.Clamp(x[i], 0, 1);
-    }
-
     public static double[] Uniform(int dimension, SeededRandom random)
     {
         var x = new double[dimension];

@@ -75,7 +75,7 @@ public static class RecipePlanner
             foreach (var (reference, mark) in recipe.ReferencedModels())
             {
                 try { opened[reference] = ModelFolder.Open(reference); }
-                catch (EvoMergeException e) { throw new EvoMergeException($"{mark}: model '{reference}': {e.Message}", e); }
+                catch (EvoMergeException e) { throw new EvoMergeException($"{mark}: model: {e.Message}", e); }
             }
             return opened;
         }
@@ -246,9 +246,9 @@ public static class RecipePlanner
                 if (start >= end || end > layers)
                     throw new EvoMergeException($"{s.LayerRangeMark}: layer_range [{start}, {end}] is not a non-empty range within model '{s.Model}', which has {layers} layers (0..{layers})");
             }
-            var lengths = slice.Sources.Select(s => s.LayerRange!.Value.End - s.LayerRange!.Value.Start).Distinct().ToList();
-            if (lengths.Count > 1)
-                throw new EvoMergeException($"{slice.Sources[0].LayerRangeMark}: the sources of a slice must span the same number of layers, got {string.Join(" and ", lengths)}");
+            if (slice.Sources.Select(s => s.LayerRange!.Value.End - s.LayerRange!.Value.Start).Distinct().Count() > 1)
+                throw new EvoMergeException($"{slice.Sources[0].LayerRangeMark}: the sources of a slice must span the same number of layers, got " +
+                    string.Join(", ", slice.Sources.Select(s => $"'{s.Model}' {s.LayerRange!.Value.End - s.LayerRange!.Value.Start}")));
         }
         return slices;
     }

@@ -1,0 +1,16 @@
+namespace EvoMerge.Cli.Demo;
+
+/// <summary>Finds the models the project ships (<c>demo/models</c>) from the current folder or the program's folder upwards.</summary>
+static class ShippedModels
+{
+    public static string Find()
+    {
+        foreach (var start in new[] { Environment.CurrentDirectory, AppContext.BaseDirectory })
+            for (var dir = new DirectoryInfo(start); dir != null; dir = dir.Parent)
+            {
+                string candidate = Path.Combine(dir.FullName, "demo", "models");
+                if (File.Exists(Path.Combine(candidate, "base", "config.json"))) return candidate;
+            }
+        throw new EvoMergeException("demo/models (base/, ja/, math/) not found above the current folder or the program; pass --models DIR or run 'evomerge demo train'");
+    }
+}

@@ -1,0 +1,78 @@
+using EvoMerge.Demo;
+using EvoMerge.Torch.Model;
+using EvoMerge.Torch.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace EvoMerge.Torch.Demo;
+
+/// <summary>Progress of <c>demo train</c>: which model, and the trainer's step report.</summary>
+public readonly record struct DemoTrainingProgress(string Model, TrainingStep Step);
+
+/// <summary>
+/// Trains the demo's three models from one seed: a bilingual base, then two short fine-tunes of it that stay in its
+/// basin (A "Japanese": Japanese text + QA; B "English math"). Writes them to <c>base/</c>, <c>ja/</c>, <c>math/</c>
+/// and a per-step log. Deterministic for a seed and thread count on one machine.
+/// </summary>
+public static class DemoTrainer
+{
+    public const int BatchSize = 32;
+
+    public static readonly TrainingOptions BaseOptions = new() { Steps = 1200, LearningRate = 2e-3, WarmupSteps = 100 };
+    public static readonly TrainingOptions JapaneseOptions = new() { Steps = 500, LearningRate = 5e-4, WarmupSteps = 25 };
+    public static readonly TrainingOptions MathOptions = new() { Steps = 800, LearningRate = 1e-3, WarmupSteps = 25 };
+
+    /// <param name="stepsScale">Fraction of every phase's steps (1 = the shipped models; tests use less).</param>
+    public static void TrainAll(string outputFolder, int seed, IProgress<DemoTrainingProgress>? progress = null, double stepsScale = 1.0)
+    {
+        var world = new MiniatureWorld();
+        var tokenizer = new CharacterTokenizer();
+        var config = DemoModelShape.Config(tokenizer);
+        Directory.CreateDirectory(outputFolder);
+        using var log = new StreamWriter(Path.Combine(outputFolder, "train-log.tsv"));
+        log.WriteLine("model\tstep\tloss\tlr");
+
+        CausalLmTrainer.Seed(seed);
+        using var baseModel = new LlamaForCausalLM(config);
+        baseModel.InitializeWeights();
+        Phase("base", baseModel, LineMix.Base, BaseOptions, seed * 10 + 1);
+        DemoModelWriter.Save(baseModel, tokenizer, Path.Combine(outputFolder, DemoModelShape.BaseFolder));
+
+        foreach (var (name, folder, mix, options, stream) in new[]
+                 {
+                     ("A (ja)", DemoModelShape.JapaneseFolder, LineMix.Japanese, JapaneseOptions, 2),
+                     ("B (math)", DemoModelShape.MathFolder, LineMix.EnglishMath, MathOptions, 3),
+                 })
+        {
+            using var model = new LlamaForCausalLM(config);
+            CopyWeights(baseModel, model);
+            Phase(name, model, mix, options, seed * 10 + stream);
+            DemoModelWriter.Save(model, tokenizer, Path.Combine(outputFolder, folder));
+        }
+
+        void Phase(string name, LlamaForCausalLM model, LineMix mix, TrainingOptions options, int dataSeed)
+        {
+            var scaled = options with { Steps = Math.Max(1, (int)(options.Steps * stepsScale)) };
+            var batches = world.Lines(mix, dataSeed).Select(line => tokenizer.Encode(line, addBos: true).Append(tokenizer.EosId!.Value).ToList())
+                .Chunk(BatchSize).Select(b => (IReadOnlyList<IReadOnlyList<int>>)b);
+            CausalLmTrainer.Train(model, batches, tokenizer.PadId, scaled, new Reporter(step =>
+            {
+                log.WriteLine($"{name}\t{step.Step}\t{step.Loss:F5}\t{step.LearningRate:G5}");
+                progress?.Report(new DemoTrainingProgress(name, step));
+            }));
+        }
+    }
+
+    static void CopyWeights(LlamaForCausalLM from, LlamaForCausalLM to)
+    {
+        using var noGrad = no_grad();
+        var source = from.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+        foreach (var (name, p) in to.named_parameters()) p.copy_(source[name]);
+    }
+
+    /// <summary>Reports synchronously, in step order (Progress&lt;T&gt; would post to the thread pool).</summary>
+    sealed class Reporter(Action<TrainingStep> report) : IProgress<TrainingStep>
+    {
+        public void Report(TrainingStep value) => report(value);
+    }
+}

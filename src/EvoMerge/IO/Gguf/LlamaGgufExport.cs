@@ -1,0 +1,91 @@
+namespace EvoMerge.IO.Gguf;
+
+/// <summary>The hyperparameters llama.cpp needs for a Llama-family model. <see cref="Architecture"/> is GGUF's:
+/// "llama" (Llama 1/2/3, Mistral) or "qwen2" (Q/K/V biases, rotate-half RoPE).</summary>
+public sealed record GgufModelSpec(
+    string Architecture,
+    string Name,
+    int ContextLength,
+    int HiddenSize,
+    int LayerCount,
+    int IntermediateSize,
+    int HeadCount,
+    int KvHeadCount,
+    int HeadDim,
+    float RmsNormEps,
+    float RopeTheta,
+    int VocabSize);
+
+/// <summary>A source tensor under its Hugging Face name, shape in PyTorch order, read as float32 on demand.</summary>
+public sealed record GgufSourceTensor(string Name, long[] Shape, Action<Span<float>> ReadValues);
+
+/// <summary>
+/// Turns a Llama-family model (HF tensor names) into a GGUF file llama.cpp runs: metadata, tokenizer, GGUF
+/// tensor names, Q/K rows permuted to llama.cpp's RoPE layout, and each tensor's storage type. Like llama.cpp's
+/// own converter, 1-D tensors (norms, biases) stay float32, and Q8_0 falls back to f16 for rows that are not a
+/// multiple of 32 long.
+/// </summary>
+public static class LlamaGgufExport
+{
+    public static void Write(string path, GgufModelSpec spec, IReadOnlyList<GgufSourceTensor> tensors, GgufVocabulary vocabulary,
+        GgufOutputType type, IProgress<GgufWriteProgress>? progress = null)
+        => GgufWriter.Write(path, Metadata(spec, vocabulary, type), Plan(spec, tensors, type), progress);
+
+    public static GgufMetadata Metadata(GgufModelSpec spec, GgufVocabulary vocabulary, GgufOutputType type)
+    {
+        if (spec.Architecture is not ("llama" or "qwen2"))
+            throw new EvoMergeException($"GGUF export: architecture '{spec.Architecture}' is not supported; expected llama or qwen2");
+        var m = new GgufMetadata();
+        string a = spec.Architecture;
+        m.Add("general.architecture", a);
+        m.Add("general.name", spec.Name);
+        m.Add("general.file_type", type.FileType());
+        m.Add("general.alignment", (uint)GgufWriter.Alignment);
+        m.Add($"{a}.context_length", (uint)spec.ContextLength);
+        m.Add($"{a}.embedding_length", (uint)spec.HiddenSize);
+        m.Add($"{a}.block_count", (uint)spec.LayerCount);
+        m.Add($"{a}.feed_forward_length", (uint)spec.IntermediateSize);
+        m.Add($"{a}.attention.head_count", (uint)spec.HeadCount);
+        m.Add($"{a}.attention.head_count_kv", (uint)spec.KvHeadCount);
+        if (spec.HeadDim * spec.HeadCount != spec.HiddenSize)
+        {
+            m.Add($"{a}.attention.key_length", (uint)spec.HeadDim);
+            m.Add($"{a}.attention.value_length", (uint)spec.HeadDim);
+        }
+        m.Add($"{a}.attention.layer_norm_rms_epsilon", spec.RmsNormEps);
+        m.Add($"{a}.rope.freq_base", spec.RopeTheta);
+        m.Add($"{a}.rope.dimension_count", (uint)spec.HeadDim);
+        m.Add($"{a}.vocab_size", (uint)spec.VocabSize);
+        vocabulary.PaddedTo(spec.VocabSize, "GGUF export").AddTo(m);
+        return m;
+    }
+
+    public static List<GgufTensor> Plan(GgufModelSpec spec, IReadOnlyList<GgufSourceTensor> tensors, GgufOutputType type)
+    {
+        var planned = new List<GgufTensor>();
+        foreach (var t in tensors)
+        {
+            if (LlamaGgufNames.IsSkipped(t.Name)) continue;
+            string name = LlamaGgufNames.ToGguf(t.Name)
+                ?? throw new EvoMergeException($"GGUF export: tensor '{t.Name}' is not part of a Llama-family model; expected HF names such as model.layers.N.self_attn.q_proj.weight");
+            var storage = t.Shape.Length <= 1 ? GgufTensorType.F32 : type.MatrixType();
+            if (!GgufEncoding.Supports(storage, t.Shape[^1])) storage = GgufTensorType.F16;
+            planned.Add(new GgufTensor(name, t.Shape, storage, ReaderFor(spec, t, name)));
+        }
+        return planned;
+    }
+
+    static Action<Span<float>> ReaderFor(GgufModelSpec spec, GgufSourceTensor t, string ggufName)
+    {
+        // Only llama's graph rotates interleaved pairs; qwen2 uses rotate-half RoPE like the HF checkpoint.
+        if (spec.Architecture != "llama") return t.ReadValues;
+        int? heads = ggufName.Contains(".attn_q.") ? spec.HeadCount : ggufName.Contains(".attn_k.") ? spec.KvHeadCount : null;
+        if (heads is not int h) return t.ReadValues;
+        int columns = t.Shape.Length == 2 ? checked((int)t.Shape[1]) : 1;
+        return values =>
+        {
+            t.ReadValues(values);
+            RopePermutation.HfToInterleaved(values, h, columns);
+        };
+    }
+}

@@ -1,0 +1,87 @@
+using EvoMerge.Demo;
+using EvoMerge.Evaluation;
+
+namespace EvoMerge.Tests.Demo;
+
+/// <summary>The demo's tasks, built by the evaluation engine from the written files, mark replies as the issue says.</summary>
+public class DemoTasksTests : IDisposable
+{
+    readonly DirectoryInfo dir = Directory.CreateTempSubdirectory("evomerge-demo-tasks");
+    readonly DemoTasks.DataFiles files;
+
+    public DemoTasksTests() => files = DemoTasks.WriteData(new MiniatureWorld().Splits, dir.FullName);
+
+    public void Dispose() => dir.Delete(recursive: true);
+
+    /// <summary>Answers every prompt with <c>reply(prompt)</c>; asserts the demo's generation settings.</summary>
+    sealed class ScriptedModel(Func<string, string> reply) : ILanguageModel
+    {
+        public IReadOnlyList<string> Generate(IReadOnlyList<string> prompts, GenerationOptions options)
+        {
+            Assert.Equal(8, options.MaxNewTokens);
+            Assert.Equal(["\n"], options.StopStrings!);
+            return prompts.Select(reply).ToList();
+        }
+
+        public IReadOnlyList<ContinuationScore> ScoreContinuations(IReadOnlyList<ContinuationRequest> requests) =>
+            throw new NotSupportedException();
+    }
+
+    static double Score(EvalTaskSpec spec, Func<string, string> reply) =>
+        EvalTasks.Create(spec).Evaluate(new ScriptedModel(reply)).Primary.Value;
+
+    // Reads the gold sum back out of the Japanese prompt (independent of the generator's fields).
+    static (int Sum, string Counter) Gold(string prompt)
+    {
+        var m = System.Text.RegularExpressions.Regex.Match(prompt, @"を(\d+)(.)持っています。(?:.+から)?(\d+)");
+        return (int.Parse(m.Groups[1].Value) + int.Parse(m.Groups[3].Value), m.Groups[2].Value);
+    }
+
+    [Fact]
+    public void StrictNeedsTheNumberThenTheCounterNumberOnlyNeedsTheNumber()
+    {
+        var strict = DemoTasks.Spec(DemoTasks.JaMathStrict, files.JaMathTest);
+        var number = DemoTasks.Spec(DemoTasks.JaMathNumber, files.JaMathTest);
+        string Right(string p) { var (s, c) = Gold(p); return $"{s}{c}です。"; }
+        string WrongCounter(string p) { var (s, c) = Gold(p); return $"{s}{(c == "個" ? "本" : "個")}です。"; }
+        string Bare(string p) => Gold(p).Sum.ToString();
+        string Off(string p) { var (s, c) = Gold(p); return $"{s + 1}{c}です。"; }
+
+        Assert.Equal(1.0, Score(strict, Right));
+        Assert.Equal(1.0, Score(number, Right));
+        Assert.Equal(0.0, Score(strict, WrongCounter));
+        Assert.Equal(1.0, Score(number, WrongCounter));
+        Assert.Equal(0.0, Score(strict, Bare));
+        Assert.Equal(1.0, Score(number, Bare));
+        Assert.Equal(0.0, Score(strict, Off));
+        Assert.Equal(0.0, Score(number, Off));
+        // Half right: every other item answered correctly.
+        int k = 0;
+        Assert.Equal(0.5, Score(strict, p => k++ % 2 == 0 ? Right(p) : Off(p)));
+    }
+
+    [Fact]
+    public void EnglishMathIsTheNumberAndQaIsTheWholeAnswer()
+    {
+        var en = DemoTasks.Spec(DemoTasks.EnMath, files.EnMathTest);
+        Assert.Equal(1.0, Score(en, p =>
+        {
+            var m = System.Text.RegularExpressions.Regex.Match(p, @"has (\d+) .* (\d+) more");
+            return (int.Parse(m.Groups[1].Value) + int.Parse(m.Groups[2].Value)).ToString();
+        }));
+        var qa = DemoTasks.Spec(DemoTasks.JaQa, files.JaQaTest);
+        Assert.Equal(0.0, Score(qa, _ => "3個"));
+        var items = File.ReadAllLines(files.JaQaTest).Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement).ToList();
+        var byPrompt = items.ToDictionary(e => e.GetProperty("prompt").GetString()!, e => e.GetProperty("answer").GetString()!);
+        Assert.Equal(1.0, Score(qa, p => byPrompt[p]));
+    }
+
+    [Fact]
+    public void FilesHoldTheSplitSizes()
+    {
+        Assert.Equal(100, File.ReadAllLines(files.JaMathDev).Length);
+        Assert.Equal(200, File.ReadAllLines(files.JaMathTest).Length);
+        Assert.Equal(200, File.ReadAllLines(files.EnMathTest).Length);
+        Assert.Equal(200, File.ReadAllLines(files.JaQaTest).Length);
+    }
+}
