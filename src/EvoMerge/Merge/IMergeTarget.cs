@@ -11,3 +11,13 @@ public interface IMergeTarget
 {
     void Accept(string name, ReadOnlySpan<long> shape, ReadOnlySpan<float> values);
 }
+
+/// <summary>
+/// A target that also accepts a large tensor in row blocks (the streaming file writer), so the executor never holds
+/// it whole. Only methods that are entry-wise (<see cref="Methods.MergeMethod.IsElementwise"/>) are split.
+/// </summary>
+public interface IMergeBlockTarget : IMergeTarget
+{
+    /// <summary>Values of elements [<paramref name="elementOffset"/>, + values.Length) of tensor <paramref name="name"/>.</summary>
+    void AcceptBlock(string name, ReadOnlySpan<long> shape, long elementOffset, ReadOnlySpan<float> values);
+}

@@ -164,6 +164,71 @@ public class RecipeHostileTests : IDisposable
         Assert.Contains("base' 4", m);
     }
 
+    sealed class CancelAfterFirstTensor(CancellationTokenSource cancel) : IProgress<EvoMerge.Merge.Execution.MergeProgress>
+    {
+        public int Reports;
+
+        public void Report(EvoMerge.Merge.Execution.MergeProgress value)
+        {
+            Reports++;
+            cancel.Cancel();
+        }
+    }
+
+    [Fact]
+    public void A_merge_stopped_midway_leaves_no_output_and_inputs_untouched()
+    {
+        string input = Path.Combine(_run.Root, "x", "model.safetensors");
+        byte[] before = File.ReadAllBytes(input);
+        using var planned = _run.Plan("""
+            models:
+              - model: {root}/x
+                parameters: {weight: 1}
+              - model: {root}/y
+                parameters: {weight: 1}
+            merge_method: linear
+            """);
+        using var cancel = new CancellationTokenSource();
+        var progress = new CancelAfterFirstTensor(cancel);
+        string output = Path.Combine(_run.Root, "out");
+        Assert.ThrowsAny<OperationCanceledException>(() => EvoMerge.Merge.Output.MergedModelWriter.Write(planned, output,
+            new EvoMerge.Merge.Execution.MergeOptions { Threads = 1, Progress = progress, Cancellation = cancel.Token }));
+        Assert.True(progress.Reports >= 1);
+        Assert.False(Directory.Exists(output));
+        Assert.False(Directory.Exists(output + ".partial"));
+        Assert.Equal(before, File.ReadAllBytes(input));
+    }
+
+    [Fact]
+    public void Nuslerp_weights_summing_to_zero_fail_at_check()
+    {
+        string m = Fails("""
+            models:
+              - model: {root}/x
+                parameters: {weight: 1}
+              - model: {root}/y
+                parameters: {weight: -1}
+            merge_method: nuslerp
+            base_model: {root}/base
+            """);
+        Assert.Contains("recipe.yml:6:15: nuslerp, tensor", m);
+        Assert.Contains("weights sum to zero", m);
+    }
+
+    [Fact]
+    public void Della_epsilon_too_large_for_density_fails_at_check()
+    {
+        string m = Fails("""
+            models:
+              - model: {root}/x
+                parameters: {weight: 1, density: 0.9, epsilon: 0.15}
+            merge_method: della
+            base_model: {root}/base
+            """);
+        Assert.Contains("recipe.yml:4:15: della, tensor", m);
+        Assert.Contains("density ± epsilon must lie in (0, 1), got density 0.9 and epsilon 0.15", m);
+    }
+
     [Fact]
     public void Density_outside_unit_interval_is_rejected()
     {

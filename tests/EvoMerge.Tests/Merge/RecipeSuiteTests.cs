@@ -216,6 +216,23 @@ public class RecipeSuiteTests : IDisposable
     }
 
     [Fact]
+    public void Dare_output_does_not_depend_on_shard_layout()
+    {
+        var b = Base();
+        foreach (var (name, seed) in new[] { ("a", 2), ("b", 3), ("c", 4) }) Tune(b, name, seed);
+        using var planned = _run.Plan(DareTies);
+        string sharded = Path.Combine(_run.Root, "sharded");
+        EvoMerge.Merge.Output.MergedModelWriter.Write(planned, sharded, new EvoMerge.Merge.Execution.MergeOptions { Seed = 5, Threads = 2 }, maxShardBytes: 2000);
+        Assert.True(Directory.GetFiles(sharded, "*.safetensors").Length > 3);
+        Assert.True(File.Exists(Path.Combine(sharded, "model.safetensors.index.json")));
+        var (one, single) = TestModels.Read(_run.Merge(DareTies, "single", seed: 5, threads: 1));
+        var (many, split) = TestModels.Read(sharded);
+        using (one)
+        using (many)
+            foreach (var (name, values) in single) Assert.Equal(values, split[name]);
+    }
+
+    [Fact]
     public void Model_stock_interpolates_average_towards_base_by_task_vector_angle()
     {
         var b = Base();
@@ -256,9 +273,13 @@ public class RecipeSuiteTests : IDisposable
               - model: {root}/b
                 parameters: {weight: 0.5}
             merge_method: linear
-            tokenizer_source: union
+            tokenizer:
+              source: union
+              pad_to_multiple_of: 64
             dtype: float32
             """);
+        using (var planned = _run.Plan(File.ReadAllText(_run.RecipePath)))
+            Assert.Contains(planned.Warnings, w => w.Contains("tokenizer.pad_to_multiple_of is not supported"));
         var (model, t) = TestModels.Read(output);
         using (model)
         {

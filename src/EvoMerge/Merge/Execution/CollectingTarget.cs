@@ -3,10 +3,11 @@ using System.Collections.Concurrent;
 namespace EvoMerge.Merge.Execution;
 
 /// <summary>
-/// Keeps merged tensors as float32 arrays by name, reusing each array across merges of the same plan. For tests,
-/// and for callers that want the values rather than a file.
+/// Keeps merged tensors as float32 arrays by name, reusing each array across merges of the same plan. Accepts row
+/// blocks, so entry-wise methods stream through the cache. For tests, and for callers that want the values rather
+/// than a file.
 /// </summary>
-public sealed class CollectingTarget : IMergeTarget
+public sealed class CollectingTarget : IMergeBlockTarget
 {
     readonly ConcurrentDictionary<string, (long[] Shape, float[] Values)> _tensors = new();
 
@@ -14,10 +15,18 @@ public sealed class CollectingTarget : IMergeTarget
 
     public float[] this[string name] => _tensors[name].Values;
 
-    public void Accept(string name, ReadOnlySpan<long> shape, ReadOnlySpan<float> values)
+    public void Accept(string name, ReadOnlySpan<long> shape, ReadOnlySpan<float> values) => values.CopyTo(Slot(name, shape));
+
+    public void AcceptBlock(string name, ReadOnlySpan<long> shape, long elementOffset, ReadOnlySpan<float> values) =>
+        values.CopyTo(Slot(name, shape).AsSpan((int)elementOffset));
+
+    float[] Slot(string name, ReadOnlySpan<long> shape)
     {
-        if (!_tensors.TryGetValue(name, out var entry) || entry.Values.Length != values.Length)
-            _tensors[name] = entry = (shape.ToArray(), new float[values.Length]);
-        values.CopyTo(entry.Values);
+        long count = 1;
+        foreach (long d in shape) count *= d;
+        if (_tensors.TryGetValue(name, out var entry) && entry.Values.Length == count) return entry.Values;
+        // Concurrent blocks of a new tensor must share one array: the first to arrive creates it.
+        var fresh = (shape.ToArray(), new float[count]);
+        return _tensors.AddOrUpdate(name, fresh, (_, old) => old.Values.Length == count ? old : fresh).Values;
     }
 }

@@ -17,6 +17,9 @@ public interface IWeightSource
     /// <summary>Converts the tensor to float32 into <paramref name="destination"/> (exactly its element count).</summary>
     void ReadFloat32(string tensorName, Span<float> destination);
 
+    /// <summary>Converts <paramref name="destination"/>.Length elements starting at element <paramref name="elementOffset"/>.</summary>
+    void ReadFloat32(string tensorName, long elementOffset, Span<float> destination);
+
     /// <summary>The tensor's float32 values when they are already resident (no copy needed), else null.</summary>
     float[]? ResidentFloat32(string tensorName);
 }

@@ -31,6 +31,9 @@ public sealed class InMemoryWeights(string label) : IWeightSource
 
     public void ReadFloat32(string tensorName, Span<float> destination) => Get(tensorName).CopyTo(destination);
 
+    public void ReadFloat32(string tensorName, long elementOffset, Span<float> destination) =>
+        Get(tensorName).AsSpan((int)elementOffset, destination.Length).CopyTo(destination);
+
     public float[]? ResidentFloat32(string tensorName) => Get(tensorName);
 
     public float[] Get(string tensorName) =>

@@ -4,21 +4,32 @@ using EvoMerge.Merge.Methods;
 namespace EvoMerge.Merge.Execution;
 
 /// <summary>
-/// Runs a <see cref="MergePlan"/>: worker threads take jobs largest first, read each input tensor as float32 (or use
+/// Runs a <see cref="MergePlan"/>: worker threads take work items largest first, read each input as float32 (or use
 /// it in place when resident), resolve the tensor's parameters, call the method's kernel and hand the result to the
-/// <see cref="IMergeTarget"/>. Memory is a few tensors per worker, never the model. Contexts (and their buffers)
-/// come from a pool that a <see cref="MergeSession"/> keeps across runs, so repeated merges allocate nothing.
+/// <see cref="IMergeTarget"/>. Memory stays at a few tensors per worker, never the model: entry-wise methods stream
+/// large tensors in row blocks (when the target accepts blocks), and tensors too large to split run one at a time
+/// on a dedicated context. Contexts come from a pool that a <see cref="MergeSession"/> keeps across runs.
 /// </summary>
 public static class MergeExecutor
 {
+    /// <summary>Unsplittable tensors above this size run one at a time, so that two of them never share memory.</summary>
+    public const long LargeElements = 1 << 24;
+
+    readonly record struct WorkItem(int Job, long Offset, int Length);
+
     public static void Run(MergePlan plan, IMergeParameters parameters, IMergeTarget target, MergeOptions options,
         ConcurrentBag<TensorMergeContext>? contexts = null, int[]? order = null)
     {
         contexts ??= [];
         order ??= LargestFirst(plan);
+        var items = WorkItems(plan, order, target, options);
+        var remaining = plan.Jobs.Select(j => 0).ToArray();
+        foreach (var item in items) remaining[item.Job]++;
         int next = -1, done = 0;
         long elementsDone = 0, elementsTotal = plan.TotalElements;
-        int threads = Math.Min(options.EffectiveThreads, Math.Max(1, plan.Jobs.Count));
+        int threads = Math.Min(options.EffectiveThreads, Math.Max(1, items.Count));
+        var large = new object();
+        TensorMergeContext? largeContext = null;
         try
         {
             Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads, CancellationToken = options.Cancellation }, _ =>
@@ -26,14 +37,17 @@ public static class MergeExecutor
                 if (!contexts.TryTake(out var context)) context = new TensorMergeContext();
                 try
                 {
-                    for (int i; (i = Interlocked.Increment(ref next)) < order.Length;)
+                    for (int i; (i = Interlocked.Increment(ref next)) < items.Count;)
                     {
                         options.Cancellation.ThrowIfCancellationRequested();
-                        var job = plan.Jobs[order[i]];
-                        RunJob(plan, job, parameters, target, options, context);
-                        long elements = Interlocked.Add(ref elementsDone, job.ElementCount);
-                        int count = Interlocked.Increment(ref done);
-                        options.Progress?.Report(new MergeProgress(count, order.Length, elements, elementsTotal, job.OutputName));
+                        var item = items[i];
+                        var job = plan.Jobs[item.Job];
+                        if (item.Length > LargeElements)
+                            lock (large) RunItem(plan, job, item, parameters, target, options, largeContext ??= new TensorMergeContext());
+                        else RunItem(plan, job, item, parameters, target, options, context);
+                        long elements = Interlocked.Add(ref elementsDone, item.Length);
+                        int count = Interlocked.Decrement(ref remaining[item.Job]) == 0 ? Interlocked.Increment(ref done) : Volatile.Read(ref done);
+                        options.Progress?.Report(new MergeProgress(count, plan.Jobs.Count, elements, elementsTotal, job.OutputName));
                     }
                 }
                 finally
@@ -52,21 +66,46 @@ public static class MergeExecutor
     public static int[] LargestFirst(MergePlan plan) =>
         Enumerable.Range(0, plan.Jobs.Count).OrderByDescending(i => plan.Jobs[i].ElementCount).ThenBy(i => i).ToArray();
 
-    static void RunJob(MergePlan plan, MergeJob job, IMergeParameters parameters, IMergeTarget target, MergeOptions options, TensorMergeContext context)
+    static List<WorkItem> WorkItems(MergePlan plan, int[] order, IMergeTarget target, MergeOptions options)
+    {
+        bool canSplit = target is IMergeBlockTarget && plan.Method.IsElementwise(options.Compat);
+        int blockElements = options.BlockElements;
+        var items = new List<WorkItem>();
+        foreach (int j in order)
+        {
+            var job = plan.Jobs[j];
+            long count = job.ElementCount;
+            bool adaptsRows = (job.Base?.SourceRows ?? -1) >= 0 || job.Models.Any(m => m.SourceRows >= 0);
+            if (!canSplit || count <= blockElements || adaptsRows || job.Shape.Length == 0)
+            {
+                if (count > Array.MaxLength) throw new EvoMergeException($"tensor {job.OutputName} has {count} elements, more than one buffer can hold");
+                items.Add(new WorkItem(j, 0, (int)count));
+                continue;
+            }
+            long rowElements = count / job.Shape[0];
+            long rowsPerBlock = Math.Max(1, blockElements / rowElements);
+            for (long row = 0; row < job.Shape[0]; row += rowsPerBlock)
+            {
+                long rows = Math.Min(rowsPerBlock, job.Shape[0] - row);
+                items.Add(new WorkItem(j, row * rowElements, (int)(rows * rowElements)));
+            }
+        }
+        return items;
+    }
+
+    static void RunItem(MergePlan plan, MergeJob job, WorkItem item, IMergeParameters parameters, IMergeTarget target, MergeOptions options, TensorMergeContext context)
     {
         var method = plan.Method;
-        long count = job.ElementCount;
-        if (count > Array.MaxLength)
-            throw new EvoMergeException($"tensor {job.OutputName} has {count} elements, more than one buffer can hold");
-        int length = (int)count;
-        context.Begin(job.OutputName, job.Shape, length, job.Base != null, job.Models.Length, options.Compat,
-            TensorRandom.KeyFor(options.Seed, job.OutputName));
-        if (job.Base is { } b) Load(plan.Sources[b.Source], b, job.Shape, length, context.UseBaseArray, context.FillBase);
+        int length = item.Length;
+        bool whole = item.Offset == 0 && length == job.ElementCount;
+        long[] shape = whole ? job.Shape : [length / (job.ElementCount / job.Shape[0]), .. job.Shape.AsSpan(1)];
+        context.Begin(job.OutputName, shape, length, job.Base != null, job.Models.Length, options.Compat,
+            TensorRandom.KeyFor(options.Seed, job.OutputName), item.Offset);
+        if (job.Base is { } b) Load(plan.Sources[b.Source], b, job.Shape, item, context.UseBaseArray, context.FillBase);
         for (int m = 0; m < job.Models.Length; m++)
         {
-            var input = job.Models[m];
             int slot = m;
-            Load(plan.Sources[input.Source], input, job.Shape, length, a => context.UseModelArray(slot, a), n => context.FillModel(slot, n));
+            Load(plan.Sources[job.Models[m].Source], job.Models[m], job.Shape, item, (a, offset) => context.UseModelArray(slot, a, offset), n => context.FillModel(slot, n));
         }
 
         var globals = context.GlobalsBuffer(method.GlobalParameters.Count);
@@ -79,18 +118,18 @@ public static class MergeExecutor
 
         var output = context.Output(length);
         method.Merge(context, output);
-        target.Accept(job.OutputName, job.Shape, output);
+        if (whole) target.Accept(job.OutputName, job.Shape, output);
+        else ((IMergeBlockTarget)target).AcceptBlock(job.OutputName, job.Shape, item.Offset, output);
     }
 
-    static void Load(IWeightSource source, TensorInput input, long[] shape, int length, Action<float[]> useResident, Func<int, float[]> fill)
+    static void Load(IWeightSource source, TensorInput input, long[] shape, WorkItem item, Action<float[], int> useResident, Func<int, float[]> fill)
     {
         if (input.SourceRows >= 0 && input.SourceRows != shape[0])
-        {
-            ReadWithRows(source, input, shape, fill(length).AsSpan(0, length));
-            return;
-        }
-        if (source.ResidentFloat32(input.TensorName) is { } resident) { useResident(resident); return; }
-        source.ReadFloat32(input.TensorName, fill(length).AsSpan(0, length));
+            ReadWithRows(source, input, shape, fill(item.Length).AsSpan(0, item.Length));
+        else if (source.ResidentFloat32(input.TensorName) is { } resident)
+            useResident(resident, (int)item.Offset);
+        else
+            source.ReadFloat32(input.TensorName, item.Offset, fill(item.Length).AsSpan(0, item.Length));
     }
 
     /// <summary>An embedding/head with another vocabulary size: keep the shared rows, fill new ones with the mean row.</summary>

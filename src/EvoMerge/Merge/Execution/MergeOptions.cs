@@ -14,6 +14,12 @@ public sealed record MergeOptions
 
     public IProgress<MergeProgress>? Progress { get; init; }
 
+    /// <summary>
+    /// Entry-wise methods stream tensors larger than this in row blocks of about this many elements: 64 Ki floats
+    /// keep a kernel's buffers in the L2 cache, which makes its several passes nearly free.
+    /// </summary>
+    public int BlockElements { get; init; } = 1 << 16;
+
     public CancellationToken Cancellation { get; init; }
 
     internal int EffectiveThreads => Threads > 0 ? Threads : Environment.ProcessorCount;

@@ -21,7 +21,18 @@ public sealed class SafetensorsWeights(SafetensorsModel model, string label) : I
     public void ReadFloat32(string tensorName, Span<float> destination)
     {
         var info = Model.GetInfo(tensorName);
-        FloatConversion.ToFloat32(Model.GetBytes(tensorName), info.DType, destination);
+        var bytes = Model.GetBytes(tensorName);
+        FloatConversion.ToFloat32(bytes, info.DType, destination);
+        MappedPages.Release(bytes);
+    }
+
+    public void ReadFloat32(string tensorName, long elementOffset, Span<float> destination)
+    {
+        var info = Model.GetInfo(tensorName);
+        int size = info.DType.ElementSize();
+        var bytes = Model.GetBytes(info, elementOffset * size, destination.Length * size);
+        FloatConversion.ToFloat32(bytes, info.DType, destination);
+        MappedPages.Release(bytes);
     }
 
     public float[]? ResidentFloat32(string tensorName) => null;

@@ -31,7 +31,7 @@ public static class Sparsification
     /// methods always use the L1 match (no paper prescribes a rescale for them).
     /// </summary>
     public static void Apply(SparsificationKind kind, Span<float> delta, double density, double gamma, double epsilon,
-        bool rescale, MergeCompat compat, ulong streamKey, int rows, Span<float> scratch)
+        bool rescale, MergeCompat compat, ulong streamKey, int rows, Span<float> scratch, long elementOffset = 0)
     {
         if (kind == SparsificationKind.None || density >= 1) return;
         int n = delta.Length;
@@ -51,9 +51,8 @@ public static class Sparsification
                 break;
             case SparsificationKind.Random:
                 matchL1 = rescale && compat == MergeCompat.Mergekit;
-                float p = (float)density, inverse = rescale && !matchL1 ? 1 / p : 1;
-                for (int i = 0; i < n; i++)
-                    delta[i] = TensorRandom.Uniform(streamKey, i) < p ? delta[i] * inverse : 0;
+                float p = (float)density;
+                TensorRandom.KeepWithProbability(delta, p, rescale && !matchL1 ? 1 / p : 1, streamKey, elementOffset);
                 break;
             case SparsificationKind.DellaMagprune:
                 matchL1 = rescale && compat == MergeCompat.Mergekit;

@@ -15,8 +15,9 @@ public static class Spherical
     /// </summary>
     public static void Slerp(double t, ReadOnlySpan<float> v0, ReadOnlySpan<float> v1, Span<float> output)
     {
-        double n0 = Norm(v0), n1 = Norm(v1);
-        double cos = n0 < 1e-8 || n1 < 1e-8 ? 1 : Math.Clamp(Dot(v0, v1) / (n0 * n1), -1, 1);
+        var (d00, d11, d01) = Gram(v0, v1);
+        double n0 = Math.Sqrt(d00), n1 = Math.Sqrt(d11);
+        double cos = n0 < 1e-8 || n1 < 1e-8 ? 1 : Math.Clamp(d01 / (n0 * n1), -1, 1);
         double s0, s1;
         if (Math.Abs(cos) > ParallelThreshold) { s0 = 1 - t; s1 = t; }
         else
@@ -41,6 +42,22 @@ public static class Spherical
     {
         TensorPrimitives.Multiply(y, b, output);
         TensorPrimitives.MultiplyAdd(x, a, output, output);
+    }
+
+    /// <summary>x·x, y·y and x·y in one pass over cache-sized chunks (the inputs are read from memory once, not three times).</summary>
+    public static (double XX, double YY, double XY) Gram(ReadOnlySpan<float> x, ReadOnlySpan<float> y)
+    {
+        double xx = 0, yy = 0, xy = 0;
+        const int Block = 4096;
+        for (int i = 0; i < x.Length; i += Block)
+        {
+            int len = Math.Min(Block, x.Length - i);
+            ReadOnlySpan<float> a = x.Slice(i, len), b = y.Slice(i, len);
+            xx += TensorPrimitives.Dot(a, a);
+            yy += TensorPrimitives.Dot(b, b);
+            xy += TensorPrimitives.Dot(a, b);
+        }
+        return (xx, yy, xy);
     }
 
     /// <summary>Dot product accumulated in double: float sums lose digits over millions of entries.</summary>

@@ -16,6 +16,8 @@ public sealed class ArceeFusionMethod : MergeMethod
     public override BaseModelUse BaseUse => BaseModelUse.Required;
     public override int MaxModels => 1;
 
+    public override int ScratchBuffers(int models) => 4;
+
     public override void Merge(TensorMergeContext input, Span<float> output)
     {
         int n = input.Length, rows = input.Shape.Length >= 1 ? n / (int)input.Shape[^1] : 1, cols = n / rows;

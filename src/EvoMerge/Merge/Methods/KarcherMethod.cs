@@ -24,6 +24,8 @@ public sealed class KarcherMethod : MergeMethod
     public override IReadOnlyList<ParameterDef> ModelParameters { get; } =
         [ParameterDef.Number("weight", 1.0, "this model's weight (ignored with compat: mergekit)")];
 
+    public override int ScratchBuffers(int models) => 1;
+
     public override void Merge(TensorMergeContext input, Span<float> output)
     {
         int n = input.ModelCount, len = input.Length;

@@ -16,6 +16,8 @@ public sealed class LinearMethod : MergeMethod
     public override IReadOnlyList<ParameterDef> ModelParameters { get; } =
         [ParameterDef.Number("weight", null, "this model's weight")];
 
+    public override bool IsElementwise(MergeCompat compat) => true;
+
     public override void Merge(TensorMergeContext input, Span<float> output)
     {
         output.Clear();

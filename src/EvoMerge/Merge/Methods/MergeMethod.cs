@@ -27,6 +27,22 @@ public abstract class MergeMethod
     public virtual IReadOnlyList<ParameterDef> ModelParameters => [];
 
     /// <summary>
+    /// True when each output entry depends only on the same entry of the inputs (and its index), so the executor may
+    /// stream a large tensor in row blocks instead of holding it whole.
+    /// </summary>
+    public virtual bool IsElementwise(MergeCompat compat) => false;
+
+    /// <summary>
+    /// Problems with one tensor's resolved parameter values that would make the kernel fail (e.g. DELLA's
+    /// density ± epsilon outside (0, 1)), or null. The planner calls it for every tensor, so <c>check</c> reports them
+    /// before any data is read. Values are indexed as the declarations are.
+    /// </summary>
+    public virtual string? CheckValues(IReadOnlyList<double> globals, IReadOnlyList<double[]> perModel) => null;
+
+    /// <summary>Tensor-sized scratch buffers the kernel uses for <paramref name="models"/> inputs (for memory estimates).</summary>
+    public virtual int ScratchBuffers(int models) => 0;
+
+    /// <summary>
     /// Merges one tensor: <paramref name="input"/> holds the base (when the method uses one) and the models' values as
     /// float32, the resolved parameters and the tensor's random stream; <paramref name="output"/> has the same length.
     /// Called concurrently for different tensors, each with its own context.

@@ -19,6 +19,8 @@ public sealed class ModelStockMethod : MergeMethod
     public override IReadOnlyList<ParameterDef> GlobalParameters { get; } =
         [ParameterDef.Flag("filter_wise", false, "compute the angle and ratio per row instead of per tensor")];
 
+    public override int ScratchBuffers(int models) => models;
+
     public override void Merge(TensorMergeContext input, Span<float> output)
     {
         int rows = input.Flag(FilterWise) ? input.Rows : 1, cols = input.Length / rows, n = input.ModelCount;

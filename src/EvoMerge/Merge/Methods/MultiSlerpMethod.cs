@@ -24,6 +24,11 @@ public sealed class MultiSlerpMethod : MergeMethod
     public override IReadOnlyList<ParameterDef> ModelParameters { get; } =
         [ParameterDef.Number("weight", null, "this model's weight")];
 
+    public override int ScratchBuffers(int models) => models + 1;
+
+    public override string? CheckValues(IReadOnlyList<double> globals, IReadOnlyList<double[]> perModel) =>
+        globals[NormalizeWeights] != 0 && perModel.Count > 1 && perModel.Sum(p => p[Weight]) == 0 ? "the weights sum to zero and cannot be normalized" : null;
+
     public override void Merge(TensorMergeContext input, Span<float> output)
     {
         int n = input.ModelCount, len = input.Length;

@@ -16,6 +16,8 @@ public sealed class NearSwapMethod : MergeMethod
     public override IReadOnlyList<ParameterDef> GlobalParameters { get; } =
         [ParameterDef.Number("t", null, "distance below which entries are swapped")];
 
+    public override bool IsElementwise(MergeCompat compat) => true;
+
     public override void Merge(TensorMergeContext input, Span<float> output)
     {
         float t = (float)input.Global(T);

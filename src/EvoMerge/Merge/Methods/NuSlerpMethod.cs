@@ -25,6 +25,11 @@ public sealed class NuSlerpMethod : MergeMethod
     public override IReadOnlyList<ParameterDef> ModelParameters { get; } =
         [ParameterDef.Number("weight", null, "relative weight of this model")];
 
+    public override int ScratchBuffers(int models) => 3;
+
+    public override string? CheckValues(IReadOnlyList<double> globals, IReadOnlyList<double[]> perModel) =>
+        perModel[0][Weight] + perModel[1][Weight] == 0 ? "the two models' weights sum to zero, so t = w₁/(w₀+w₁) is undefined" : null;
+
     public override void Merge(TensorMergeContext input, Span<float> output)
     {
         int n = input.Length;

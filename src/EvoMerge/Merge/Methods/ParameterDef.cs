@@ -6,8 +6,6 @@ namespace EvoMerge.Merge.Methods;
 /// </summary>
 public sealed record ParameterDef(string Name, double? Default, string Description, bool IsBoolean = false)
 {
-    public bool IsRequired => Default is null;
-
     public static ParameterDef Number(string name, double? defaultValue, string description) => new(name, defaultValue, description);
 
     public static ParameterDef Flag(string name, bool defaultValue, string description) =>

@@ -15,6 +15,8 @@ public sealed class PassthroughMethod : MergeMethod
     public override IReadOnlyList<ParameterDef> ModelParameters { get; } =
         [ParameterDef.Number("scale", 1.0, "multiply the tensor by this factor")];
 
+    public override bool IsElementwise(MergeCompat compat) => true;
+
     public override void Merge(TensorMergeContext input, Span<float> output) =>
         TensorPrimitives.Multiply(input.Model(0), (float)input.ModelParameter(0, Scale), output);
 }

@@ -22,6 +22,8 @@ public sealed class SceMethod : MergeMethod
         ParameterDef.Number("select_topk", 1.0, "fraction of entries (by variance across models) to keep"),
     ];
 
+    public override int ScratchBuffers(int models) => models + 3;
+
     public override void Merge(TensorMergeContext input, Span<float> output)
     {
         int n = input.Length, models = input.ModelCount;

@@ -52,6 +52,24 @@ public sealed class TaskArithmeticFamily : MergeMethod
     public override IReadOnlyList<ParameterDef> GlobalParameters => _globals;
     public override IReadOnlyList<ParameterDef> ModelParameters => _perModel;
 
+    /// <summary>
+    /// Entry-wise unless a step needs the whole tensor: magnitude ranking (TIES, Breadcrumbs, DELLA's row ranks) or
+    /// mergekit's L1-norm rescale of DARE.
+    /// </summary>
+    public override bool IsElementwise(MergeCompat compat) =>
+        _sparsification == SparsificationKind.None || (_sparsification == SparsificationKind.Random && compat == MergeCompat.Paper);
+
+    public override int ScratchBuffers(int models) => models + 2;
+
+    public override string? CheckValues(IReadOnlyList<double> globals, IReadOnlyList<double[]> perModel)
+    {
+        if (_sparsification != SparsificationKind.DellaMagprune) return null;
+        foreach (var p in perModel)
+            if (p[Density] > 0 && p[Density] < 1 && (p[Density] - p[Extra] <= 0 || p[Density] + p[Extra] >= 1))
+                return $"density ± epsilon must lie in (0, 1), got density {p[Density]} and epsilon {p[Extra]}";
+        return null;
+    }
+
     public override void Merge(TensorMergeContext input, Span<float> output)
     {
         int n = input.Length, models = input.ModelCount;
@@ -68,7 +86,7 @@ public sealed class TaskArithmeticFamily : MergeMethod
                 Sparsification.Apply(_sparsification, delta, input.ModelParameter(m, Density),
                     _sparsification == SparsificationKind.MagnitudeOutliers ? input.ModelParameter(m, Extra) : 0,
                     _sparsification == SparsificationKind.DellaMagprune ? input.ModelParameter(m, Extra) : 0,
-                    rescale, input.Compat, TensorRandom.StreamKey(input.RandomKey, m), input.Rows, scratch);
+                    rescale, input.Compat, TensorRandom.StreamKey(input.RandomKey, m), input.Rows, scratch, input.ElementOffset);
             float w = (float)input.ModelParameter(m, Weight);
             TensorPrimitives.Multiply(delta, w, delta);
             weightSum += w;

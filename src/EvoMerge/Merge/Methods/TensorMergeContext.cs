@@ -9,6 +9,8 @@ public sealed class TensorMergeContext
 {
     float[]?[] _scratch = new float[]?[8];
     float[] _base = [];
+    int _baseOffset;
+    int[] _modelOffsets = [];
     float[][] _models = [];
     double[] _globals = [];
     double[][] _modelParameters = [];
@@ -28,14 +30,20 @@ public sealed class TensorMergeContext
     /// <summary>Key of this tensor's random stream: derived from the run's seed and the output tensor's name.</summary>
     public ulong RandomKey { get; private set; }
 
+    /// <summary>
+    /// Index of this span's first element within the whole tensor: non-zero when the executor streams a large tensor
+    /// in row blocks (only for methods that allow it), so random streams stay tied to the element, not the block.
+    /// </summary>
+    public long ElementOffset { get; private set; }
+
     /// <summary>Rows for row-wise options: the first dimension of a 2-D+ tensor, 1 for vectors and scalars.</summary>
     public int Rows => Shape.Length >= 2 ? (int)Shape[0] : 1;
 
     public int Columns => Rows == 0 ? 0 : Length / Rows;
 
-    public ReadOnlySpan<float> Base => HasBase ? _base.AsSpan(0, Length) : throw new InvalidOperationException("no base model for " + Name);
+    public ReadOnlySpan<float> Base => HasBase ? _base.AsSpan(_baseOffset, Length) : throw new InvalidOperationException("no base model for " + Name);
 
-    public ReadOnlySpan<float> Model(int i) => _models[i].AsSpan(0, Length);
+    public ReadOnlySpan<float> Model(int i) => _models[i].AsSpan(_modelOffsets[i], Length);
 
     public double Global(int index) => _globals[index];
 
@@ -61,6 +69,7 @@ public sealed class TensorMergeContext
     internal float[] FillBase(int length)
     {
         if (_ownedBase.Length < length) _ownedBase = new float[length];
+        _baseOffset = 0;
         return _base = _ownedBase;
     }
 
@@ -70,27 +79,35 @@ public sealed class TensorMergeContext
         EnsureModelSlots(i + 1);
         var b = _ownedModels[i];
         if (b == null || b.Length < length) _ownedModels[i] = b = new float[length];
+        _modelOffsets[i] = 0;
         return _models[i] = b;
     }
 
-    /// <summary>Uses a resident array as model <paramref name="i"/>'s input without copying.</summary>
-    internal void UseModelArray(int i, float[] values)
+    /// <summary>Uses a resident array (from element <paramref name="offset"/>) as model <paramref name="i"/>'s input without copying.</summary>
+    internal void UseModelArray(int i, float[] values, int offset)
     {
         EnsureModelSlots(i + 1);
         _models[i] = values;
+        _modelOffsets[i] = offset;
     }
 
-    internal void UseBaseArray(float[] values) => _base = values;
+    internal void UseBaseArray(float[] values, int offset)
+    {
+        _base = values;
+        _baseOffset = offset;
+    }
 
     void EnsureModelSlots(int count)
     {
         if (_models.Length >= count) return;
         Array.Resize(ref _models, count);
         Array.Resize(ref _ownedModels, count);
+        Array.Resize(ref _modelOffsets, count);
     }
 
-    internal void Begin(string name, long[] shape, int length, bool hasBase, int modelCount, MergeCompat compat, ulong randomKey)
+    internal void Begin(string name, long[] shape, int length, bool hasBase, int modelCount, MergeCompat compat, ulong randomKey, long elementOffset = 0)
     {
+        ElementOffset = elementOffset;
         Name = name;
         Shape = shape;
         Length = length;
@@ -116,22 +133,5 @@ public sealed class TensorMergeContext
         if (_modelParameters.Length <= model) Array.Resize(ref _modelParameters, model + 1);
         var p = _modelParameters[model];
         return p != null && p.Length == count ? p : _modelParameters[model] = new double[count];
-    }
-
-    /// <summary>
-    /// Builds a context directly from arrays: for tests and for callers that hold tensors themselves.
-    /// </summary>
-    public static TensorMergeContext For(string name, long[] shape, float[]? baseValues, float[][] models,
-        double[] globals, double[][] modelParameters, MergeCompat compat = MergeCompat.Paper, ulong seed = 0)
-    {
-        var ctx = new TensorMergeContext();
-        int length = (int)shape.Aggregate(1L, (a, b) => a * b);
-        ctx.Begin(name, shape, length, baseValues != null, models.Length, compat, TensorRandom.KeyFor(seed, name));
-        if (baseValues != null) ctx.UseBaseArray(baseValues);
-        for (int i = 0; i < models.Length; i++) ctx.UseModelArray(i, models[i]);
-        globals.CopyTo(ctx.GlobalsBuffer(globals.Length), 0);
-        for (int i = 0; i < modelParameters.Length; i++)
-            modelParameters[i].CopyTo(ctx.ModelParametersBuffer(i, modelParameters[i].Length), 0);
-        return ctx;
     }
 }

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.RegularExpressions;
 
 namespace EvoMerge.Merge.Recipes;
@@ -58,11 +57,6 @@ public sealed class ParameterSetting
         if (Gradient is { } g) foreach (var v in g) yield return (v, Mark);
         if (Filters is { } f) foreach (var (_, value) in f) foreach (var n in value.Numbers()) yield return n;
     }
-
-    public override string ToString() =>
-        Scalar is double s ? s.ToString(CultureInfo.InvariantCulture)
-        : Gradient is { } g ? "[" + string.Join(", ", g.Select(v => v.ToString(CultureInfo.InvariantCulture))) + "]"
-        : "[" + string.Join(", ", Filters!.Select(f => $"{f.Filter?.Text ?? "*"}: {f.Value}")) + "]";
 }
 
 /// <summary>Which tensor names a filter entry applies to.</summary>

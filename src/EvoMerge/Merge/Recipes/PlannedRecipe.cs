@@ -44,15 +44,27 @@ public sealed class PlannedRecipe : IDisposable
     public long InputBytes => Models.Values.Sum(m => m.Weights.TotalBytes);
 
     /// <summary>
-    /// Working memory of the executor: per thread, the float32 inputs, the kernel's scratch and the output of the
-    /// largest tensor. Memory-mapped input pages come on top but are file-backed and reclaimable.
+    /// An upper bound on the executor's working memory: per thread, float32 buffers (base, models, kernel scratch,
+    /// output) for its work item. Entry-wise methods work on row blocks; unsplittable tensors above
+    /// <see cref="MergeExecutor.LargeElements"/> run one at a time. Memory-mapped input pages come on top but are
+    /// released after each read.
     /// </summary>
-    public long PeakMemoryBytes(int threads)
+    public long PeakMemoryBytes(int threads, int blockElements = 1 << 16)
     {
-        long largest = Plan.Jobs.Select(j => j.ElementCount).DefaultIfEmpty(0).Max();
+        bool split = Plan.Method.IsElementwise(Compat);
+        var sizes = Plan.Jobs.Select(j =>
+        {
+            if (!split || j.ElementCount <= blockElements || j.Shape.Length == 0) return j.ElementCount;
+            long row = j.ElementCount / j.Shape[0];
+            return Math.Max(1, blockElements / row) * row;
+        }).DefaultIfEmpty(0).ToList();
         int models = Plan.Jobs.Select(j => j.Models.Length).DefaultIfEmpty(0).Max();
-        int buffersPerThread = 1 + models + (models + 3) + 1; // base, models, scratch, output
-        return (long)Math.Min(threads, Math.Max(1, Plan.Jobs.Count)) * buffersPerThread * largest * sizeof(float);
+        long perElement = (1 + models + Plan.Method.ScratchBuffers(models) + 1) * (long)sizeof(float); // base, models, scratch, output
+        long largest = sizes.Max(), largestSmall = sizes.Where(s => s <= MergeExecutor.LargeElements).DefaultIfEmpty(0).Max();
+        int workers = Math.Min(threads, Math.Max(1, sizes.Count));
+        return largest > MergeExecutor.LargeElements
+            ? (largest + (workers - 1) * largestSmall) * perElement
+            : workers * largest * perElement;
     }
 
     public void Dispose()

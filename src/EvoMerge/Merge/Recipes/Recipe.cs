@@ -51,6 +51,9 @@ public sealed class Recipe
 
     public RecipeMark CompatMark { get; init; }
 
+    /// <summary>Things the parser accepted but will not act on.</summary>
+    public IReadOnlyList<string> Warnings { get; init; } = [];
+
     /// <summary>Every model the recipe names (base first when present), without duplicates.</summary>
     public IEnumerable<(string Model, RecipeMark Mark)> ReferencedModels()
     {

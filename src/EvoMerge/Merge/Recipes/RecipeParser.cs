@@ -44,10 +44,13 @@ public static class RecipeParser
 
         string? tokenizerSource = r.OptionalText(root, "tokenizer_source");
         var tokenizerNode = r.Field(root, "tokenizer");
+        var warnings = new List<string>();
         if (tokenizerNode != null)
         {
             var map = r.Mapping(tokenizerNode, "tokenizer");
             tokenizerSource = r.OptionalText(map, "source") ?? tokenizerSource;
+            foreach (var (key, _) in map.Children.Where(kv => r.KeyText(kv.Key) != "source"))
+                warnings.Add($"{r.Mark(key)}: tokenizer.{r.KeyText(key)} is not supported and is ignored (only tokenizer.source is)");
         }
         return new Recipe
         {
@@ -68,6 +71,7 @@ public static class RecipeParser
             ChatTemplate = r.OptionalText(root, "chat_template"),
             Compat = r.OptionalText(root, "compat"),
             CompatMark = r.Mark(r.Field(root, "compat") ?? root),
+            Warnings = warnings,
         };
     }
 

@@ -17,7 +17,7 @@ public static class RecipePlanner
         var method = MergeMethods.Find(recipe.MergeMethod) ?? throw new EvoMergeException(
             $"{recipe.MergeMethodMark}: merge_method: unknown method '{recipe.MergeMethod}'{NearestName.Suggest(recipe.MergeMethod, MergeMethods.All.Select(m => m.Name))}");
         var compat = compatOverride ?? ParseCompat(recipe);
-        var warnings = new List<string>();
+        var warnings = new List<string>(recipe.Warnings);
         CheckParameterNames(recipe, method, warnings);
         if (method.BaseUse == BaseModelUse.Required && recipe.BaseModel == null)
             throw new EvoMergeException($"{recipe.MergeMethodMark}: merge_method: {method.Name} needs base_model, which is missing");
@@ -185,9 +185,11 @@ public static class RecipePlanner
         // Resolve every parameter of every tensor now: a missing or unusable value fails here, not mid-merge.
         foreach (var job in jobs)
         {
-            foreach (var p in method.GlobalParameters) parameters.Global(p, job);
-            for (int m = 0; m < job.Models.Length; m++)
-                foreach (var p in method.ModelParameters) parameters.PerModel(p, job, m);
+            var globals = method.GlobalParameters.Select(p => parameters.Global(p, job)).ToArray();
+            var perModel = Enumerable.Range(0, job.Models.Length)
+                .Select(m => method.ModelParameters.Select(p => parameters.PerModel(p, job, m)).ToArray()).ToArray();
+            if (method.CheckValues(globals, perModel) is { } problem)
+                throw new EvoMergeException($"{recipe.MergeMethodMark}: {method.Name}, tensor {job.OutputName}: {problem}");
         }
         var tokenizerModel = tokenizerSource switch
         {

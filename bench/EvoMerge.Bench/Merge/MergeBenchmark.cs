@@ -1,0 +1,101 @@
+using System.Diagnostics;
+using System.Globalization;
+using EvoMerge.IO;
+
+namespace EvoMerge.Bench.Merge;
+
+/// <summary>
+/// `merge [--params 1e9] [--dir /tmp/evomerge-merge-bench] [--threads N]`: generates three Llama-shaped bf16 models
+/// (base, a, b), then merges them with dare_ties (base + a + b) and slerp (base → a), each by EvoMerge and by a
+/// PyTorch implementation of the same arithmetic on the same files (merge_torch.py, Debian's python3-torch), each in
+/// its own process so that peak RSS is its own. Prints wall time, GB/s and peak RSS beside the floor: bytes read +
+/// written ÷ the memory-copy bandwidth measured in this run. Inputs are read once before each run (warm page cache).
+/// </summary>
+public sealed class MergeBenchmark : IBenchmark
+{
+    public string Name => "merge";
+    public string Description => "dare_ties and slerp of three generated bf16 models vs the copy floor and PyTorch";
+
+    public void Run(string[] args)
+    {
+        double parameters = double.Parse(Option(args, "--params", "1e9"), CultureInfo.InvariantCulture);
+        string dir = Option(args, "--dir", Path.Combine(Path.GetTempPath(), "evomerge-merge-bench"));
+        int threads = int.Parse(Option(args, "--threads", Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
+        Directory.CreateDirectory(dir);
+        var models = BenchModels.Ensure(dir, parameters);
+        double copyGBs = CopyBandwidth(threads);
+        Console.WriteLine($"models: 3 × {models.Parameters / 1e9:0.000} B parameters, bf16, {models.BytesPerModel / 1e9:0.00} GB each; {threads} threads");
+        Console.WriteLine($"memory copy: {copyGBs:0.0} GB/s ({threads} threads)");
+
+        string script = Path.Combine(AppContext.BaseDirectory, "Merge", "merge_torch.py");
+        Console.WriteLine();
+        Console.WriteLine($"machine load average at start: {File.ReadAllText("/proc/loadavg").Split(' ')[0]} on {Environment.ProcessorCount} cores; Vector512 accelerated: {System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated}");
+        Console.WriteLine("| method | engine | wall s | CPU s | GB/s (read+write) | peak RSS GB | floor s | wall × floor |");
+        Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|");
+        foreach (var (method, inputs) in new[] { ("dare_ties", 3), ("slerp", 2) })
+        {
+            string recipe = Path.Combine(dir, method + ".yml");
+            File.WriteAllText(recipe, method == "dare_ties"
+                ? $"merge_method: dare_ties\nbase_model: {models.Base}\nmodels:\n  - model: {models.A}\n    parameters: {{weight: 0.5, density: 0.5}}\n  - model: {models.B}\n    parameters: {{weight: 0.5, density: 0.5}}\ndtype: bfloat16\n"
+                : $"merge_method: slerp\nbase_model: {models.Base}\nmodels:\n  - model: {models.A}\nparameters:\n  t: 0.5\ndtype: bfloat16\n");
+            long bytes = models.BytesPerModel * (inputs + 1);
+            double floor = bytes / 1e9 / copyGBs;
+            string[] sources = inputs == 3 ? [models.Base, models.A, models.B] : [models.Base, models.A];
+            foreach (var engine in new[] { "evomerge", "pytorch" })
+            {
+                string output = Path.Combine(dir, $"out-{method}-{engine}");
+                if (Directory.Exists(output)) Directory.Delete(output, true);
+                BenchModels.Warm(sources);
+                var (seconds, rss, cpu) = engine == "evomerge"
+                    ? Measure(Environment.ProcessPath!, $"\"{typeof(MergeBenchmark).Assembly.Location}\" merge-run \"{recipe}\" \"{output}\" {threads}")
+                    : Measure("/usr/bin/python3", $"\"{script}\" {method} \"{output}\" {threads} {string.Join(' ', sources.Select(s => $"\"{s}\""))}");
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"| {method} | {engine} | {seconds:0.00} | {cpu:0.00} | {bytes / 1e9 / seconds:0.00} | {rss / 1e9:0.00} | {floor:0.00} | {seconds / floor:0.0} |"));
+                if (Directory.Exists(output)) Directory.Delete(output, true);
+            }
+        }
+    }
+
+    /// <summary>Runs a process to completion; returns its wall time and what it printed as "peak_rss_bytes N" and "cpu_seconds S".</summary>
+    static (double Seconds, long PeakRss, double Cpu) Measure(string file, string arguments)
+    {
+        var psi = new ProcessStartInfo(file, arguments) { RedirectStandardOutput = true, RedirectStandardError = true };
+        var clock = Stopwatch.StartNew();
+        using var p = Process.Start(psi)!;
+        var stderr = p.StandardError.ReadToEndAsync();
+        string stdout = p.StandardOutput.ReadToEnd();
+        p.WaitForExit();
+        double seconds = clock.Elapsed.TotalSeconds;
+        if (p.ExitCode != 0) throw new InvalidOperationException($"{file} {arguments} failed ({p.ExitCode}):\n{stdout}\n{stderr.Result}");
+        string Value(string key) => stdout.Split('\n').LastOrDefault(l => l.StartsWith(key + " ", StringComparison.Ordinal))?[(key.Length + 1)..]
+            ?? throw new InvalidOperationException($"no {key} line in:\n" + stdout);
+        return (seconds, long.Parse(Value("peak_rss_bytes"), CultureInfo.InvariantCulture), double.Parse(Value("cpu_seconds"), CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>GB/s of a buffer copy (1 GiB by default) split across <paramref name="threads"/> threads, best of three.</summary>
+    internal static double CopyBandwidth(int threads, int bytes = 1 << 30)
+    {
+        var source = new byte[bytes];
+        var destination = new byte[bytes];
+        new Random(1).NextBytes(source.AsSpan(0, 1 << 20));
+        destination.AsSpan().Fill(1);
+        double best = double.MaxValue;
+        for (int run = 0; run < 3; run++)
+        {
+            var clock = Stopwatch.StartNew();
+            Parallel.For(0, threads, t =>
+            {
+                long chunk = source.Length / threads;
+                source.AsSpan((int)(t * chunk), (int)chunk).CopyTo(destination.AsSpan((int)(t * chunk)));
+            });
+            best = Math.Min(best, clock.Elapsed.TotalSeconds);
+        }
+        return source.Length / 1e9 / best;
+    }
+
+    static string Option(string[] args, string name, string fallback)
+    {
+        int i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
+    }
+}

@@ -1,0 +1,23 @@
+using EvoMerge.Merge.Execution;
+using EvoMerge.Merge.Output;
+using EvoMerge.Merge.Recipes;
+
+namespace EvoMerge.Bench.Merge;
+
+/// <summary>`merge-run recipe.yml out-dir threads`: one merge in this process, then its peak RSS (for `merge`).</summary>
+public sealed class MergeRunBenchmark : IBenchmark
+{
+    public string Name => "merge-run";
+    public string Description => "one recipe merge, printing peak RSS (used by the merge benchmark)";
+
+    public void Run(string[] args)
+    {
+        using var planned = RecipePlanner.Plan(RecipeParser.Load(args[0]));
+        MergedModelWriter.Write(planned, args[1], new MergeOptions { Seed = 1, Threads = int.Parse(args[2]) });
+        string status = File.ReadAllText("/proc/self/status");
+        string hwm = status.Split('\n').First(l => l.StartsWith("VmHWM:"));
+        long kb = long.Parse(hwm.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]);
+        Console.WriteLine($"peak_rss_bytes {kb * 1024}");
+        Console.WriteLine($"cpu_seconds {System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
+    }
+}
