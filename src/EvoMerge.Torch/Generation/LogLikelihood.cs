@@ -18,7 +18,7 @@ public static class LogLikelihood
         var results = new (double, int, bool)[items.Count];
         // Similar lengths together waste less padding.
         var order = Enumerable.Range(0, items.Count).OrderBy(i => items[i].Context.Count + items[i].Continuation.Count).ToArray();
-        using var noGrad = no_grad();
+        using var inference = inference_mode();   // no autograd bookkeeping at all (faster than no_grad)
         for (int start = 0; start < order.Length; start += batchSize)
         {
             var chunk = order.Skip(start).Take(batchSize).ToArray();
@@ -27,16 +27,26 @@ public static class LogLikelihood
                     throw new EvoMergeException("score: a context has no tokens (start it with BOS)");
             int length = chunk.Max(i => items[i].Context.Count + items[i].Continuation.Count) - 1;
             if (length <= 0) { foreach (int i in chunk) results[i] = (0, 0, true); continue; }
+            // Inputs are every token but the last; targets every token but the first (0 where padding).
             var ids = new long[chunk.Length * length];
+            var targets = new long[chunk.Length * length];
             for (int r = 0; r < chunk.Length; r++)
             {
                 var all = items[chunk[r]].Context.Concat(items[chunk[r]].Continuation).ToArray();
-                for (int t = 0; t < all.Length - 1; t++) ids[r * length + t] = all[t];
+                for (int t = 0; t < all.Length - 1; t++) (ids[r * length + t], targets[r * length + t]) = (all[t], all[t + 1]);
             }
-            using var scope = NewDisposeScope();
-            var logits = model.Forward(tensor(ids, [chunk.Length, (long)length], device: model.Device));
-            var logProbs = nn.functional.log_softmax(logits.to_type(ScalarType.Float32), -1).cpu();
-            var greedy = logProbs.argmax(-1);
+            float[] logProb;
+            bool[] isArgmax;
+            using (var scope = NewDisposeScope())
+            {
+                var shape = new long[] { chunk.Length, length };
+                var logits = model.Forward(tensor(ids, shape, device: model.Device)).to_type(ScalarType.Float32);
+                var target = tensor(targets, shape, device: model.Device);
+                // log p(target) = logit(target) - logsumexp(logits): no [batch, time, vocab] log-softmax copy.
+                var picked = logits.gather(-1, target.unsqueeze(-1)).squeeze(-1);
+                logProb = (picked - logits.logsumexp(-1)).cpu().data<float>().ToArray();
+                isArgmax = (logits.argmax(-1) == target).cpu().data<bool>().ToArray();
+            }
             for (int r = 0; r < chunk.Length; r++)
             {
                 var (context, continuation) = items[chunk[r]];
@@ -44,9 +54,9 @@ public static class LogLikelihood
                 bool isGreedy = true;
                 for (int j = 0; j < continuation.Count; j++)
                 {
-                    long pos = context.Count - 1 + j;
-                    sum += logProbs[r, pos, continuation[j]].item<float>();
-                    isGreedy &= greedy[r, pos].item<long>() == continuation[j];
+                    int at = r * length + context.Count - 1 + j;
+                    sum += logProb[at];
+                    isGreedy &= isArgmax[at];
                 }
                 results[chunk[r]] = (sum, continuation.Count, isGreedy);
             }

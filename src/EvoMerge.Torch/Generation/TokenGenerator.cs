@@ -39,7 +39,7 @@ public static class TokenGenerator
             }
         bool anyPadding = prompts.Any(p => p.Count < promptLength);
 
-        using var noGrad = no_grad();
+        using var inference = inference_mode();   // no autograd bookkeeping at all (faster than no_grad)
         using var sampler = new TokenSampler(options.Temperature, options.TopP, options.Seed);
         using var cache = model.NewCache(batch, promptLength + options.MaxNewTokens);
         var active = Enumerable.Repeat(true, batch).ToArray();

@@ -5,7 +5,7 @@ namespace EvoMerge.Torch.Model;
 
 /// <summary>
 /// Multi-head self-attention with grouped key/value heads (GQA: each K/V head serves <c>heads / kvHeads</c>
-/// query heads, done by repeating K/V), RoPE on q and k, and optional q/k/v biases (Qwen2).
+/// query heads, done by repeating K/V), RoPE on q and k, and optional biases (Qwen2: q/k/v; Llama's attention_bias: all four).
 /// </summary>
 public sealed class Attention : nn.Module
 {
@@ -20,7 +20,7 @@ public sealed class Attention : nn.Module
         q_proj = nn.Linear(c.HiddenSize, heads * headDim, hasBias: c.AttentionBias, device: device, dtype: dtype);
         k_proj = nn.Linear(c.HiddenSize, kvHeads * headDim, hasBias: c.AttentionBias, device: device, dtype: dtype);
         v_proj = nn.Linear(c.HiddenSize, kvHeads * headDim, hasBias: c.AttentionBias, device: device, dtype: dtype);
-        o_proj = nn.Linear(heads * headDim, c.HiddenSize, hasBias: false, device: device, dtype: dtype);
+        o_proj = nn.Linear(heads * headDim, c.HiddenSize, hasBias: c.OutputProjectionBias, device: device, dtype: dtype);
         RegisterComponents();
     }
 
@@ -36,12 +36,23 @@ public sealed class Attention : nn.Module
         q = RotaryEmbedding.Apply(q, a.Angles);
         k = RotaryEmbedding.Apply(k, a.Angles);
         if (a.Cache != null) (k, v) = a.Cache.Append(slot, k, v);
-        if (kvHeads != heads)
+        Tensor y;
+        if (kvHeads == heads)
+            y = nn.functional.scaled_dot_product_attention(q, k, v, attn_mask: a.Mask, is_casual: a.Causal);
+        else if (t == 1)
+        {
+            // Decoding one token: the query heads sharing a K/V head become rows of one attention over that head
+            // (query head h uses K/V head h / groups), so the cache is read in place instead of copied per step.
+            int groups = heads / kvHeads;
+            y = nn.functional.scaled_dot_product_attention(q.reshape(b, kvHeads, groups, headDim), k, v, attn_mask: a.Mask)
+                .reshape(b, heads, 1, headDim);
+        }
+        else
         {
             k = k.repeat_interleave(heads / kvHeads, dim: 1);
             v = v.repeat_interleave(heads / kvHeads, dim: 1);
+            y = nn.functional.scaled_dot_product_attention(q, k, v, attn_mask: a.Mask, is_casual: a.Causal);
         }
-        var y = nn.functional.scaled_dot_product_attention(q, k, v, attn_mask: a.Mask, is_casual: a.Causal);
         return o_proj.forward(y.transpose(1, 2).reshape(b, t, heads * headDim)).MoveToOuterDisposeScope();
     }
 }

@@ -21,13 +21,13 @@ public sealed record LlamaConfig
     public double RopeTheta { get; init; } = 10000.0;
     public RopeScaling? RopeScaling { get; init; }
     public bool TieWordEmbeddings { get; init; }
-    /// <summary>Qwen2 adds biases to the q, k and v projections (never to o).</summary>
+    /// <summary>Biases on the q, k and v projections: always in Qwen2, with <c>attention_bias</c> in Llama.</summary>
     public bool AttentionBias { get; init; }
+    /// <summary>A bias on the o projection: Llama's <c>attention_bias</c> covers it, Qwen2 never has one.</summary>
+    public bool OutputProjectionBias { get; init; }
     public int MaxPositionEmbeddings { get; init; } = 2048;
     public int? BosTokenId { get; init; }
     public int? EosTokenId { get; init; }
-
-    public int KvGroups => NumHeads / NumKvHeads;
 
     /// <summary>Fills derived defaults and rejects inconsistent shapes; <paramref name="source"/> names the file in errors.</summary>
     public LlamaConfig Validated(string source = "config")
@@ -105,6 +105,10 @@ public sealed record LlamaConfig
                 _ => null,
             } : null;
 
+        string? act = Str(root, "hidden_act");
+        if (act is not (null or "silu" or "swish"))
+            throw new EvoMergeException($"{source}: field 'hidden_act' is '{act}'; the Llama family's SwiGLU needs silu");
+        if (Bool("mlp_bias", false)) throw new EvoMergeException($"{source}: field 'mlp_bias' is true; MLP biases are not supported");
         bool isQwen2 = arch == "Qwen2ForCausalLM" || modelType == "qwen2";
         return new LlamaConfig
         {
@@ -119,8 +123,9 @@ public sealed record LlamaConfig
             RopeTheta = Num("rope_theta", 10000.0),
             RopeScaling = root.TryGetProperty("rope_scaling", out var rs) && rs.ValueKind == JsonValueKind.Object
                 ? RopeScaling.FromJson(rs, source) : null,
-            TieWordEmbeddings = Bool("tie_word_embeddings", isQwen2 ? true : false),
-            AttentionBias = Bool("attention_bias", isQwen2),
+            TieWordEmbeddings = Bool("tie_word_embeddings", false),
+            AttentionBias = isQwen2 || Bool("attention_bias", false),
+            OutputProjectionBias = !isQwen2 && Bool("attention_bias", false),
             MaxPositionEmbeddings = Int("max_position_embeddings", 2048),
             BosTokenId = OptId("bos_token_id"),
             EosTokenId = OptId("eos_token_id"),

@@ -24,7 +24,7 @@ public sealed class LlamaForCausalLM : nn.Module<Tensor, Tensor>, ICausalLM
         model = new LlamaBackbone(Config, Device, dtype);
         if (!Config.TieWordEmbeddings)
             lm_head = nn.Linear(Config.HiddenSize, Config.VocabSize, hasBias: false, device: Device, dtype: dtype);
-        rope = new RotaryEmbedding(Config);
+        rope = new RotaryEmbedding(Config, Device);
         RegisterComponents();
     }
 

@@ -8,23 +8,22 @@ namespace EvoMerge.Torch.Model;
 /// </summary>
 public sealed class RotaryEmbedding
 {
-    readonly float[] invFreq;
+    readonly Tensor invFreq;   // [headDim / 2] float32 on the model's device, made once
 
-    public RotaryEmbedding(LlamaConfig config)
+    public RotaryEmbedding(LlamaConfig config, Device device)
     {
         int half = config.HeadDim / 2;
         var f = new double[half];
         for (int i = 0; i < half; i++) f[i] = 1.0 / Math.Pow(config.RopeTheta, 2.0 * i / config.HeadDim);
         config.RopeScaling?.Apply(f);
-        invFreq = f.Select(x => (float)x).ToArray();
+        invFreq = tensor(f.Select(x => (float)x).ToArray(), device: device).DetachFromDisposeScope();
     }
 
     /// <summary>cos and sin for each position, shaped [batch, 1, time, headDim] to broadcast over heads.</summary>
     public (Tensor Cos, Tensor Sin) Angles(Tensor positions, ScalarType dtype)
     {
         using var scope = NewDisposeScope();
-        var inv = tensor(invFreq, device: positions.device);
-        var freqs = positions.to_type(ScalarType.Float32).unsqueeze(-1) * inv;   // [B, T, d/2]
+        var freqs = positions.to_type(ScalarType.Float32).unsqueeze(-1) * invFreq;   // [B, T, d/2]
         var emb = cat([freqs, freqs], -1).unsqueeze(1);                             // [B, 1, T, d]
         return (emb.cos().to_type(dtype).MoveToOuterDisposeScope(), emb.sin().to_type(dtype).MoveToOuterDisposeScope());
     }

@@ -31,7 +31,7 @@ public class LayerPathTests
 
         using var scope = NewDisposeScope();
         var ids = TinyModels.Ids(4, 2, 12, c.VocabSize);
-        AssertClose(stacked.forward(ids), path.Forward(ids));
+        TinyModels.AssertClose(stacked.forward(ids), path.Forward(ids));
         // The KV cache has a slot per step, so a repeated layer caches its two uses separately.
         Assert.Equal(Generate(stacked), Generate(path));
     }
@@ -58,7 +58,7 @@ public class LayerPathTests
         // The head is untied (lm_head), so scaling the embedding matrix changes nothing else.
         using var scope = NewDisposeScope();
         var ids = TinyModels.Ids(8, 2, 9, c.VocabSize);
-        AssertClose(stacked.forward(ids), path.Forward(ids));
+        TinyModels.AssertClose(stacked.forward(ids), path.Forward(ids));
     }
 
     [Fact]
@@ -96,10 +96,4 @@ public class LayerPathTests
 
     static void AssertBitwiseEqual(Tensor expected, Tensor actual) =>
         Assert.True((expected == actual).all().item<bool>(), $"max abs difference {(expected - actual).abs().max().item<float>()}");
-
-    static void AssertClose(Tensor expected, Tensor actual)
-    {
-        double err = (expected - actual).abs().max().item<float>();
-        Assert.True(err < 1e-4, $"max abs difference {err}");
-    }
 }

@@ -26,6 +26,10 @@ public class PyTorchReferenceTests
         Check(TinyModels.Config(tied: true, bias: true, kvHeads: 1), "Qwen2ForCausalLM");
 
     [PythonReferenceFact("torch")]
+    public void LlamaWithAttentionBiasOnAllFourProjectionsMatchesPyTorch() =>
+        Check(TinyModels.Config(bias: true) with { OutputProjectionBias = true }, "LlamaForCausalLM");
+
+    [PythonReferenceFact("torch")]
     public void MistralWithLinearRopeScalingMatchesPyTorch() => Check(TinyModels.Config(kvHeads: 4) with
     {
         RopeScaling = new RopeScaling("linear", Factor: 2),
@@ -39,7 +43,7 @@ public class PyTorchReferenceTests
             using (var original = TinyModels.Random(config, seed: 21)) ModelWriter.Save(original, dir, DType.F32, architecture);
             using var folder = ModelFolder.Open(dir);
             var reloaded = LlamaConfig.From(folder.Config!, dir);
-            Assert.Equal(config.AttentionBias, reloaded.AttentionBias);
+            Assert.Equal((config.AttentionBias, config.OutputProjectionBias), (reloaded.AttentionBias, reloaded.OutputProjectionBias));
             Assert.Equal(config.RopeScaling, reloaded.RopeScaling);
             using var model = new LlamaForCausalLM(reloaded);
             model.eval();

@@ -27,6 +27,10 @@ public class RuntimeCliTests
             Assert.Equal(1, doc.RootElement.GetProperty("prompt_ids")[0].GetInt32());   // BOS first
             Assert.Equal(5, doc.RootElement.GetProperty("ids").GetArrayLength());
 
+            (code, _, err) = Run("generate", dir, "Hi", "--chat");
+            Assert.Equal(1, code);
+            Assert.Contains("tokenizer_config.json: no 'chat_template'", err);
+
             (code, _, err) = Run("generate", dir, "--device", "tpu");
             Assert.Equal(1, code);
             Assert.Contains("device 'tpu'", err);

@@ -43,4 +43,11 @@ static class TinyModels
         var g = new Generator((ulong)seed);
         return randint(0, vocab, new[] { batch, time }, generator: g);
     }
+
+    /// <summary>Float32 logits of two computations of the same function agree to 1e-4.</summary>
+    public static void AssertClose(Tensor expected, Tensor actual)
+    {
+        double err = (expected - actual).abs().max().item<float>();
+        Assert.True(err < 1e-4, $"max abs difference {err}");
+    }
 }
