@@ -26,7 +26,7 @@ public sealed class SearchLoop(
     readonly Dictionary<(string CandidateHash, int? Minibatch), JournalEntry> _cache = new();
     readonly Stopwatch _wall = Stopwatch.StartNew();
     readonly List<GenerationStats> _history = [];
-    int _realEvaluations, _cacheHits, _asked;
+    int _realEvaluations, _freshEvaluations, _cacheHits, _asked;
     double _buildSeconds, _scoreSeconds;
     JournalEntry? _best;
 
@@ -111,6 +111,7 @@ public sealed class SearchLoop(
         else
         {
             var result = evaluator.Evaluate(candidate, new EvaluationRequest(config.Fitness, minibatch), cancellationToken);
+            _freshEvaluations++;
             if (result.Scores.Count != config.Fitness.Count)
                 throw new InvalidOperationException($"evaluator returned {result.Scores.Count} scores for {config.Fitness.Count} tasks");
             entry = new JournalEntry(space.Name, kind, generation, index, null, genome, genomeHash, candidate, minibatch,
@@ -144,7 +145,7 @@ public sealed class SearchLoop(
             : null;
         progress.Report(new EvolutionProgress(space.Name, generation, planned, evaluated, population,
             _best?.Fitness, _history.Count > 0 ? _history[^1].Mean : null, sigma,
-            seconds > 0 ? _realEvaluations / seconds : 0, remaining));
+            seconds > 0 ? _freshEvaluations / seconds : 0, remaining));
     }
 }
 
