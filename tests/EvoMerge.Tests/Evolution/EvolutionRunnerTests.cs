@@ -103,6 +103,33 @@ public class EvolutionRunnerTests : IDisposable
     }
 
     [Fact]
+    public void Nsga_ii_returns_the_pareto_front_of_two_conflicting_tasks()
+    {
+        // One task is best at w₀ = 0.2, the other at w₀ = 0.7: every w₀ in between is a trade-off, none outside.
+        var config = PsConfig(generations: 15, minibatch: null) with
+        {
+            Optimizer = new OptimizerConfig { Name = "nsga-ii", Population = 12, Generations = 15 },
+            Fitness = [new TaskConfig { Task = "pull", Data = "0.2" }, new TaskConfig { Task = "pull", Data = "0.7" }],
+            Test = [],
+        };
+        var result = EvolutionRunner.Run(config, new FakeEvaluator(), RunDir("run"));
+        var front = Assert.Single(result.Summary.Stages).ParetoFront;
+        var w0 = front.Select(p => p.Genome[0]).ToList();   // weight range [0, 1]: the coordinate is the weight
+        Assert.True(front.Count >= 5, $"{front.Count} points on the front");
+        Assert.All(w0, w => Assert.InRange(w, 0.19, 0.71));
+        Assert.True(w0.Min() < 0.3 && w0.Max() > 0.6, $"front spans [{w0.Min():0.00}, {w0.Max():0.00}]");
+        Assert.All(front, p => Assert.Equal(1 - Math.Pow(p.Genome[0] - 0.2, 2), p.Scores[0], 9));
+    }
+
+    [Fact]
+    public void A_multi_objective_optimiser_needs_several_fitness_tasks()
+    {
+        var e = Assert.Throws<EvoMergeException>(() => EvolutionRunner.Run(
+            PsConfig() with { Optimizer = new OptimizerConfig { Name = "nsga-ii", Generations = 1 } }, new FakeEvaluator(), RunDir("run")));
+        Assert.Contains("nsga-ii optimises one objective per fitness entry", e.Message);
+    }
+
+    [Fact]
     public void A_used_run_folder_is_only_continued_with_resume_and_the_same_config()
     {
         EvolutionRunner.Run(PsConfig(generations: 1), new FakeEvaluator(), RunDir("run"));
