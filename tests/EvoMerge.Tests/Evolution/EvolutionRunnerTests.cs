@@ -53,6 +53,19 @@ public class EvolutionRunnerTests : IDisposable
     }
 
     [Fact]
+    public void Naive_baselines_are_scored_on_the_test_split_next_to_the_sources()
+    {
+        var config = PsConfig(generations: 1) with
+        {
+            Ps = new PsConfig { Method = "task_arithmetic", Parameters = ["weight"], Baselines = [new Dictionary<string, double> { ["weight"] = 0.5 }] },
+        };
+        var summary = EvolutionRunner.Run(config, new FakeEvaluator(), RunDir("run")).Summary;
+        var row = summary.Models[2];
+        Assert.Equal(("baseline: task_arithmetic weight 0.5", "baseline"), (row.Label, row.Kind));
+        Assert.Equal(1 - 0.2 * 0.2 - 0.2 * 0.2, row.TestScores["fake"], 12);   // the fake's score at (0.5, 0.5)
+    }
+
+    [Fact]
     public void Minibatch_generations_rescore_their_best_on_the_full_dev_set()
     {
         var evaluator = new FakeEvaluator();
