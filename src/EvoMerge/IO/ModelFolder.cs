@@ -12,7 +12,7 @@ public sealed class ModelFolder : IDisposable
     /// <summary>Files copied through unchanged to a merged model.</summary>
     public static readonly IReadOnlyList<string> AuxiliaryFileNames =
     [
-        "tokenizer.json", "tokenizer.model", "tokenizer.bin", "tokenizer_config.json", "special_tokens_map.json", "added_tokens.json",
+        "tokenizer.json", "tokenizer.model", "tokenizer_config.json", "special_tokens_map.json", "added_tokens.json",
         "vocab.json", "merges.txt", "generation_config.json", "chat_template.jinja", "chat_template.json",
         "tokenizer.bin", // llama2.c's tokenizer, as `evomerge import llama2c` writes it
     ];
