@@ -1,12 +1,74 @@
+using System.ComponentModel;
+using EvoMerge.Cli.Evolve;
+using EvoMerge.Evolution;
+using EvoMerge.Evolution.Config;
+using EvoMerge.Torch.Evolution;
+using EvoMerge.Torch.Runtime;
+using Spectre.Console;
 using Spectre.Console.Cli;
 
 namespace EvoMerge.Cli.Commands;
 
-// Placeholder until its issue lands: registered so that the verb list is complete and each issue edits one file.
+/// <summary><c>evomerge evolve &lt;evolve.yml&gt;</c>: search for the best merge recipe, with live progress.</summary>
 public sealed class EvolveCommand : Command<EvolveCommand.Settings>
 {
-    public sealed class Settings : CommandSettings { }
+    public sealed class Settings : CommandSettings
+    {
+        [CommandArgument(0, "<evolve.yml>")]
+        [Description("The run's config (schema: docs/evolution.md).")]
+        public string Config { get; init; } = "";
+
+        [CommandOption("--run-dir <DIR>")]
+        [Description("Run folder (default: runs/<name> beside the config).")]
+        public string? RunDirectory { get; init; }
+
+        [CommandOption("--resume")]
+        [Description("Continue the run in the run folder (after a crash or kill); nothing is evaluated twice.")]
+        public bool Resume { get; init; }
+
+        [CommandOption("--threads <N>")]
+        [Description("CPU threads for merging and inference (default: all cores).")]
+        public int? Threads { get; init; }
+
+        [CommandOption("--dtype <DTYPE>")]
+        [Description("Weights in memory: bf16 (default, fast on CPUs with bf16 units) or f32.")]
+        public string DType { get; init; } = "bf16";
+
+        [CommandOption("--batch-size <N>")]
+        [Description("Prompts per forward pass (default 16).")]
+        public int BatchSize { get; init; } = 16;
+    }
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
-        => throw new EvoMergeException("evolve is not implemented yet");
+    {
+        var config = EvolutionConfigReader.ReadFile(settings.Config);
+        string runDirectory = settings.RunDirectory ?? Path.Combine(config.BaseDirectory, "runs", config.Name);
+        var options = new TorchEvaluatorOptions(settings.Threads ?? Environment.ProcessorCount, DeviceOptions.ParseDType(settings.DType), settings.BatchSize);
+        using var evaluator = new TorchCandidateEvaluator(config, options);
+
+        EvolutionResult? result = null;
+        AnsiConsole.Progress()
+            .AutoClear(false)
+            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
+            .Start(ctx =>
+            {
+                var progress = new LiveProgress(ctx);
+                result = EvolutionRunner.Run(config, evaluator, runDirectory, new RunOptions(settings.Resume), progress, cancellationToken);
+                progress.Complete();
+            });
+
+        var table = new Table().AddColumn("model");
+        var tasks = result!.Summary.Models.SelectMany(m => m.TestScores.Keys).Distinct().ToList();
+        foreach (var t in tasks) table.AddColumn(new TableColumn(t).RightAligned());
+        table.AddColumn(new TableColumn("dev fitness").RightAligned());
+        foreach (var row in result.Summary.Models)
+            table.AddRow([Markup.Escape(row.Label), .. tasks.Select(t => row.TestScores.TryGetValue(t, out double v) ? v.ToString("0.####") : ""),
+                row.DevFitness?.ToString("0.####") ?? ""]);
+        AnsiConsole.Write(table);
+        foreach (var s in result.Summary.Stages)
+            AnsiConsole.MarkupLineInterpolated(
+                $"{s.Stage}: {s.Evaluations} evaluations ({s.CacheHits} cached), per candidate {s.BuildSecondsPerCandidate:0.###} s build + {s.ScoreSecondsPerCandidate:0.###} s scoring (overhead {s.OverheadRatio:P1})");
+        AnsiConsole.MarkupLineInterpolated($"run folder: {result.RunDirectory} (evomerge report {result.RunDirectory})");
+        return 0;
+    }
 }

@@ -64,8 +64,16 @@ public sealed record PsConfig
     public bool SplitAttentionMlp { get; init; }
     /// <summary>The per-model parameters evolved (each gets one value per model and group).</summary>
     public IReadOnlyList<string> Parameters { get; init; } = ["weight", "density"];
+    /// <summary>Fixed global parameters of the method (e.g. normalize: 0, lambda: 1); the rest take the method's defaults.</summary>
+    public IReadOnlyDictionary<string, double> Globals { get; init; } = new Dictionary<string, double>();
     /// <summary>The interval each parameter is searched in; genome coordinate 0..1 maps linearly onto it.</summary>
     public IReadOnlyDictionary<string, ParameterRange> Ranges { get; init; } = new Dictionary<string, ParameterRange>();
+
+    /// <summary>
+    /// Naive merges scored on the test split next to the sources and the result, for comparison: each gives one value
+    /// per evolved parameter, used for every model and group (e.g. weight 1, density 0.5: uniform DARE-TIES).
+    /// </summary>
+    public IReadOnlyList<IReadOnlyDictionary<string, double>> Baselines { get; init; } = [];
 
     /// <summary>The range of a parameter: configured, or the default (weight [0,1], density [0.01,1], others [0,1]).</summary>
     public ParameterRange RangeOf(string parameter) =>
@@ -128,9 +136,10 @@ public sealed record OptimizerConfig
     public bool Restarts { get; init; }
 }
 
-/// <summary>One evaluation task (the evaluation engine's name) on one data file.</summary>
+/// <summary>One evaluation task on one data file; the fields are the evaluation engine's (see docs/eval.md).</summary>
 public sealed record TaskConfig
 {
+    /// <summary>mgsm, gsm8k, choice, perplexity or jsonl.</summary>
     public required string Task { get; init; }
     public required string Data { get; init; }
     /// <summary>Language gate: an answer counts only when the reply is in this language (e.g. ja).</summary>
@@ -142,4 +151,17 @@ public sealed record TaskConfig
     public int? Limit { get; init; }
     /// <summary>Weight of this task in the fitness sum.</summary>
     public double Weight { get; init; } = 1;
+    /// <summary>Few-shot exemplars before each question.</summary>
+    public int Shots { get; init; }
+    /// <summary>Prompt template with {field} slots (required by jsonl tasks).</summary>
+    public string? Template { get; init; }
+    /// <summary>jsonl tasks: exact, number, regex or choice.</summary>
+    public string? Match { get; init; }
+    /// <summary>jsonl tasks with match regex: the answer-extraction pattern.</summary>
+    public string? Regex { get; init; }
+    /// <summary>jsonl tasks: the field holding the gold answer (default "answer").</summary>
+    public string? AnswerField { get; init; }
+    /// <summary>perplexity tasks: characters scored per window, and characters of context before each (default 1024 each).</summary>
+    public int? WindowChars { get; init; }
+    public int? ContextChars { get; init; }
 }

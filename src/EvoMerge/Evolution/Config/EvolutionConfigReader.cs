@@ -1,4 +1,5 @@
 using EvoMerge.Merge;
+using EvoMerge.Merge.Methods;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
@@ -13,10 +14,12 @@ public static class EvolutionConfigReader
     static readonly string[] TopKeys =
         ["name", "seed", "base_model", "models", "space", "ps", "dfs", "optimizer", "fitness", "test", "rescore_top"];
     static readonly string[] PsKeys =
-        ["method", "layer_groups", "embeddings_group", "split_attention_mlp", "parameters", "ranges"];
+        ["method", "layer_groups", "embeddings_group", "split_attention_mlp", "parameters", "ranges", "globals", "baselines"];
     static readonly string[] DfsKeys = ["repeats", "max_path_length", "model_a", "models", "scales", "scale_max", "fix_ends"];
     static readonly string[] OptimizerKeys = ["name", "population", "generations", "max_evaluations", "sigma0", "restarts"];
-    static readonly string[] TaskKeys = ["task", "data", "language", "max_new_tokens", "minibatch", "limit", "weight"];
+    static readonly string[] TaskKeys =
+        ["task", "data", "language", "max_new_tokens", "minibatch", "limit", "weight", "shots", "template", "match", "regex", "answer_field",
+         "window_chars", "context_chars"];
 
     public static EvolutionConfig ReadFile(string path)
     {
@@ -62,12 +65,31 @@ public static class EvolutionConfigReader
         Require(c.Optimizer.Generations is > 0 || c.Optimizer.MaxEvaluations is > 0,
             "'optimizer' needs 'generations' or 'max_evaluations' (a positive integer)");
         Require(c.Optimizer.Population is null or >= 2, "'optimizer.population' must be at least 2");
+        var optimizers = Optimizers.Optimizers.Names.Concat(Optimizers.Optimizers.MultiObjectiveNames).ToList();
+        Require(optimizers.Contains(c.Optimizer.Name),
+            $"'optimizer.name': unknown optimiser '{c.Optimizer.Name}'{NearestName.Suggest(c.Optimizer.Name, optimizers)}; expected one of {string.Join(", ", optimizers)}");
+        Require(!Optimizers.Optimizers.MultiObjectiveNames.Contains(c.Optimizer.Name) || c.Fitness.Count >= 2,
+            $"'optimizer.name': {c.Optimizer.Name} optimises one objective per fitness entry; list at least two");
         Require(c.Optimizer.Sigma0 > 0, "'optimizer.sigma0' must be positive");
         if (c.Space != SearchSpaceKind.Dfs)
         {
             Require(c.Models.Count >= 2 || c.BaseModel != null, "'ps' needs two models, or one model and 'base_model'");
             Require(c.Ps.LayerGroups >= 1, "'ps.layer_groups' must be at least 1");
             Require(c.Ps.Parameters.Count >= 1, "'ps.parameters' must name at least one parameter (e.g. weight, density)");
+            Require(MergeMethods.All.Any(m => m.Name == c.Ps.Method),
+                $"'ps.method': unknown merge method '{c.Ps.Method}'{NearestName.Suggest(c.Ps.Method, MergeMethods.All.Select(m => m.Name))}");
+            var method = MergeMethods.Get(c.Ps.Method);
+            var perModel = method.ModelParameters.Select(p => p.Name).ToList();
+            foreach (var name in c.Ps.Parameters)
+                Require(perModel.Contains(name),
+                    $"'ps.parameters': {method.Name} has no per-model parameter '{name}'{NearestName.Suggest(name, perModel)}; it has: {string.Join(", ", perModel)}");
+            var global = method.GlobalParameters.Select(p => p.Name).ToList();
+            foreach (var name in c.Ps.Globals.Keys)
+                Require(global.Contains(name),
+                    $"'ps.globals': {method.Name} has no global parameter '{name}'{NearestName.Suggest(name, global)}; it has: {string.Join(", ", global)}");
+            foreach (var baseline in c.Ps.Baselines)
+                Require(baseline.Keys.Order().SequenceEqual(c.Ps.Parameters.Order()),
+                    $"'ps.baselines': each baseline gives exactly the evolved parameters ({string.Join(", ", c.Ps.Parameters)}); got {string.Join(", ", baseline.Keys)}");
             foreach (var (name, r) in c.Ps.Ranges)
             {
                 Require(c.Ps.Parameters.Contains(name),
@@ -116,6 +138,18 @@ public static class EvolutionConfigReader
             SplitAttentionMlp = f.Has("split_attention_mlp") && f.Bool("split_attention_mlp"),
             Parameters = f.Has("parameters") ? f.Strings("parameters") : ["weight", "density"],
             Ranges = ranges,
+            Baselines = f.Has("baselines")
+                ? f.Sequence("baselines").Select((node, i) =>
+                {
+                    var names = node is YamlDotNet.RepresentationModel.YamlMappingNode m
+                        ? m.Children.Keys.Select(k => k.ToString()).ToArray() : [];
+                    var b = f.Child(f.Qualify($"baselines[{i}]"), node, names);
+                    return (IReadOnlyDictionary<string, double>)names.ToDictionary(n => n, b.Double);
+                }).ToList()
+                : [],
+            Globals = f.Has("globals")
+                ? f.KeysOf("globals").ToDictionary(k => k, k => f.Map("globals", f.KeysOf("globals").ToArray()).Double(k))
+                : new Dictionary<string, double>(),
         };
     }
 
@@ -154,13 +188,20 @@ public static class EvolutionConfigReader
             var f = top.Child($"{key}[{i}]", node, TaskKeys);
             return new TaskConfig
             {
-                Task = f.String("task"),
+                Task = f.Choice("task", TaskSpecs.Kinds),
                 Data = f.String("data"),
                 Language = f.OptionalString("language"),
                 MaxNewTokens = f.OptionalInt("max_new_tokens", min: 1),
                 Minibatch = f.OptionalInt("minibatch", min: 1),
                 Limit = f.OptionalInt("limit", min: 1),
                 Weight = f.Has("weight") ? f.Double("weight") : 1,
+                Shots = f.OptionalInt("shots", min: 0) ?? 0,
+                Template = f.OptionalString("template"),
+                Match = f.Has("match") ? f.Choice("match", "exact", "number", "regex", "choice") : null,
+                Regex = f.OptionalString("regex"),
+                AnswerField = f.OptionalString("answer_field"),
+                WindowChars = f.OptionalInt("window_chars", min: 1),
+                ContextChars = f.OptionalInt("context_chars", min: 0),
             };
         })
         .ToList();

@@ -12,12 +12,18 @@ namespace EvoMerge.Evolution.Recipes;
 /// </summary>
 public static class MergekitRecipeWriter
 {
-    public static string Write(PsRecipe recipe, int layerCount, string dtype = "bfloat16")
+    /// <param name="globals">Fixed global parameters of the method (ps.globals).</param>
+    public static string Write(PsRecipe recipe, int layerCount, IReadOnlyDictionary<string, double>? globals = null, string dtype = "bfloat16")
     {
         var y = new StringBuilder();
         y.AppendLine($"merge_method: {recipe.Method}");
         if (recipe.BaseModel != null) y.AppendLine($"base_model: {Quote(recipe.BaseModel)}");
         y.AppendLine($"dtype: {dtype}");
+        if (globals is { Count: > 0 })
+        {
+            y.AppendLine("parameters:");
+            foreach (var (name, value) in globals) y.AppendLine($"  {name}: {Number(value)}");
+        }
         y.AppendLine("models:");
         for (int m = 0; m < recipe.Models.Count; m++)
         {

@@ -1,0 +1,33 @@
+using EvoMerge.Evaluation;
+using EvoMerge.Evolution.Config;
+
+namespace EvoMerge.Evolution;
+
+/// <summary>From a fitness or test entry of evolve.yml to the evaluation engine's task description and item subset.</summary>
+public static class TaskSpecs
+{
+    /// <summary>The task kinds evolve.yml accepts (the evaluation engine's <see cref="TaskKind"/>s).</summary>
+    public static readonly string[] Kinds = ["mgsm", "gsm8k", "choice", "perplexity", "jsonl"];
+
+    public static EvalTaskSpec ToSpec(TaskConfig task, EvolutionConfig config) => new(
+        Kind: Enum.Parse<TaskKind>(task.Task, ignoreCase: true),
+        DataPath: config.ResolveData(task.Data),
+        Shots: task.Shots,
+        Template: task.Template,
+        Language: task.Language,
+        MaxNewTokens: task.MaxNewTokens ?? 256,
+        AnswerField: task.AnswerField ?? "answer",
+        Match: task.Match is { } m ? Enum.Parse<AnswerMatch>(m, ignoreCase: true) : AnswerMatch.Exact,
+        Regex: task.Regex,
+        WindowChars: task.WindowChars ?? 1024,
+        ContextChars: task.ContextChars ?? 1024);
+
+    /// <summary>A seeded minibatch when the request asks for one and the task has a size; else the first <c>limit</c> items or all.</summary>
+    public static Subset SubsetOf(TaskConfig task, int? minibatchSeed) =>
+        minibatchSeed is int seed && task.Minibatch is int size ? Subset.Sample(size, seed)
+        : task.Limit is int limit ? Subset.First(limit)
+        : Subset.All;
+
+    /// <summary>The score a search maximises: the task's headline metric, negated where lower is better (perplexity).</summary>
+    public static double ScoreOf(EvalResult result) => result.Primary.HigherIsBetter ? result.Primary.Value : -result.Primary.Value;
+}
