@@ -123,7 +123,7 @@ public enum DfsScales
 
 public sealed record OptimizerConfig
 {
-    /// <summary>cma-es, cma-es-diagonal or random (see <c>Optimizers.Names</c>).</summary>
+    /// <summary>cma-es, cma-es-diagonal or random (see <c>OptimizerFactory.Names</c>).</summary>
     public string Name { get; init; } = "cma-es";
     /// <summary>Candidates per generation (default 4 + ⌊3 ln n⌋).</summary>
     public int? Population { get; init; }

@@ -1,3 +1,4 @@
+using EvoMerge.Evolution.Optimizers;
 using EvoMerge.Merge;
 using EvoMerge.Merge.Methods;
 using YamlDotNet.Core;
@@ -65,10 +66,10 @@ public static class EvolutionConfigReader
         Require(c.Optimizer.Generations is > 0 || c.Optimizer.MaxEvaluations is > 0,
             "'optimizer' needs 'generations' or 'max_evaluations' (a positive integer)");
         Require(c.Optimizer.Population is null or >= 2, "'optimizer.population' must be at least 2");
-        var optimizers = Optimizers.Optimizers.Names.Concat(Optimizers.Optimizers.MultiObjectiveNames).ToList();
+        var optimizers = OptimizerFactory.Names.Concat(OptimizerFactory.MultiObjectiveNames).ToList();
         Require(optimizers.Contains(c.Optimizer.Name),
             $"'optimizer.name': unknown optimiser '{c.Optimizer.Name}'{NearestName.Suggest(c.Optimizer.Name, optimizers)}; expected one of {string.Join(", ", optimizers)}");
-        Require(!Optimizers.Optimizers.MultiObjectiveNames.Contains(c.Optimizer.Name) || c.Fitness.Count >= 2,
+        Require(!OptimizerFactory.MultiObjectiveNames.Contains(c.Optimizer.Name) || c.Fitness.Count >= 2,
             $"'optimizer.name': {c.Optimizer.Name} optimises one objective per fitness entry; list at least two");
         Require(c.Optimizer.Sigma0 > 0, "'optimizer.sigma0' must be positive");
         if (c.Space != SearchSpaceKind.Dfs)

@@ -20,9 +20,9 @@ abstract class LoopOptimizer
     public static LoopOptimizer Create(OptimizerConfig config, int seed, int dimension, double[]? initial, int objectives)
     {
         var options = new OptimizerOptions(seed, config.Population, config.Sigma0, initial, config.Restarts);
-        return Optimizers.Optimizers.MultiObjectiveNames.Contains(config.Name)
-            ? new Multi(Optimizers.Optimizers.CreateMultiObjective(config.Name, dimension, objectives, options))
-            : new Single(Optimizers.Optimizers.Create(config.Name, dimension, options));
+        return OptimizerFactory.MultiObjectiveNames.Contains(config.Name)
+            ? new Multi(OptimizerFactory.CreateMultiObjective(config.Name, dimension, objectives, options))
+            : new Single(OptimizerFactory.Create(config.Name, dimension, options));
     }
 
     sealed class Single(IOptimizer optimizer) : LoopOptimizer
