@@ -1,4 +1,5 @@
 using System.ComponentModel;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using EvoMerge.Tokenization;
 using EvoMerge.Torch.Generation;
@@ -65,7 +66,9 @@ public sealed class GenerateCommand : Command<GenerateCommand.Settings>
     {
         if (settings.MaxNewTokens < 0) throw new EvoMergeException("--max-new-tokens: expected 0 or more");
         DeviceOptions.UseThreads(settings.Threads > 0 ? settings.Threads : null);
-        using var loaded = LoadedModel.Load(settings.Model, DeviceOptions.ParseDevice(settings.Device), DeviceOptions.ParseDType(settings.DType));
+        using var loaded = LoadedModel.Load(settings.Model, DeviceOptions.ParseDevice(settings.Device), DeviceOptions.ParseDType(settings.DType),
+            Console.IsErrorRedirected ? null : new LoadingProgress());
+        if (!Console.IsErrorRedirected) Console.Error.Write("\r\u001b[2K");   // clear the progress line before the text
         string prompt = settings.Prompt;
         if (settings.Chat)
         {
@@ -82,9 +85,24 @@ public sealed class GenerateCommand : Command<GenerateCommand.Settings>
             new SamplingOptions(settings.MaxNewTokens, settings.Temperature, settings.TopP, settings.Seed), loaded.Tokenizer.EosId)[0];
         string text = loaded.Tokenizer.Decode(ids);
         if (settings.Json)
-            Console.Out.WriteLine(JsonSerializer.Serialize(new { text, prompt, prompt_ids = promptIds, ids }));
+            Console.Out.WriteLine(JsonSerializer.Serialize(new { text, prompt, prompt_ids = promptIds, ids },
+                new JsonSerializerOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));   // Japanese stays readable
         else
             Console.Out.WriteLine(text);
         return 0;
+    }
+
+    /// <summary>"loading 42%" on stderr (stdout carries only the text), on the caller's thread.</summary>
+    sealed class LoadingProgress : IProgress<double>
+    {
+        int shown = -1;
+
+        public void Report(double fraction)
+        {
+            int percent = (int)(fraction * 100);
+            if (percent == shown) return;
+            shown = percent;
+            Console.Error.Write($"\rloading weights {percent}%");
+        }
     }
 }

@@ -118,7 +118,8 @@ public sealed class TorchCandidateEvaluator(EvolutionConfig config, TorchEvaluat
 
     IEvalTask TaskOf(TaskConfig task)
     {
-        if (!_tasks.TryGetValue(task, out var t)) _tasks[task] = t = EvalTasks.Create(TaskSpecs.ToSpec(task, config));
+        if (!_tasks.TryGetValue(task, out var t))
+            _tasks[task] = t = _options.TaskFactory?.Invoke(task) ?? EvalTasks.Create(TaskSpecs.ToSpec(task, config));
         return t;
     }
 
@@ -132,4 +133,12 @@ public sealed class TorchCandidateEvaluator(EvolutionConfig config, TorchEvaluat
 /// <param name="Threads">libtorch and merge threads (tests use 1–2; the CLI uses all cores).</param>
 /// <param name="DType">Weights of the resident and loaded models: bf16 is fast on CPUs with bf16 units, f32 exact.</param>
 /// <param name="BatchSize">Prompts per forward.</param>
-public sealed record TorchEvaluatorOptions(int Threads = 2, ScalarType DType = ScalarType.BFloat16, int BatchSize = 16);
+/// <param name="TaskFactory">
+/// For callers in code: builds the task of a fitness or test entry (return null for the evaluation engine's own),
+/// so a custom <see cref="IEvalTask"/> can serve as fitness.
+/// </param>
+public sealed record TorchEvaluatorOptions(
+    int Threads = 2,
+    ScalarType DType = ScalarType.BFloat16,
+    int BatchSize = 16,
+    Func<TaskConfig, IEvalTask?>? TaskFactory = null);

@@ -44,11 +44,14 @@ public static class EvolutionRunner
         var psModels = config.Models.Select(config.ResolveModel).ToList();
         string? baseModel = config.BaseModel is { } b ? config.ResolveModel(b) : null;
         StageResult? ps = null;
+        var baselines = new List<(string, Candidate)>();
         if (config.Space is SearchSpaceKind.Ps or SearchSpaceKind.PsThenDfs)
         {
             int layers = evaluator.LayerCount(baseModel ?? psModels[0]);
-            ps = Search(new PsSpace(config.Ps, baseModel, psModels, layers),
-                c => MergekitRecipeWriter.Write(((PsCandidate)c).Recipe, layers, config.Ps.Globals));
+            var space = new PsSpace(config.Ps, baseModel, psModels, layers);
+            baselines.AddRange(config.Ps.Baselines.Select(b =>
+                ($"baseline: {config.Ps.Method} {string.Join(", ", b.Select(kv => $"{kv.Key} {kv.Value}"))}", (Candidate)space.Uniform(b))));
+            ps = Search(space, c => MergekitRecipeWriter.Write(((PsCandidate)c).Recipe, layers, config.Ps.Globals));
         }
         StageResult final = ps!;
         if (config.Space is SearchSpaceKind.Dfs or SearchSpaceKind.PsThenDfs)
@@ -69,7 +72,7 @@ public static class EvolutionRunner
         }
 
         if (options.WriteModel) WriteModelOnce(evaluator, final.Best.Candidate, folder.BestModel, progress, cancellationToken);
-        var rows = TestRows(config, psModels, ps, final, stages, journal, evaluator, progress, cancellationToken);
+        var rows = TestRows(config, psModels, baselines, ps, final, journal, evaluator, progress, cancellationToken);
         var summary = EvolutionSummary.Create(config, stages, rows, started.Elapsed.TotalSeconds);
         RunJson.WriteFile(folder.SummaryFile, summary);
         return new EvolutionResult(final.Best.Candidate, final.Best.Fitness, summary, folder.Root);
@@ -83,13 +86,17 @@ public static class EvolutionRunner
         evaluator.WriteModel(candidate, folder, cancellationToken);
     }
 
-    /// <summary>The comparison table: every source model, the PS result (in ps+dfs) and the final best, on the test tasks.</summary>
-    static List<ModelRow> TestRows(EvolutionConfig config, List<string> sources, StageResult? ps, StageResult final,
-        List<StageResult> stages, Journal journal, ICandidateEvaluator evaluator,
+    /// <summary>
+    /// The comparison table on the test tasks: every source model, the naive baselines, the PS result (in ps+dfs)
+    /// and the final best.
+    /// </summary>
+    static List<ModelRow> TestRows(EvolutionConfig config, List<string> sources, List<(string Label, Candidate Candidate)> baselines,
+        StageResult? ps, StageResult final, Journal journal, ICandidateEvaluator evaluator,
         IProgress<EvolutionProgress>? progress, CancellationToken cancellationToken)
     {
         var rows = new List<(string Label, Candidate Candidate, StageResult? Stage)>();
         rows.AddRange(sources.Select(s => ($"source: {s}", (Candidate)new SourceCandidate(s), (StageResult?)null)));
+        rows.AddRange(baselines.Select(b => (b.Label, b.Candidate, (StageResult?)null)));
         if (ps != null && ps != final) rows.Add(("best ps", ps.Best.Candidate, ps));
         rows.Add(($"best {final.Stage}", final.Best.Candidate, final));
 
@@ -117,7 +124,7 @@ public static class EvolutionRunner
             }
             var testScores = new Dictionary<string, double>();
             for (int k = 0; k < scores.Length; k++) testScores[TaskKey(config.Test, k)] = scores[k];
-            result.Add(new ModelRow(label, candidate is SourceCandidate ? "source" : stage!.Stage, testScores,
+            result.Add(new ModelRow(label, stage?.Stage ?? (candidate is SourceCandidate ? "source" : "baseline"), testScores,
                 stage?.Best.Fitness, stage?.Evaluations ?? 0, stage?.WallSeconds ?? 0, seconds));
         }
         return result;

@@ -14,6 +14,7 @@ public sealed class ModelFolder : IDisposable
     [
         "tokenizer.json", "tokenizer.model", "tokenizer_config.json", "special_tokens_map.json", "added_tokens.json",
         "vocab.json", "merges.txt", "generation_config.json", "chat_template.jinja", "chat_template.json",
+        "tokenizer.bin", // llama2.c's tokenizer, as `evomerge import llama2c` writes it
     ];
 
     /// <summary>The folder (or the single file) the model was opened from.</summary>

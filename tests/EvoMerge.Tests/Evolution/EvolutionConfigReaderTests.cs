@@ -10,7 +10,7 @@ public class EvolutionConfigReaderTests
         base_model: ./models/base
         models: [./models/ja, ./models/math-en]
         space: ps+dfs
-        ps: { method: dare_ties, layer_groups: 4, split_attention_mlp: true, parameters: [weight, density], ranges: { weight: [0, 2] } }
+        ps: { method: dare_ties, layer_groups: 4, split_attention_mlp: true, parameters: [weight, density], ranges: { weight: [0, 2] }, baselines: [{ weight: 1, density: 0.5 }] }
         dfs: { repeats: 2, max_path_length: 12, scales: per_slot, models: [./models/ja] }
         optimizer: { name: cma-es, population: 12, generations: 20 }
         fitness:
@@ -36,6 +36,7 @@ public class EvolutionConfigReaderTests
         Assert.Null(c.Ps.EmbeddingsGroup);
         Assert.Equal(new ParameterRange(0, 2), c.Ps.RangeOf("weight"));
         Assert.Equal(new ParameterRange(0.01, 1), c.Ps.RangeOf("density"));
+        Assert.Equal(0.5, Assert.Single(c.Ps.Baselines)["density"]);
         Assert.Equal(DfsScales.PerSlot, c.Dfs.Scales);
         Assert.Equal(12, c.Dfs.MaxPathLength);
         Assert.Equal(["./models/ja"], c.Dfs.Models!);
@@ -55,6 +56,9 @@ public class EvolutionConfigReaderTests
     [InlineData("optimizer: { generations: twenty }", "line 5: 'optimizer.generations' must be an integer ≥ 1, got 'twenty'")]
     [InlineData("optimizer: { generations: 20 }\nspace: psdfs", "line 6: 'space' must be one of ps, dfs, ps+dfs, got 'psdfs' (did you mean 'ps+dfs'?)")]
     [InlineData("optimizer: { population: 8 }", "'optimizer' needs 'generations' or 'max_evaluations'")]
+    [InlineData("optimizer: { name: cmaes, generations: 2 }", "'optimizer.name': unknown optimiser 'cmaes' (did you mean 'cma-es'?)")]
+    [InlineData("optimizer: { generations: 2 }\nps: { method: dare_tie }", "'ps.method': unknown merge method 'dare_tie' (did you mean 'dare_ties'?)")]
+    [InlineData("optimizer: { generations: 2 }\nps: { baselines: [{ weight: 1 }] }", "'ps.baselines': each baseline gives exactly the evolved parameters (weight, density)")]
     [InlineData("optimizer: { generations: 2 }\nps: { ranges: { wieght: [0, 1] } }", "'ps.ranges.wieght' is not an evolved parameter (did you mean 'weight'?)")]
     public void Mistakes_are_reported_with_file_line_key_and_expectation(string tail, string expected)
     {

@@ -53,6 +53,19 @@ public class EvolutionRunnerTests : IDisposable
     }
 
     [Fact]
+    public void Naive_baselines_are_scored_on_the_test_split_next_to_the_sources()
+    {
+        var config = PsConfig(generations: 1) with
+        {
+            Ps = new PsConfig { Method = "task_arithmetic", Parameters = ["weight"], Baselines = [new Dictionary<string, double> { ["weight"] = 0.5 }] },
+        };
+        var summary = EvolutionRunner.Run(config, new FakeEvaluator(), RunDir("run")).Summary;
+        var row = summary.Models[2];
+        Assert.Equal(("baseline: task_arithmetic weight 0.5", "baseline"), (row.Label, row.Kind));
+        Assert.Equal(1 - 0.2 * 0.2 - 0.2 * 0.2, row.TestScores["fake"], 12);   // the fake's score at (0.5, 0.5)
+    }
+
+    [Fact]
     public void Minibatch_generations_rescore_their_best_on_the_full_dev_set()
     {
         var evaluator = new FakeEvaluator();
@@ -100,6 +113,33 @@ public class EvolutionRunnerTests : IDisposable
         var summary = RunJson.ReadFile<EvolutionSummary>(folder.SummaryFile);
         Assert.Equal(["ps", "dfs"], summary.Stages.Select(s => s.Stage));
         Assert.Equal(["source: /m/a", "source: /m/b", "best ps", "best dfs"], summary.Models.Select(m => m.Label));
+    }
+
+    [Fact]
+    public void Nsga_ii_returns_the_pareto_front_of_two_conflicting_tasks()
+    {
+        // One task is best at w₀ = 0.2, the other at w₀ = 0.7: every w₀ in between is a trade-off, none outside.
+        var config = PsConfig(generations: 15, minibatch: null) with
+        {
+            Optimizer = new OptimizerConfig { Name = "nsga-ii", Population = 12, Generations = 15 },
+            Fitness = [new TaskConfig { Task = "pull", Data = "0.2" }, new TaskConfig { Task = "pull", Data = "0.7" }],
+            Test = [],
+        };
+        var result = EvolutionRunner.Run(config, new FakeEvaluator(), RunDir("run"));
+        var front = Assert.Single(result.Summary.Stages).ParetoFront;
+        var w0 = front.Select(p => p.Genome[0]).ToList();   // weight range [0, 1]: the coordinate is the weight
+        Assert.True(front.Count >= 5, $"{front.Count} points on the front");
+        Assert.All(w0, w => Assert.InRange(w, 0.19, 0.71));
+        Assert.True(w0.Min() < 0.3 && w0.Max() > 0.6, $"front spans [{w0.Min():0.00}, {w0.Max():0.00}]");
+        Assert.All(front, p => Assert.Equal(1 - Math.Pow(p.Genome[0] - 0.2, 2), p.Scores[0], 9));
+    }
+
+    [Fact]
+    public void A_multi_objective_optimiser_needs_several_fitness_tasks()
+    {
+        var e = Assert.Throws<EvoMergeException>(() => EvolutionRunner.Run(
+            PsConfig() with { Optimizer = new OptimizerConfig { Name = "nsga-ii", Generations = 1 } }, new FakeEvaluator(), RunDir("run")));
+        Assert.Contains("nsga-ii optimises one objective per fitness entry", e.Message);
     }
 
     [Fact]

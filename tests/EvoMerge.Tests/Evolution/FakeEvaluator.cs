@@ -10,6 +10,7 @@ sealed class SimulatedKill : Exception;
 /// A deterministic evaluator with a known optimum: a PS candidate scores 1 − ‖(w₀, w₁) − (0.7, 0.3)‖² on its
 /// first layer group; a DFS path scores by how many steps match <see cref="TargetPath"/>. A minibatch adds a
 /// small seed-dependent offset, so minibatch and full-dev scores differ as they would on real data.
+/// A task named "pull" instead scores 1 − (w₀ − t)² with t its <c>Data</c> (conflicting objectives for NSGA-II).
 /// </summary>
 sealed class FakeEvaluator(int layers = 4) : ICandidateEvaluator
 {
@@ -31,7 +32,10 @@ sealed class FakeEvaluator(int layers = 4) : ICandidateEvaluator
             _ => 0.25,
         };
         double offset = request.MinibatchSeed is int seed ? (seed % 1000) / 1e5 : 0;
-        return new CandidateEvaluation(request.Tasks.Select((_, k) => score + offset + k).ToList(), BuildSeconds: 0.001, ScoreSeconds: 0.01);
+        return new CandidateEvaluation(request.Tasks.Select((task, k) => task.Task == "pull" && candidate is PsCandidate ps
+                ? 1 - Math.Pow(ps.Recipe.Value(0, 0, "weight") - double.Parse(task.Data, System.Globalization.CultureInfo.InvariantCulture), 2)
+                : score + offset + k).ToList(),
+            BuildSeconds: 0.001, ScoreSeconds: 0.01);
     }
 
     public void WriteModel(Candidate candidate, string folder, CancellationToken cancellationToken)

@@ -110,3 +110,31 @@ public class LlamaGgufExportTests
         Assert.False(m.Contains("llama.attention.key_length"));
     }
 }
+
+public class GgufRopeScalingTests
+{
+    [Fact]
+    public void Llama3FactorsKeepHighFrequenciesDivideLowOnesAndInterpolateBetween()
+    {
+        // head_dim 8, theta 500000: wavelengths 2π·500000^(i/4) = 6.3, 167, 4443, 118143; original context 8192,
+        // low/high freq factors 1/4 → band [2048, 8192]. Middle one by hand: smooth = (8192/4442.9 − 1)/3 = 0.281281,
+        // divisor = 1 / ((1 − 0.281281)/8 + 0.281281) = 2.69454.
+        var scaling = GgufRopeScaling.Parse("""{"rope_type":"llama3","factor":8.0,"low_freq_factor":1.0,"high_freq_factor":4.0,"original_max_position_embeddings":8192}""", "config.json")!;
+        var f = scaling.FrequencyFactors(8, 500000)!;
+        Assert.Equal(1f, f[0]);
+        Assert.Equal(1f, f[1]);
+        Assert.InRange(f[2], 2.6944, 2.6947);
+        Assert.Equal(8f, f[3]);
+    }
+
+    [Fact]
+    public void LinearScalingIsMetadataAndUnknownKindsAreRefused()
+    {
+        var m = new GgufMetadata();
+        GgufRopeScaling.Parse("""{"type":"linear","factor":2.0}""", "c.json")!.AddTo(m, "llama");
+        Assert.Equal(["llama.rope.scaling.type", "llama.rope.scaling.factor"], m.Entries.Select(e => e.Key));
+        Assert.Null(GgufRopeScaling.Parse("""{"rope_type":"default"}""", "c.json"));
+        var e = Assert.Throws<EvoMergeException>(() => GgufRopeScaling.Parse("""{"rope_type":"yarn","factor":4}""", "c.json"));
+        Assert.Contains("rope_scaling.rope_type", e.Message);
+    }
+}

@@ -9,7 +9,7 @@ namespace EvoMerge.Torch.Tests.Evolution;
 
 /// <summary>
 /// Test models made from the real stories260K checkpoint: the base, and two "experts" A and B, each the base plus
-/// its own seeded random task vector (noise of 15% of each tensor's RMS: small enough that the experts still
+/// its own seeded random task vector (noise of 30% of each tensor's RMS: small enough that the experts still
 /// write stories, so sampled text re-tokenizes as it was generated; large enough to tell weights 0.1 apart).
 /// Built once per test class.
 /// </summary>
@@ -29,8 +29,8 @@ public sealed class StoriesExperts : IDisposable
         if (!SharedData.Has(Checkpoint)) return;   // the facts using this skip
         set_num_threads(2);
         Llama2cImporter.Import(SharedData.PathOf(Checkpoint), SharedData.PathOf("models/stories260k/tok512.bin"), Base);
-        WriteTransformed(Base, A, (name, values) => AddNoise(values, seed: 1 + name.GetHashCode(StringComparison.Ordinal) % 1000, 0.15));
-        WriteTransformed(Base, B, (name, values) => AddNoise(values, seed: 2000 + name.GetHashCode(StringComparison.Ordinal) % 1000, 0.15));
+        WriteTransformed(Base, A, (index, values) => AddNoise(values, seed: 1000 + index, 0.3));
+        WriteTransformed(Base, B, (index, values) => AddNoise(values, seed: 2000 + index, 0.3));
         WriteReversed(Base, Reversed);
     }
 
@@ -38,10 +38,11 @@ public sealed class StoriesExperts : IDisposable
     {
         using var folder = ModelFolder.Open(source);
         int last = folder.LayerCount - 1;
-        WriteTransformed(source, output, (name, values) =>
+        var names = folder.Weights.Tensors.Select(t => t.Name).ToList();
+        WriteTransformed(source, output, (index, values) =>
         {
-            int layer = folder.Layout.LayerOf(name);
-            if (layer >= 0) Read(folder.Weights, folder.Layout.WithLayer(name, last - layer)).CopyTo(values);
+            int layer = folder.Layout.LayerOf(names[index]);
+            if (layer >= 0) Read(folder.Weights, folder.Layout.WithLayer(names[index], last - layer)).CopyTo(values);
         });
     }
 
@@ -51,12 +52,14 @@ public sealed class StoriesExperts : IDisposable
         var experts = terms.Select(t => (Folder: ModelFolder.Open(t.Model), t.Weight)).ToList();
         try
         {
-            WriteTransformed(Base, output, (name, values) =>
+            using var reference = ModelFolder.Open(Base);
+            var names = reference.Weights.Tensors.Select(t => t.Name).ToList();
+            WriteTransformed(Base, output, (index, values) =>
             {
                 var original = values.ToArray();
                 foreach (var (folder, weight) in experts)
                 {
-                    var expert = Read(folder.Weights, name);
+                    var expert = Read(folder.Weights, names[index]);
                     for (int i = 0; i < values.Length; i++) values[i] += (float)(weight * (expert[i] - original[i]));
                 }
             });
@@ -67,19 +70,20 @@ public sealed class StoriesExperts : IDisposable
         }
     }
 
-    /// <summary>Text the model writes from a few story openings (temperature 1, seeded): a sample of its distribution.</summary>
-    public static string SampleText(string model, int tokens = 48)
+    /// <summary>What the model writes after a few story openings (temperature 1, seeded): a sample of its distribution.</summary>
+    public static IReadOnlyList<ContinuationRequest> SampleStories(string model, int tokens, int seed = 7)
     {
         using var loaded = LoadedModel.Load(model);
         var lm = new TorchLanguageModel(loaded.Model, loaded.Tokenizer, batchSize: 8);
-        string[] openings = ["Once upon a time", "Lily", "The dog", "One day", "Tom and", "The sun", "She saw", "A little"];
-        var replies = lm.Generate(openings, new GenerationOptions(MaxNewTokens: tokens, Temperature: 1, Seed: 7));
-        return string.Join("\n", openings.Zip(replies, (o, r) => o + r));
+        string[] openings = ["Once upon a time", "Lily", "The dog", "One day", "Tom and", "The sun", "She saw", "A little",
+            "The cat", "Mom said", "Ben", "In the park", "The bird", "They", "Sue had", "It was"];
+        var replies = lm.Generate(openings, new GenerationOptions(MaxNewTokens: tokens, Temperature: 1, Seed: seed));
+        return openings.Zip(replies, (o, r) => new ContinuationRequest(o, r)).ToList();
     }
 
-    static void AddNoise(Span<float> values, int seed, double relativeStd)
+    static void AddNoise(float[] values, int seed, double relativeStd)
     {
-        double rms = Math.Sqrt(values.ToArray().Average(v => (double)v * v));
+        double rms = Math.Sqrt(values.Average(v => (double)v * v));
         var random = new Random(seed);
         for (int i = 0; i < values.Length; i++)
         {
@@ -97,36 +101,23 @@ public sealed class StoriesExperts : IDisposable
         return values;
     }
 
-    /// <summary>Copies a model folder, passing every tensor through <paramref name="transform"/> as float32.</summary>
-    static void WriteTransformed(string source, string output, Action<string, Span<float>> transform)
+    /// <summary>Copies a model folder, passing every tensor (by its index in the file) through <paramref name="transform"/> as float32.</summary>
+    static void WriteTransformed(string source, string output, Action<int, float[]> transform)
     {
         using var folder = ModelFolder.Open(source);
         Directory.CreateDirectory(output);
         using (var writer = SafetensorsWriter.Create(output, folder.Weights.Tensors.Select(t => new TensorSpec(t.Name, DType.F32, t.Shape))))
         {
-            foreach (var t in folder.Weights.Tensors)
+            foreach (var (t, index) in folder.Weights.Tensors.Select((t, i) => (t, i)))
             {
                 var values = Read(folder.Weights, t.Name);
-                transform(t.Name, values);
+                transform(index, values);
                 writer.WriteFloat32(t.Name, values);
             }
             writer.Complete();
         }
         File.Copy(Path.Combine(source, ModelFolder.ConfigFileName), Path.Combine(output, ModelFolder.ConfigFileName));
         folder.CopyAuxiliaryFilesTo(output);
-        AddTokenizer(source, output);
-    }
-
-    /// <summary>
-    /// The imported llama2.c tokenizer (tokenizer.bin) is not among the files model writers copy
-    /// (<see cref="ModelFolder.AuxiliaryFileNames"/>), so folders written from these models get it here.
-    /// </summary>
-    public void AddTokenizer(string output) => AddTokenizer(Base, output);
-
-    static void AddTokenizer(string source, string output)
-    {
-        string file = Path.Combine(source, "tokenizer.bin");
-        if (File.Exists(file)) File.Copy(file, Path.Combine(output, "tokenizer.bin"), overwrite: true);
     }
 
     public void Dispose() => Directory.Delete(Root, recursive: true);

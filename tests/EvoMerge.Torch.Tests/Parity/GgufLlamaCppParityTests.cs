@@ -56,6 +56,40 @@ public sealed class GgufLlamaCppParityTests(ITestOutputHelper output) : IDisposa
         Assert.True(cmp.LogitScale > 1, $"logits too flat to show layout errors: {cmp}");
         Assert.True(cmp.Relative <= tolerance, cmp.ToString());
     }
+
+    [PythonReferenceTheory("torch")]
+    [InlineData("llama3")]
+    [InlineData("linear")]
+    public void RopeScalingIsExportedAsLlamaCppAppliesIt(string kind)
+    {
+        // Original context 64 with head_dim 16 puts RoPE frequencies on all three sides of the llama3 band.
+        var plain = RandomLlamaModel.Create(seed: 5);
+        var model = plain with { Config = plain.Config with { RopeScaling = new Model.RopeScaling(kind, 8, 1, 4, 64) } };
+        string hf = Path.Combine(dir, "scaled"), hfPlain = Path.Combine(dir, "plain");
+        RandomLlamaModel.WriteFolder(hf, model);
+        RandomLlamaModel.WriteFolder(hfPlain, plain);
+        string gguf = Export(hf, Path.Combine(dir, "scaled.gguf"), GgufOutputType.F32);
+
+        int vocab = model.Config.VocabSize;
+        var prompts = Prompts(vocab);
+        var reference = PythonLlama.Logits(hf, prompts, vocab);
+        // The scaling must matter at these positions, or agreement below would prove nothing.
+        var unscaled = LogitComparison.Of(reference, PythonLlama.Logits(hfPlain, prompts, vocab), vocab);
+        Assert.True(unscaled.Relative > 0.05, $"scaling barely changes the logits: {unscaled}");
+        ThreeWayParity.AssertAgree($"rope_scaling {kind}", hf, gguf, prompts, vocab, output, reference);
+    }
+
+    [PythonReferenceFact("torch")]
+    public void Qwen2ExportWithBiasesAndByteLevelBpeMatchesPyTorchAndTheRuntime()
+    {
+        var model = RandomLlamaModel.Create(seed: 4, qwen2: true);
+        string hf = Path.Combine(dir, "qwen2");
+        RandomLlamaModel.WriteFolder(hf, model);
+        string gguf = Export(hf, Path.Combine(dir, "qwen2.gguf"), GgufOutputType.F32);
+
+        int vocab = model.Config.VocabSize;
+        ThreeWayParity.AssertAgree("qwen2 f32", hf, gguf, Prompts(vocab), vocab, output);
+    }
 }
 
 /// <summary>A theory that needs a Debian Python module as reference; skipped, saying which, when absent.</summary>

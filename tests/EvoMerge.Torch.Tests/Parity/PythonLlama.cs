@@ -13,7 +13,7 @@ public static class PythonLlama
         {
             string promptsPath = Path.Combine(work, "prompts.json"), outPath = Path.Combine(work, "logits.f32");
             File.WriteAllText(promptsPath, JsonSerializer.Serialize(prompts));
-            string script = Path.Combine(AppContext.BaseDirectory, "Parity", "llama_reference.py");
+            string script = Path.Combine(AppContext.BaseDirectory, "Reference", "llama_reference.py");
             string args = $"\"{script}\" \"{modelDir}\" \"{promptsPath}\" \"{outPath}\"" + (roundLike != null ? $" --round {roundLike}" : "");
             var (code, _, stderr) = PythonReference.Run(args, TimeSpan.FromMinutes(2));
             Assert.True(code == 0, "llama_reference.py failed: " + stderr);

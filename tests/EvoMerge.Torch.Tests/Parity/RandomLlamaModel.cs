@@ -17,10 +17,13 @@ public static class RandomLlamaModel
         RmsNormEps = 1e-5f, RopeTheta = 10000, MaxPositionEmbeddings = 128, BosTokenId = 1, EosTokenId = 2,
     }.Validated();
 
-    /// <summary>Tensors in HF naming and PyTorch shapes, deterministic for a seed.</summary>
-    public static HfModelFixture Create(int seed)
+    /// <summary>The same shape as Qwen2: biases on the q, k and v projections.</summary>
+    public static readonly LlamaConfig Qwen2Config = Config with { AttentionBias = true };
+
+    /// <summary>Tensors in HF naming and PyTorch shapes, deterministic for a seed; Qwen2-shaped with <paramref name="qwen2"/>.</summary>
+    public static HfModelFixture Create(int seed, bool qwen2 = false)
     {
-        var c = Config;
+        var c = qwen2 ? Qwen2Config : Config;
         var rng = new Random(seed);
         var list = new List<(string, long[], float[])>();
         void Matrix(string name, int rows, int cols, double std) => list.Add((name, [rows, cols], Gaussian(rng, rows * cols, 0, std)));
@@ -35,6 +38,9 @@ public static class RandomLlamaModel
             Matrix(p + "self_attn.q_proj.weight", c.NumHeads * c.HeadDim, c.HiddenSize, 3 * fanIn);
             Matrix(p + "self_attn.k_proj.weight", c.NumKvHeads * c.HeadDim, c.HiddenSize, 3 * fanIn);
             Matrix(p + "self_attn.v_proj.weight", c.NumKvHeads * c.HeadDim, c.HiddenSize, fanIn);
+            if (qwen2)
+                foreach (var (proj, rows) in new[] { ("q", c.NumHeads), ("k", c.NumKvHeads), ("v", c.NumKvHeads) })
+                    list.Add(($"{p}self_attn.{proj}_proj.bias", [rows * c.HeadDim], Gaussian(rng, rows * c.HeadDim, 0, 0.5)));
             Matrix(p + "self_attn.o_proj.weight", c.HiddenSize, c.NumHeads * c.HeadDim, fanIn);
             Norm(p + "post_attention_layernorm.weight");
             Matrix(p + "mlp.gate_proj.weight", c.IntermediateSize, c.HiddenSize, fanIn);
@@ -43,7 +49,7 @@ public static class RandomLlamaModel
         }
         Norm("model.norm.weight");
         Matrix("lm_head.weight", c.VocabSize, c.HiddenSize, 2 * fanIn);
-        return new HfModelFixture(c, list);
+        return new HfModelFixture(c, list, qwen2 ? "Qwen2ForCausalLM" : "LlamaForCausalLM");
     }
 
     /// <summary>Writes the model's vocabulary in llama2.c's tokenizer format (what import llama2c puts in a folder).</summary>
@@ -61,10 +67,59 @@ public static class RandomLlamaModel
         }
     }
 
-    /// <summary>Writes the HF folder: config.json, model.safetensors and tokenizer.bin.</summary>
+    /// <summary>
+    /// A byte-level BPE <c>tokenizer.json</c> (Qwen2 style) for the Qwen2-shaped model: GPT-2's 256 byte symbols,
+    /// a few merges, and an end-of-text special token.
+    /// </summary>
+    public static void WriteByteLevelTokenizerJson(string path)
+    {
+        // GPT-2's bytes_to_unicode: printable bytes stand for themselves, the others map to U+0100 onwards.
+        var printable = Enumerable.Range('!', '~' - '!' + 1).Concat(Enumerable.Range('¡', '¬' - '¡' + 1)).Concat(Enumerable.Range('®', 'ÿ' - '®' + 1)).ToHashSet();
+        int extra = 0;
+        var symbols = Enumerable.Range(0, 256).Select(b => printable.Contains(b) ? ((char)b).ToString() : ((char)(256 + extra++)).ToString()).ToList();
+        var vocab = symbols.Select((s, i) => (s, i)).ToDictionary(x => x.s, x => x.i);
+        var merges = new List<string>();
+        foreach (var (a, b) in new[] { ("Ġ", "t"), ("h", "e"), ("Ġt", "he"), ("i", "n") })
+        {
+            merges.Add($"{a} {b}");
+            vocab[a + b] = vocab.Count;
+        }
+        int eot = Qwen2Config.VocabSize - 1;
+        // Every field Hugging Face's tokenizers library requires, so that the runtime loads it as well as llama.cpp.
+        var byteLevel = new Dictionary<string, object> { ["type"] = "ByteLevel", ["add_prefix_space"] = false, ["trim_offsets"] = true, ["use_regex"] = true };
+        var json = new Dictionary<string, object?>
+        {
+            ["version"] = "1.0",
+            ["truncation"] = null,
+            ["padding"] = null,
+            ["added_tokens"] = new[]
+            {
+                new Dictionary<string, object> { ["id"] = eot, ["content"] = "<|endoftext|>", ["single_word"] = false, ["lstrip"] = false,
+                    ["rstrip"] = false, ["normalized"] = false, ["special"] = true },
+            },
+            ["normalizer"] = null,
+            ["pre_tokenizer"] = byteLevel,
+            ["post_processor"] = null,
+            ["decoder"] = byteLevel,
+            ["model"] = new Dictionary<string, object?>
+            {
+                ["type"] = "BPE", ["dropout"] = null, ["unk_token"] = null, ["continuing_subword_prefix"] = null, ["end_of_word_suffix"] = null,
+                ["fuse_unk"] = false, ["byte_fallback"] = false, ["vocab"] = vocab, ["merges"] = merges,
+            },
+        };
+        File.WriteAllText(path, System.Text.Json.JsonSerializer.Serialize(json));
+    }
+
+    /// <summary>Writes the HF folder: config.json, model.safetensors and the tokenizer (tokenizer.bin, or tokenizer.json for Qwen2).</summary>
     public static void WriteFolder(string dir, HfModelFixture model)
     {
         Directory.CreateDirectory(dir);
+        if (model.Config.AttentionBias)
+        {
+            model.WriteFolder(dir);
+            WriteByteLevelTokenizerJson(Path.Combine(dir, "tokenizer.json"));
+            return;
+        }
         string tokenizer = Path.Combine(Path.GetTempPath(), $"random-llama-{Guid.NewGuid():N}.bin");
         try
         {

@@ -7,7 +7,8 @@ using Xunit.Abstractions;
 namespace EvoMerge.Torch.Tests.Parity;
 
 /// <summary>
-/// The real pretrained stories260K, imported from llama2.c into a Hugging Face folder and exported to GGUF:
+/// The real pretrained stories260K, imported by <c>Llama2cImporter</c> (what <c>evomerge import llama2c</c> runs)
+/// into a Hugging Face folder and exported to GGUF:
 /// llama.cpp, PyTorch and EvoMerge's runtime agree on its logits; llama.cpp, using only what the GGUF carries
 /// (weights and tokenizer metadata), tokenizes like EvoMerge and decodes karpathy's published sample.
 /// </summary>
@@ -26,35 +27,28 @@ public sealed class Stories260kParityTests(ITestOutputHelper output) : IDisposab
 
     public void Dispose() => Directory.Delete(dir, recursive: true);
 
-    (HfModelFixture Model, string HfFolder, Llama2cTokenizer Tokenizer) Import()
+    const int Vocab = 512;
+
+    (string HfFolder, Llama2cTokenizer Tokenizer) Import()
     {
-        var checkpoint = Llama2cCheckpoint.Read(SharedData.PathOf(Checkpoint));
-        var model = new HfModelFixture(checkpoint.Config, checkpoint.Tensors);
         string hf = Path.Combine(dir, "stories260k");
-        model.WriteFolder(hf, SharedData.PathOf(Tokenizer));
-        return (model, hf, Llama2cTokenizer.Load(SharedData.PathOf(Tokenizer), checkpoint.Config.VocabSize));
+        Llama2cImporter.Import(SharedData.PathOf(Checkpoint), SharedData.PathOf(Tokenizer), hf);
+        return (hf, Llama2cTokenizer.Load(Path.Combine(hf, TokenizerFactory.Llama2cFileName), Vocab));
     }
 
     [SharedDataAndPythonFact(Checkpoint, "torch")]
     public void LlamaCppRuntimeAndPyTorchAgreeOnLogits()
     {
-        var (model, hf, tokenizer) = Import();
+        var (hf, tokenizer) = Import();
         var prompts = Texts.Select(t => tokenizer.Encode(t, addBos: true).ToArray()).ToList();
-        int vocab = model.Config.VocabSize;
         string gguf = GgufLlamaCppParityTests.Export(hf, Path.Combine(dir, "stories.gguf"), GgufOutputType.F32);
-
-        var torch = PythonLlama.Logits(hf, prompts, vocab);
-        var llama = LogitComparison.Of(torch, LlamaCpp.Logits(gguf, prompts), vocab);
-        var runtime = LogitComparison.Of(torch, RuntimeLogits.Of(model, prompts), vocab);
-        output.WriteLine($"stories260K f32 — llama.cpp vs PyTorch: {llama}\nruntime vs PyTorch: {runtime}");
-        Assert.True(llama.Relative <= 1e-4, llama.ToString());
-        Assert.True(runtime.Relative <= 1e-4, runtime.ToString());
+        ThreeWayParity.AssertAgree("stories260K f32", hf, gguf, prompts, Vocab, output);
     }
 
     [SharedDataFact(Checkpoint)]
     public void LlamaCppTokenizesLikeEvoMergeAndDecodesThePublishedSample()
     {
-        var (_, hf, tokenizer) = Import();
+        var (hf, tokenizer) = Import();
         string gguf = GgufLlamaCppParityTests.Export(hf, Path.Combine(dir, "stories-q8.gguf"), GgufOutputType.Q8_0);
         foreach (string text in Texts.Append(Runtime.Stories260kGoldenTests.Published))
             Assert.Equal(tokenizer.Encode(text, addBos: true), LlamaCpp.Tokenize(gguf, text));

@@ -52,7 +52,7 @@ public class PyTorchReferenceTests
             long[][] ids = [[1, 5, 9, 2, 33, 60, 7, 7, 12, 40, 3, 8, 19, 22, 50, 11, 4, 2, 9, 30], [3, 3, 17, 48, 0, 59, 21, 6, 1, 2, 44, 45, 46, 13, 14, 15, 36, 37, 38, 39]];
             string idsPath = Path.Combine(dir, "ids.json"), outPath = Path.Combine(dir, "logits.bin");
             File.WriteAllText(idsPath, JsonSerializer.Serialize(ids));
-            string script = Path.Combine(SharedData.RepoRoot, "tests/EvoMerge.Torch.Tests/Runtime/llama_reference.py");
+            string script = Path.Combine(AppContext.BaseDirectory, "Reference", "llama_reference.py");
             var (code, _, err) = PythonReference.Run($"{script} {dir} {idsPath} {outPath}", TimeSpan.FromMinutes(2));
             Assert.True(code == 0, err);
             var expected = MemoryMarshal.Cast<byte, float>(File.ReadAllBytes(outPath)).ToArray();

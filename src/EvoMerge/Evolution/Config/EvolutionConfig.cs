@@ -69,6 +69,12 @@ public sealed record PsConfig
     /// <summary>The interval each parameter is searched in; genome coordinate 0..1 maps linearly onto it.</summary>
     public IReadOnlyDictionary<string, ParameterRange> Ranges { get; init; } = new Dictionary<string, ParameterRange>();
 
+    /// <summary>
+    /// Naive merges scored on the test split next to the sources and the result, for comparison: each gives one value
+    /// per evolved parameter, used for every model and group (e.g. weight 1, density 0.5: uniform DARE-TIES).
+    /// </summary>
+    public IReadOnlyList<IReadOnlyDictionary<string, double>> Baselines { get; init; } = [];
+
     /// <summary>The range of a parameter: configured, or the default (weight [0,1], density [0.01,1], others [0,1]).</summary>
     public ParameterRange RangeOf(string parameter) =>
         Ranges.TryGetValue(parameter, out var r) ? r
@@ -117,7 +123,7 @@ public enum DfsScales
 
 public sealed record OptimizerConfig
 {
-    /// <summary>cma-es, cma-es-diagonal or random (see <c>Optimizers.Names</c>).</summary>
+    /// <summary>cma-es, cma-es-diagonal or random (see <c>OptimizerFactory.Names</c>).</summary>
     public string Name { get; init; } = "cma-es";
     /// <summary>Candidates per generation (default 4 + ⌊3 ln n⌋).</summary>
     public int? Population { get; init; }

@@ -1,3 +1,4 @@
+using EvoMerge.Evolution.Optimizers;
 using EvoMerge.Merge;
 using EvoMerge.Merge.Methods;
 using YamlDotNet.Core;
@@ -14,7 +15,7 @@ public static class EvolutionConfigReader
     static readonly string[] TopKeys =
         ["name", "seed", "base_model", "models", "space", "ps", "dfs", "optimizer", "fitness", "test", "rescore_top"];
     static readonly string[] PsKeys =
-        ["method", "layer_groups", "embeddings_group", "split_attention_mlp", "parameters", "ranges", "globals"];
+        ["method", "layer_groups", "embeddings_group", "split_attention_mlp", "parameters", "ranges", "globals", "baselines"];
     static readonly string[] DfsKeys = ["repeats", "max_path_length", "model_a", "models", "scales", "scale_max", "fix_ends"];
     static readonly string[] OptimizerKeys = ["name", "population", "generations", "max_evaluations", "sigma0", "restarts"];
     static readonly string[] TaskKeys =
@@ -65,6 +66,11 @@ public static class EvolutionConfigReader
         Require(c.Optimizer.Generations is > 0 || c.Optimizer.MaxEvaluations is > 0,
             "'optimizer' needs 'generations' or 'max_evaluations' (a positive integer)");
         Require(c.Optimizer.Population is null or >= 2, "'optimizer.population' must be at least 2");
+        var optimizers = OptimizerFactory.Names.Concat(OptimizerFactory.MultiObjectiveNames).ToList();
+        Require(optimizers.Contains(c.Optimizer.Name),
+            $"'optimizer.name': unknown optimiser '{c.Optimizer.Name}'{NearestName.Suggest(c.Optimizer.Name, optimizers)}; expected one of {string.Join(", ", optimizers)}");
+        Require(!OptimizerFactory.MultiObjectiveNames.Contains(c.Optimizer.Name) || c.Fitness.Count >= 2,
+            $"'optimizer.name': {c.Optimizer.Name} optimises one objective per fitness entry; list at least two");
         Require(c.Optimizer.Sigma0 > 0, "'optimizer.sigma0' must be positive");
         if (c.Space != SearchSpaceKind.Dfs)
         {
@@ -82,6 +88,9 @@ public static class EvolutionConfigReader
             foreach (var name in c.Ps.Globals.Keys)
                 Require(global.Contains(name),
                     $"'ps.globals': {method.Name} has no global parameter '{name}'{NearestName.Suggest(name, global)}; it has: {string.Join(", ", global)}");
+            foreach (var baseline in c.Ps.Baselines)
+                Require(baseline.Keys.Order().SequenceEqual(c.Ps.Parameters.Order()),
+                    $"'ps.baselines': each baseline gives exactly the evolved parameters ({string.Join(", ", c.Ps.Parameters)}); got {string.Join(", ", baseline.Keys)}");
             foreach (var (name, r) in c.Ps.Ranges)
             {
                 Require(c.Ps.Parameters.Contains(name),
@@ -130,6 +139,15 @@ public static class EvolutionConfigReader
             SplitAttentionMlp = f.Has("split_attention_mlp") && f.Bool("split_attention_mlp"),
             Parameters = f.Has("parameters") ? f.Strings("parameters") : ["weight", "density"],
             Ranges = ranges,
+            Baselines = f.Has("baselines")
+                ? f.Sequence("baselines").Select((node, i) =>
+                {
+                    var names = node is YamlDotNet.RepresentationModel.YamlMappingNode m
+                        ? m.Children.Keys.Select(k => k.ToString()).ToArray() : [];
+                    var b = f.Child(f.Qualify($"baselines[{i}]"), node, names);
+                    return (IReadOnlyDictionary<string, double>)names.ToDictionary(n => n, b.Double);
+                }).ToList()
+                : [],
             Globals = f.Has("globals")
                 ? f.KeysOf("globals").ToDictionary(k => k, k => f.Map("globals", f.KeysOf("globals").ToArray()).Double(k))
                 : new Dictionary<string, double>(),

@@ -22,6 +22,7 @@ public sealed record EvolutionSummary(
 /// <param name="BuildSecondsPerCandidate">Mean time to make a candidate runnable (merge into resident weights, swap).</param>
 /// <param name="ScoreSecondsPerCandidate">Mean time to score it.</param>
 /// <param name="OverheadRatio">Build ÷ score time: the cost of evolving in memory relative to evaluation.</param>
+/// <param name="ParetoFront">With a multi-objective optimiser (nsga-ii, one objective per fitness task): the non-dominated candidates.</param>
 public sealed record StageSummary(
     string Stage,
     int Generations,
@@ -33,14 +34,15 @@ public sealed record StageSummary(
     double BuildSecondsPerCandidate,
     double ScoreSecondsPerCandidate,
     double OverheadRatio,
-    IReadOnlyList<GenerationStats> History)
+    IReadOnlyList<GenerationStats> History,
+    IReadOnlyList<ParetoEntry> ParetoFront)
 {
     public static StageSummary From(StageResult r)
     {
         double build = r.Evaluations > 0 ? r.BuildSeconds / r.Evaluations : 0;
         double score = r.Evaluations > 0 ? r.ScoreSeconds / r.Evaluations : 0;
         return new StageSummary(r.Stage, r.Generations.Count, r.Asked, r.Evaluations, r.CacheHits, r.Best.Fitness, r.Best.Genome,
-            build, score, score > 0 ? build / score : 0, r.Generations);
+            build, score, score > 0 ? build / score : 0, r.Generations, r.ParetoFront);
     }
 }
 

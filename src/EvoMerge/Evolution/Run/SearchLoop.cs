@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using EvoMerge.Evolution.Config;
-using EvoMerge.Evolution.Optimizers;
 using EvoMerge.Evolution.Spaces;
 
 namespace EvoMerge.Evolution.Run;
@@ -26,18 +25,13 @@ public sealed class SearchLoop(
     readonly Dictionary<(string CandidateHash, int? Minibatch), JournalEntry> _cache = new();
     readonly Stopwatch _wall = Stopwatch.StartNew();
     readonly List<GenerationStats> _history = [];
-    int _realEvaluations, _cacheHits, _asked;
+    int _realEvaluations, _freshEvaluations, _cacheHits, _asked;
     double _buildSeconds, _scoreSeconds;
     JournalEntry? _best;
 
     public StageResult Run()
     {
-        var optimizer = Optimizers.Optimizers.Create(config.Optimizer.Name, space.Dimension, new OptimizerOptions(
-            Seed: config.Seed,
-            PopulationSize: config.Optimizer.Population,
-            Sigma0: config.Optimizer.Sigma0,
-            Initial: space.Initial,
-            IpopRestarts: config.Optimizer.Restarts));
+        var optimizer = LoopOptimizer.Create(config.Optimizer, config.Seed, space.Dimension, space.Initial, config.Fitness.Count);
         double? sigma = null;
         for (int generation = 0; !Done(generation, optimizer); generation++)
         {
@@ -50,7 +44,7 @@ public sealed class SearchLoop(
                 Report(generation, i + 1, genomes.Count, sigma);
             }
             _asked += genomes.Count;
-            optimizer.Tell(scored.Select(e => -e.Fitness).ToList());   // optimisers minimise
+            optimizer.Tell(scored);
 
             var contenders = minibatch is null ? scored : Rescore(generation, scored);
             var generationBest = contenders.MaxBy(e => e.Fitness)!;
@@ -67,11 +61,12 @@ public sealed class SearchLoop(
             Report(generation + 1, 0, optimizer.PopulationSize, sigma);
         }
         if (_best is null) throw new EvoMergeException($"{space.Name}: the search ended before its first generation");
+        var front = optimizer.ParetoFront().Select(p => new ParetoEntry(p.Genome, p.Objectives.Select(o => -o).ToArray())).ToList();
         return new StageResult(space.Name, _best, _history, _asked, _realEvaluations, _cacheHits,
-            _buildSeconds, _scoreSeconds, _wall.Elapsed.TotalSeconds);
+            _buildSeconds, _scoreSeconds, _wall.Elapsed.TotalSeconds, front);
     }
 
-    bool Done(int generation, IOptimizer optimizer) =>
+    bool Done(int generation, LoopOptimizer optimizer) =>
         (config.Optimizer.Generations is int g && generation >= g)
         || (config.Optimizer.MaxEvaluations is int max && _asked >= max)
         || (generation > 0 && optimizer.IsConverged && !config.Optimizer.Restarts);
@@ -111,6 +106,7 @@ public sealed class SearchLoop(
         else
         {
             var result = evaluator.Evaluate(candidate, new EvaluationRequest(config.Fitness, minibatch), cancellationToken);
+            _freshEvaluations++;
             if (result.Scores.Count != config.Fitness.Count)
                 throw new InvalidOperationException($"evaluator returned {result.Scores.Count} scores for {config.Fitness.Count} tasks");
             entry = new JournalEntry(space.Name, kind, generation, index, null, genome, genomeHash, candidate, minibatch,
@@ -144,7 +140,7 @@ public sealed class SearchLoop(
             : null;
         progress.Report(new EvolutionProgress(space.Name, generation, planned, evaluated, population,
             _best?.Fitness, _history.Count > 0 ? _history[^1].Mean : null, sigma,
-            seconds > 0 ? _realEvaluations / seconds : 0, remaining));
+            seconds > 0 ? _freshEvaluations / seconds : 0, remaining));
     }
 }
 
@@ -166,4 +162,8 @@ public sealed record StageResult(
     int CacheHits,
     double BuildSeconds,
     double ScoreSeconds,
-    double WallSeconds);
+    double WallSeconds,
+    IReadOnlyList<ParetoEntry> ParetoFront);
+
+/// <summary>A non-dominated candidate of a multi-objective (NSGA-II) stage: its genome and its score per fitness task.</summary>
+public sealed record ParetoEntry(double[] Genome, double[] Scores);

@@ -52,6 +52,14 @@ public sealed class PsSpace : ISearchSpace
         return new PsCandidate(new PsRecipe(_config.Method, _baseModel, _models, _config.Parameters, Groups, values));
     }
 
+    /// <summary>A naive recipe: the same value of each parameter for every group and model (a <c>ps.baselines</c> entry).</summary>
+    public PsCandidate Uniform(IReadOnlyDictionary<string, double> values)
+    {
+        var perModel = _config.Parameters.Select(p => values[p]).ToArray();
+        var all = Groups.Select(_ => (IReadOnlyList<IReadOnlyList<double>>)_models.Select(_ => (IReadOnlyList<double>)perModel).ToList()).ToList();
+        return new PsCandidate(new PsRecipe(_config.Method, _baseModel, _models, _config.Parameters, Groups, all));
+    }
+
     /// <summary>The genome that decodes to <paramref name="recipe"/> (tests, and seeding a search from a known recipe).</summary>
     public double[] Encode(PsRecipe recipe)
     {

@@ -6,7 +6,7 @@ namespace EvoMerge.IO.Gguf;
 /// </summary>
 public sealed class GgufMetadata
 {
-    public sealed record Entry(string Key, GgufValueType Type, object Value, GgufValueType ElementType = GgufValueType.UInt8);
+    public sealed record Entry(string Key, GgufValueType Type, object Value);
 
     readonly List<Entry> entries = [];
 
@@ -17,9 +17,9 @@ public sealed class GgufMetadata
     public void Add(string key, int value) => Put(new(key, GgufValueType.Int32, value));
     public void Add(string key, float value) => Put(new(key, GgufValueType.Float32, value));
     public void Add(string key, bool value) => Put(new(key, GgufValueType.Bool, value));
-    public void Add(string key, IReadOnlyList<string> values) => Put(new(key, GgufValueType.Array, values, GgufValueType.String));
-    public void Add(string key, IReadOnlyList<float> values) => Put(new(key, GgufValueType.Array, values, GgufValueType.Float32));
-    public void Add(string key, IReadOnlyList<int> values) => Put(new(key, GgufValueType.Array, values, GgufValueType.Int32));
+    public void Add(string key, IReadOnlyList<string> values) => Put(new(key, GgufValueType.Array, values));
+    public void Add(string key, IReadOnlyList<float> values) => Put(new(key, GgufValueType.Array, values));
+    public void Add(string key, IReadOnlyList<int> values) => Put(new(key, GgufValueType.Array, values));
 
     public bool Contains(string key) => entries.Exists(e => e.Key == key);
 

@@ -65,6 +65,6 @@ public static class GgufOutputTypes
         "f16" => GgufOutputType.F16,
         "bf16" => GgufOutputType.BF16,
         "q8_0" => GgufOutputType.Q8_0,
-        _ => throw new EvoMergeException($"--type '{text}': expected one of f32, f16, bf16, q8_0"),
+        _ => throw new EvoMergeException($"GGUF type '{text}': expected one of f32, f16, bf16, q8_0"),
     };
 }

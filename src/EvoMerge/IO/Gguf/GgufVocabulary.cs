@@ -46,7 +46,8 @@ public sealed record GgufVocabulary(
         if (BosId is int bos) metadata.Add("tokenizer.ggml.bos_token_id", (uint)bos);
         if (EosId is int eos) metadata.Add("tokenizer.ggml.eos_token_id", (uint)eos);
         if (UnknownId is int unk) metadata.Add("tokenizer.ggml.unknown_token_id", (uint)unk);
-        // SentencePiece-style Llama vocabularies expect BOS in front of every prompt; byte-level BPE ones do not.
-        metadata.Add("tokenizer.ggml.add_bos_token", Model == "llama" && BosId != null);
+        // SentencePiece-style Llama vocabularies expect BOS in front of every prompt. For byte-level BPE the key is
+        // left out: llama.cpp then decides by pre-tokenizer (BOS for llama-bpe, as Llama 3 wants; none for qwen2).
+        if (Model == "llama") metadata.Add("tokenizer.ggml.add_bos_token", BosId != null);
     }
 }

@@ -14,7 +14,11 @@ public sealed record GgufModelSpec(
     int HeadDim,
     float RmsNormEps,
     float RopeTheta,
-    int VocabSize);
+    int VocabSize)
+{
+    /// <summary>RoPE scaling from config.json, or null.</summary>
+    public GgufRopeScaling? RopeScaling { get; init; }
+}
 
 /// <summary>A source tensor under its Hugging Face name, shape in PyTorch order, read as float32 on demand.</summary>
 public sealed record GgufSourceTensor(string Name, long[] Shape, Action<Span<float>> ReadValues);
@@ -56,6 +60,7 @@ public static class LlamaGgufExport
         m.Add($"{a}.rope.freq_base", spec.RopeTheta);
         m.Add($"{a}.rope.dimension_count", (uint)spec.HeadDim);
         m.Add($"{a}.vocab_size", (uint)spec.VocabSize);
+        spec.RopeScaling?.AddTo(m, a);
         vocabulary.PaddedTo(spec.VocabSize, "GGUF export").AddTo(m);
         return m;
     }
@@ -72,6 +77,8 @@ public static class LlamaGgufExport
             if (!GgufEncoding.Supports(storage, t.Shape[^1])) storage = GgufTensorType.F16;
             planned.Add(new GgufTensor(name, t.Shape, storage, ReaderFor(spec, t, name)));
         }
+        if (spec.RopeScaling?.FrequencyFactors(spec.HeadDim, spec.RopeTheta) is float[] factors)
+            planned.Add(new GgufTensor("rope_freqs.weight", [factors.Length], GgufTensorType.F32, dst => factors.CopyTo(dst)));
         return planned;
     }
 

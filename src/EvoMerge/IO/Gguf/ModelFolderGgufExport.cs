@@ -17,8 +17,7 @@ public static class ModelFolderGgufExport
         var spec = Spec(model, configPath);
         var vocabulary = Vocabulary(folder, spec, model.Config!.Json);
         var tensors = model.Weights.Tensors
-            .Select(info => new GgufSourceTensor(info.Name, info.Shape,
-                dst => FloatConversion.ToFloat32(model.Weights.GetBytes(info.Name), info.DType, dst)))
+            .Select(info => new GgufSourceTensor(info.Name, info.Shape, dst => model.Weights.ReadFloat32(info.Name, dst)))
             .ToList();
         LlamaGgufExport.Write(outPath, spec, tensors, vocabulary, type, progress);
     }
@@ -32,8 +31,6 @@ public static class ModelFolderGgufExport
             "qwen2" => "qwen2",
             _ => throw new EvoMergeException($"{configPath}: field 'model_type' is '{c.ModelType}'; GGUF export supports llama, mistral and qwen2"),
         };
-        if (c.RopeScaling != null)
-            throw new EvoMergeException($"{configPath}: field 'rope_scaling' is set; GGUF export does not write RoPE scaling yet (expected null)");
         int Need(int? value, string field) => value ?? throw new EvoMergeException($"{configPath}: field '{field}' is missing; GGUF export needs it");
         return new GgufModelSpec(
             architecture,
@@ -47,7 +44,10 @@ public static class ModelFolderGgufExport
             Need(c.HeadDim, "head_dim"),
             (float)(c.NormEpsilon ?? throw new EvoMergeException($"{configPath}: field 'rms_norm_eps' is missing; GGUF export needs it")),
             (float)(c.RopeTheta ?? 10000.0),
-            Need(c.VocabSize, "vocab_size"));
+            Need(c.VocabSize, "vocab_size"))
+        {
+            RopeScaling = GgufRopeScaling.Parse(c.RopeScaling, configPath),
+        };
     }
 
     /// <summary>The folder's tokenizer, chosen as <see cref="TokenizerFactory"/> does, with config.json's BOS/EOS ids.</summary>

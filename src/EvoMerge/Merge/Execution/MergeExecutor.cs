@@ -101,11 +101,11 @@ public static class MergeExecutor
         long[] shape = whole ? job.Shape : [length / (job.ElementCount / job.Shape[0]), .. job.Shape.AsSpan(1)];
         context.Begin(job.OutputName, shape, length, job.Base != null, job.Models.Length, options.Compat,
             TensorRandom.KeyFor(options.Seed, job.OutputName), item.Offset);
-        if (job.Base is { } b) Load(plan.Sources[b.Source], b, job.Shape, item, whole, context.UseBaseArray, context.FillBase);
+        if (job.Base is { } b) Load(plan.Sources[b.Source], b, job.Shape, item, context.UseBaseArray, context.FillBase);
         for (int m = 0; m < job.Models.Length; m++)
         {
             int slot = m;
-            Load(plan.Sources[job.Models[m].Source], job.Models[m], job.Shape, item, whole, a => context.UseModelArray(slot, a), n => context.FillModel(slot, n));
+            Load(plan.Sources[job.Models[m].Source], job.Models[m], job.Shape, item, (a, offset) => context.UseModelArray(slot, a, offset), n => context.FillModel(slot, n));
         }
 
         var globals = context.GlobalsBuffer(method.GlobalParameters.Count);
@@ -122,16 +122,14 @@ public static class MergeExecutor
         else ((IMergeBlockTarget)target).AcceptBlock(job.OutputName, job.Shape, item.Offset, output);
     }
 
-    static void Load(IWeightSource source, TensorInput input, long[] shape, WorkItem item, bool whole, Action<float[]> useResident, Func<int, float[]> fill)
+    static void Load(IWeightSource source, TensorInput input, long[] shape, WorkItem item, Action<float[], int> useResident, Func<int, float[]> fill)
     {
         if (input.SourceRows >= 0 && input.SourceRows != shape[0])
             ReadWithRows(source, input, shape, fill(item.Length).AsSpan(0, item.Length));
-        else if (!whole)
-            source.ReadFloat32(input.TensorName, item.Offset, fill(item.Length).AsSpan(0, item.Length));
         else if (source.ResidentFloat32(input.TensorName) is { } resident)
-            useResident(resident);
+            useResident(resident, (int)item.Offset);
         else
-            source.ReadFloat32(input.TensorName, fill(item.Length).AsSpan(0, item.Length));
+            source.ReadFloat32(input.TensorName, item.Offset, fill(item.Length).AsSpan(0, item.Length));
     }
 
     /// <summary>An embedding/head with another vocabulary size: keep the shared rows, fill new ones with the mean row.</summary>

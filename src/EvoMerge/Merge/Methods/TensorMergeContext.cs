@@ -9,6 +9,8 @@ public sealed class TensorMergeContext
 {
     float[]?[] _scratch = new float[]?[8];
     float[] _base = [];
+    int _baseOffset;
+    int[] _modelOffsets = [];
     float[][] _models = [];
     double[] _globals = [];
     double[][] _modelParameters = [];
@@ -39,9 +41,9 @@ public sealed class TensorMergeContext
 
     public int Columns => Rows == 0 ? 0 : Length / Rows;
 
-    public ReadOnlySpan<float> Base => HasBase ? _base.AsSpan(0, Length) : throw new InvalidOperationException("no base model for " + Name);
+    public ReadOnlySpan<float> Base => HasBase ? _base.AsSpan(_baseOffset, Length) : throw new InvalidOperationException("no base model for " + Name);
 
-    public ReadOnlySpan<float> Model(int i) => _models[i].AsSpan(0, Length);
+    public ReadOnlySpan<float> Model(int i) => _models[i].AsSpan(_modelOffsets[i], Length);
 
     public double Global(int index) => _globals[index];
 
@@ -67,6 +69,7 @@ public sealed class TensorMergeContext
     internal float[] FillBase(int length)
     {
         if (_ownedBase.Length < length) _ownedBase = new float[length];
+        _baseOffset = 0;
         return _base = _ownedBase;
     }
 
@@ -76,23 +79,30 @@ public sealed class TensorMergeContext
         EnsureModelSlots(i + 1);
         var b = _ownedModels[i];
         if (b == null || b.Length < length) _ownedModels[i] = b = new float[length];
+        _modelOffsets[i] = 0;
         return _models[i] = b;
     }
 
-    /// <summary>Uses a resident array as model <paramref name="i"/>'s input without copying.</summary>
-    internal void UseModelArray(int i, float[] values)
+    /// <summary>Uses a resident array (from element <paramref name="offset"/>) as model <paramref name="i"/>'s input without copying.</summary>
+    internal void UseModelArray(int i, float[] values, int offset)
     {
         EnsureModelSlots(i + 1);
         _models[i] = values;
+        _modelOffsets[i] = offset;
     }
 
-    internal void UseBaseArray(float[] values) => _base = values;
+    internal void UseBaseArray(float[] values, int offset)
+    {
+        _base = values;
+        _baseOffset = offset;
+    }
 
     void EnsureModelSlots(int count)
     {
         if (_models.Length >= count) return;
         Array.Resize(ref _models, count);
         Array.Resize(ref _ownedModels, count);
+        Array.Resize(ref _modelOffsets, count);
     }
 
     internal void Begin(string name, long[] shape, int length, bool hasBase, int modelCount, MergeCompat compat, ulong randomKey, long elementOffset = 0)

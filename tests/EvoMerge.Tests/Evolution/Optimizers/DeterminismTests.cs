@@ -1,6 +1,5 @@
 using EvoMerge.Evolution.Optimizers;
 // Inside namespace EvoMerge.*.Evolution, "Optimizers" names the namespace first; the alias reaches the factory class.
-using OptimizerFactory = EvoMerge.Evolution.Optimizers.Optimizers;
 
 namespace EvoMerge.Tests.Evolution.Optimizers;
 

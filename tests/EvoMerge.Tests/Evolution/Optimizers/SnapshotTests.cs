@@ -15,7 +15,7 @@ public class SnapshotTests
     [MemberData(nameof(Names))]
     public void Snapshots_serialise_to_JSON_after_failed_evaluations(string name, bool ipop)
     {
-        var optimizer = EvoMerge.Evolution.Optimizers.Optimizers.Create(name, 3, new OptimizerOptions(Seed: 1, IpopRestarts: ipop));
+        var optimizer = OptimizerFactory.Create(name, 3, new OptimizerOptions(Seed: 1, IpopRestarts: ipop));
         for (int g = 0; g < 5; g++)
             optimizer.Tell(optimizer.Ask().Select((x, k) => k == 0 ? double.NaN : x.Sum()).ToArray());
         var json = JsonDocument.Parse(JsonSerializer.Serialize(optimizer.Snapshot())).RootElement;

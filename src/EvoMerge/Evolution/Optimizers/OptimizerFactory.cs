@@ -1,7 +1,7 @@
 namespace EvoMerge.Evolution.Optimizers;
 
 /// <summary>Creates an optimiser by its config name (<c>optimizer.name</c>).</summary>
-public static class Optimizers
+public static class OptimizerFactory
 {
     /// <summary>The single-objective names <see cref="Create"/> accepts.</summary>
     public static IReadOnlyList<string> Names { get; } = ["cma-es", "cma-es-diagonal", "random"];

@@ -1,10 +1,9 @@
 using EvoMerge.Evolution.Optimizers;
 // Inside namespace EvoMerge.*.Evolution, "Optimizers" names the namespace first; the alias reaches the factory class.
-using OptimizerFactory = EvoMerge.Evolution.Optimizers.Optimizers;
 
 namespace EvoMerge.Tests.Evolution.Optimizers;
 
-public class OptimizersFactoryTests
+public class OptimizerFactoryTests
 {
     [Fact]
     public void Creates_each_named_optimiser()

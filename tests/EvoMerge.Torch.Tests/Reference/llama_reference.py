@@ -64,6 +64,24 @@ def rotate_half(x):
     return torch.cat((-x[..., half:], x[..., :half]), dim=-1)
 
 
+def scale_rope(inv_freq, scaling):
+    """transformers' rope_scaling: linear divides every frequency; llama3 divides the low ones, keeps the high ones
+    and interpolates the band between (wavelengths from original/high_freq_factor to original/low_freq_factor)."""
+    kind = (scaling or {}).get("rope_type", (scaling or {}).get("type", "default"))
+    if kind == "default":
+        return inv_freq
+    factor = scaling["factor"]
+    if kind == "linear":
+        return inv_freq / factor
+    assert kind == "llama3", kind
+    low, high = scaling.get("low_freq_factor", 1.0), scaling.get("high_freq_factor", 4.0)
+    original = scaling.get("original_max_position_embeddings", 8192)
+    wavelen = 2 * torch.pi / inv_freq
+    smooth = (original / wavelen - low) / (high - low)
+    mid = (1 - smooth) * inv_freq / factor + smooth * inv_freq
+    return torch.where(wavelen > original / low, inv_freq / factor, torch.where(wavelen < original / high, inv_freq, mid))
+
+
 def forward(cfg, w, ids, kind):
     hidden = cfg["hidden_size"]
     n_head = cfg["num_attention_heads"]
@@ -73,7 +91,7 @@ def forward(cfg, w, ids, kind):
     theta = cfg.get("rope_theta", 10000.0)
     T = len(ids)
 
-    inv_freq = 1.0 / (theta ** (torch.arange(0, head_dim, 2, dtype=torch.float64) / head_dim))
+    inv_freq = scale_rope(1.0 / (theta ** (torch.arange(0, head_dim, 2, dtype=torch.float64) / head_dim)), cfg.get("rope_scaling"))
     freqs = torch.outer(torch.arange(T, dtype=torch.float64), inv_freq)
     cos = torch.cat((freqs, freqs), -1).cos()[:, None, :]
     sin = torch.cat((freqs, freqs), -1).sin()[:, None, :]
