@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using EvoMerge.Demo;
 using EvoMerge.Evaluation;
+using EvoMerge.Evolution;
+using EvoMerge.Evolution.Config;
 using EvoMerge.Torch.Runtime;
 using TorchSharp;
 
@@ -19,8 +21,9 @@ public sealed class DemoEvaluationBenchmark : IBenchmark
     {
         string folder = args.Length > 0 ? args[0] : Path.Combine("demo", "models", "math");
         var data = Directory.CreateTempSubdirectory("evomerge-bench-demo");
-        var files = DemoTasks.WriteData(new MiniatureWorld().Splits, data.FullName);
-        var task = EvalTasks.Create(DemoTasks.Spec(DemoTasks.JaMathStrict, files.JaMathDev));
+        DemoTasks.WriteData(new MiniatureWorld().Splits, data.FullName);
+        var fitness = DemoTasks.Fitness(data.FullName);
+        var task = EvalTasks.Create(TaskSpecs.ToSpec(fitness, new EvolutionConfig { Name = "bench", Models = [], Fitness = [fitness] }));
         using var loaded = LoadedModel.Load(folder);
         Console.WriteLine("threads\tbatch\tseconds/eval (best of 3)\tstrict");
         foreach (int threads in new[] { 1, 2 })
