@@ -21,8 +21,8 @@ public sealed class DemoTrainCommand : Command<DemoTrainCommand.Settings>
         public int Seed { get; init; }
 
         [CommandOption("--threads <N>")]
-        [Description("Torch CPU threads. Training is deterministic for a given seed and thread count; the shipped models used 1.")]
-        public int Threads { get; init; } = 1;
+        [Description("Torch CPU threads. Training is deterministic for a given seed and thread count; the shipped models used 2.")]
+        public int Threads { get; init; } = 2;
 
         [CommandOption("--steps-scale <F>")]
         [Description("Fraction of every phase's training steps (1 = the shipped models; smaller for a quick check).")]

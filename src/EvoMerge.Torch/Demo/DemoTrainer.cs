@@ -19,7 +19,7 @@ public static class DemoTrainer
 {
     public const int BatchSize = 32;
 
-    public static readonly TrainingOptions BaseOptions = new() { Steps = 1200, LearningRate = 2e-3, WarmupSteps = 100 };
+    public static readonly TrainingOptions BaseOptions = new() { Steps = 2400, LearningRate = 2e-3, WarmupSteps = 100 };
     public static readonly TrainingOptions JapaneseOptions = new() { Steps = 500, LearningRate = 5e-4, WarmupSteps = 25 };
     public static readonly TrainingOptions MathOptions = new() { Steps = 800, LearningRate = 1e-3, WarmupSteps = 25 };
 

@@ -62,9 +62,7 @@ public class DemoEndToEndTests(QuickDemoRun run) : IClassFixture<QuickDemoRun>
         Assert.All(summary.Rows, r => Assert.Contains($" {r.Name} ", table.ToString()));
     }
 
-    // Measured with the shipped models (seed 0): quick evolved PS 0% strict vs A 1% and B 0% (the full demo: 8.5% and
-    // 12% for seeds 0 and 1). Issue 6's headline is not reproduced by these models yet: see docs/demo.md, "Status".
-    [Fact(Skip = "known gap: the shipped models do not yet reproduce the prototype's transfer (docs/demo.md, Status)")]
+    [Fact]
     public void EvolvedPsBeatsBothSourcesOnTheTestSplit()
     {
         var summary = run.Summary;
