@@ -15,6 +15,10 @@ public static class DemoTasks
     /// <summary>The strict answer: the reply begins with a number immediately followed by a counter.</summary>
     public const string StrictPattern = @"^\s*(\d+[個本匹冊枚])";
 
+    /// <summary>The number-only answer: the reply begins with the number (read like the strict one, so that a
+    /// strict hit is always a number hit; a last-number rule would read digits the model rambles on to).</summary>
+    public const string NumberPattern = @"^\s*(\d+)";
+
     public const int MaxNewCharacters = 8;
 
     /// <summary>Fitness: Japanese-math strict accuracy on the dev split (100 problems).</summary>
@@ -24,8 +28,8 @@ public static class DemoTasks
     public static IReadOnlyList<TaskConfig> Test(string dataFolder) =>
     [
         Strict(Path.Combine(dataFolder, JaMathTestFile)),
-        Jsonl(Path.Combine(dataFolder, JaMathNumberTestFile), "number", "number"),
-        Jsonl(Path.Combine(dataFolder, EnMathTestFile), "number", "number"),
+        Number(Path.Combine(dataFolder, JaMathNumberTestFile)),
+        Number(Path.Combine(dataFolder, EnMathTestFile)),
         Jsonl(Path.Combine(dataFolder, JaQaTestFile), "answer", "exact"),
     ];
 
@@ -46,6 +50,8 @@ public static class DemoTasks
     }
 
     static TaskConfig Strict(string data) => Jsonl(data, "strict", "regex") with { Regex = StrictPattern };
+
+    static TaskConfig Number(string data) => Jsonl(data, "number", "regex") with { Regex = NumberPattern };
 
     static TaskConfig Jsonl(string data, string answerField, string match) => new()
     {

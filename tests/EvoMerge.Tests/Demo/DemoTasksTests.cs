@@ -61,6 +61,10 @@ public class DemoTasksTests : IDisposable
         Assert.Equal(1.0, Score(number, Bare));
         Assert.Equal(0.0, Score(strict, Off));
         Assert.Equal(0.0, Score(number, Off));
+        // Only the reply's first number counts, for both: digits the model rambles on to afterwards do not.
+        Assert.Equal(1.0, Score(strict, p => Right(p) + "\n問: 1"));
+        Assert.Equal(1.0, Score(number, p => Right(p) + "\n問: 1"));
+        Assert.Equal(0.0, Score(number, p => "です。" + Gold(p).Sum));
         // Half right: every other item answered correctly.
         int k = 0;
         Assert.Equal(0.5, Score(strict, p => k++ % 2 == 0 ? Right(p) : Off(p)));
