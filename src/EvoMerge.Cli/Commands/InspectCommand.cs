@@ -27,10 +27,11 @@ public sealed class InspectCommand : Command<InspectCommand.Settings>
         var summary = ModelSummary.Of(model);
         if (settings.Json)
         {
-            using var stdout = Console.OpenStandardOutput();
-            using (var json = new Utf8JsonWriter(stdout, new JsonWriterOptions { Indented = true }))
+            // Through Console.Out (not the raw stdout stream), so callers that redirect the console see it too.
+            var buffer = new MemoryStream();
+            using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
                 summary.WriteJson(json);
-            stdout.WriteByte((byte)'\n');
+            Console.Out.WriteLine(System.Text.Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length));
         }
         else
         {

@@ -1,6 +1,8 @@
 using System.Text.Json;
 using EvoMerge.Cli;
 using EvoMerge.TestSupport;
+using EvoMerge.Torch.Tests.Cli;
+using static EvoMerge.Torch.Tests.Cli.CliRunner;
 
 namespace EvoMerge.Torch.Tests.Runtime;
 
@@ -47,19 +49,5 @@ public class RuntimeCliTests
         var (code, _, err) = Run("import", "llama2c", "/nonexistent/model.bin", "/nonexistent/tok.bin", Path.GetTempPath());
         Assert.Equal(1, code);
         Assert.StartsWith("error: /nonexistent/model.bin", err.Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1]);
-    }
-
-    static (int Code, string Stdout, string Stderr) Run(params string[] args)
-    {
-        var (savedOut, savedErr) = (Console.Out, Console.Error);
-        var (stdout, stderr) = (new StringWriter(), new StringWriter());
-        Console.SetOut(stdout);
-        Console.SetError(stderr);
-        try { return (CliApp.Run(args), stdout.ToString(), stderr.ToString()); }
-        finally
-        {
-            Console.SetOut(savedOut);
-            Console.SetError(savedErr);
-        }
     }
 }
