@@ -1,5 +1,3 @@
-using EvoMerge.Cli;
-
 namespace EvoMerge.Torch.Tests.Cli;
 
 public class CliErrorTests
@@ -7,17 +5,10 @@ public class CliErrorTests
     [Fact]
     public void UnknownVerbFailsWithOneLineError()
     {
-        var err = new StringWriter();
-        var saved = Console.Error;
-        Console.SetError(err);
-        try
-        {
-            Assert.NotEqual(0, CliApp.Run(["no-such-verb"]));
-        }
-        finally { Console.SetError(saved); }
-        var lines = err.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.Single(lines);
-        Assert.StartsWith("error:", lines[0]);
-        Assert.Contains("no-such-verb", lines[0]);
+        var (code, _, err) = CliRunner.Run("no-such-verb");
+        Assert.NotEqual(0, code);
+        var line = Assert.Single(err.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("error:", line);
+        Assert.Contains("no-such-verb", line);
     }
 }

@@ -15,15 +15,8 @@ public sealed class QuickDemoRun : IDisposable
     public QuickDemoRun()
     {
         Output = Path.Combine(folder.FullName, "run");
-        var stdout = new StringWriter();
-        var saved = Console.Out;
-        Console.SetOut(stdout);
-        try
-        {
-            ExitCode = CliApp.Run(["demo", "--quick", "--json", "--models", Path.Combine(SharedData.RepoRoot, "demo", "models"), "--out", Output]);
-        }
-        finally { Console.SetOut(saved); }
-        Json = stdout.ToString();
+        (ExitCode, Json, _) = EvoMerge.Torch.Tests.Cli.CliRunner.Run(
+            "demo", "--quick", "--json", "--models", Path.Combine(SharedData.RepoRoot, "demo", "models"), "--out", Output);
     }
 
     public string Output { get; }

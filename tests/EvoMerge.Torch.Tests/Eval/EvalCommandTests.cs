@@ -102,17 +102,10 @@ public sealed class EvalCommandTests : IDisposable
     [Fact]
     public void TheVerbParsesItsFlags()
     {
-        var err = new StringWriter();
-        var saved = Console.Error;
-        Console.SetError(err);
-        try
-        {
-            int code = EvoMerge.Cli.CliApp.Run(["eval", "my-model", "--task", "mgsm", "--data", Data(), "--sample", "2", "--seed", "3",
-                "--shots", "1", "--max-new-tokens", "8", "--batch-size", "2", "--json"]);
-            Assert.Equal(1, code);
-        }
-        finally { Console.SetError(saved); }
+        var (code, _, err) = EvoMerge.Torch.Tests.Cli.CliRunner.Run("eval", "my-model", "--task", "mgsm", "--data", Data(), "--sample", "2",
+            "--seed", "3", "--shots", "1", "--max-new-tokens", "8", "--batch-size", "2", "--json");
+        Assert.Equal(1, code);
         // Everything parsed; the task then looks for its exemplar file beside the data.
-        Assert.Contains("mgsm_exemplars_ja.jsonl' not found", err.ToString());
+        Assert.Contains("mgsm_exemplars_ja.jsonl' not found", err);
     }
 }

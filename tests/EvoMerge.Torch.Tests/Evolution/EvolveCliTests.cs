@@ -56,12 +56,13 @@ public class EvolveCliTests(StoriesExperts experts) : IClassFixture<StoriesExper
     {
         string file = Path.Combine(Path.GetTempPath(), $"evo-bad-{Guid.NewGuid():N}.yml");
         File.WriteAllText(file, "name: x\nmodels: [a, b]\noptimizer: { generations: 1 }\nfitnes: []\n");
-        var err = new StringWriter();
-        var saved = Console.Error;
-        Console.SetError(err);
-        try { Assert.Equal(1, CliApp.Run(["evolve", file])); }
-        finally { Console.SetError(saved); File.Delete(file); }
-        Assert.Equal($"error: {file}: line 4: unknown key 'fitnes' (did you mean 'fitness'?); valid keys: " +
-            "name, seed, base_model, models, space, ps, dfs, optimizer, fitness, test, rescore_top", err.ToString().Trim());
+        try
+        {
+            var (code, _, err) = EvoMerge.Torch.Tests.Cli.CliRunner.Run("evolve", file);
+            Assert.Equal(1, code);
+            Assert.Equal($"error: {file}: line 4: unknown key 'fitnes' (did you mean 'fitness'?); valid keys: " +
+                "name, seed, base_model, models, space, ps, dfs, optimizer, fitness, test, rescore_top", err.Trim());
+        }
+        finally { File.Delete(file); }
     }
 }

@@ -1,4 +1,4 @@
-using EvoMerge.Cli;
+using EvoMerge.Torch.Tests.Cli;
 
 namespace EvoMerge.Torch.Tests.Parity;
 
@@ -9,13 +9,10 @@ public sealed class ExportGgufCliTests : IDisposable
 
     public void Dispose() => Directory.Delete(dir, recursive: true);
 
-    (int Code, string Error) Run(params string[] args)
+    static (int Code, string Error) Run(params string[] args)
     {
-        var err = new StringWriter();
-        var saved = Console.Error;
-        Console.SetError(err);
-        try { return (CliApp.Run(args), err.ToString()); }
-        finally { Console.SetError(saved); }
+        var (code, _, error) = CliRunner.Run(args);
+        return (code, error);
     }
 
     string Model()
