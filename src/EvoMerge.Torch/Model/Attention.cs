@@ -30,9 +30,9 @@ public sealed class Attention : nn.Module
     {
         using var scope = NewDisposeScope();
         long b = x.shape[0], t = x.shape[1];
-        var q = q_proj.forward(x).view(b, t, heads, headDim).transpose(1, 2);
-        var k = k_proj.forward(x).view(b, t, kvHeads, headDim).transpose(1, 2);
-        var v = v_proj.forward(x).view(b, t, kvHeads, headDim).transpose(1, 2);
+        var q = Projection.Apply(q_proj, x).view(b, t, heads, headDim).transpose(1, 2);
+        var k = Projection.Apply(k_proj, x).view(b, t, kvHeads, headDim).transpose(1, 2);
+        var v = Projection.Apply(v_proj, x).view(b, t, kvHeads, headDim).transpose(1, 2);
         q = RotaryEmbedding.Apply(q, a.Angles);
         k = RotaryEmbedding.Apply(k, a.Angles);
         if (a.Cache != null) (k, v) = a.Cache.Append(slot, k, v);
@@ -53,6 +53,6 @@ public sealed class Attention : nn.Module
             v = v.repeat_interleave(heads / kvHeads, dim: 1);
             y = nn.functional.scaled_dot_product_attention(q, k, v, attn_mask: a.Mask, is_casual: a.Causal);
         }
-        return o_proj.forward(y.transpose(1, 2).reshape(b, t, heads * headDim)).MoveToOuterDisposeScope();
+        return Projection.Apply(o_proj, y.transpose(1, 2).reshape(b, t, heads * headDim)).MoveToOuterDisposeScope();
     }
 }

@@ -50,7 +50,7 @@ public sealed class LlamaForCausalLM : nn.Module<Tensor, Tensor>, ICausalLM
 
     /// <summary>Logits from final hidden states (the tied embedding matrix when there is no lm_head).</summary>
     internal Tensor Head(Tensor hidden) =>
-        lm_head?.forward(hidden) ?? nn.functional.linear(hidden, model.embed_tokens.weight!);
+        Projection.Apply(lm_head?.weight ?? model.embed_tokens.weight!, null, hidden);
 
     public KvCache NewCache(long batch, int capacity) => new(Config.NumLayers, batch, capacity, Config, DType, Device);
 

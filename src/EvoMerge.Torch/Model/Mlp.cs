@@ -19,6 +19,6 @@ public sealed class Mlp : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
-        return down_proj.forward(nn.functional.silu(gate_proj.forward(x)) * up_proj.forward(x)).MoveToOuterDisposeScope();
+        return Projection.Apply(down_proj, nn.functional.silu(Projection.Apply(gate_proj, x)) * Projection.Apply(up_proj, x)).MoveToOuterDisposeScope();
     }
 }
