@@ -35,12 +35,7 @@ public sealed class SceMethod : MergeMethod
         Span<double> energy = stackalloc double[models];
         double total = 0;
         for (int m = 0; m < models; m++) total += energy[m] = Spherical.Dot(input.Scratch(m + 1, n), input.Scratch(m + 1, n)) / n;
-        var elected = input.Scratch(models + 1, n);
-        elected.Clear();
-        for (int m = 0; m < models; m++) TensorPrimitives.Add(elected, input.Scratch(m + 1, n), elected);
-        var kept = input.Scratch(0, n);
-        kept.Clear();
-        output.Clear();
+        input.ElectSigns(output, out var elected, out var kept);
         for (int m = 0; m < models; m++)
         {
             float w = (float)(total == 0 ? 1.0 / models : energy[m] / total);

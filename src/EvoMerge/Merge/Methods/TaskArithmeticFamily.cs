@@ -110,12 +110,7 @@ public sealed class TaskArithmeticFamily : MergeMethod
     static void CombineBySignConsensus(TensorMergeContext input, Span<float> output, bool normalize, float lambda)
     {
         int n = input.Length, models = input.ModelCount;
-        var elected = input.Scratch(models + 1, n);
-        elected.Clear();
-        for (int m = 0; m < models; m++) TensorPrimitives.Add(elected, input.Scratch(m + 1, n), elected);
-        var kept = input.Scratch(0, n);
-        kept.Clear();
-        output.Clear();
+        input.ElectSigns(output, out var elected, out var kept);
         for (int m = 0; m < models; m++)
             SignConsensus.AddAgreeing(input.Scratch(m + 1, n), (float)input.ModelParameter(m, Weight), elected, output, kept);
         if (normalize)
