@@ -95,7 +95,7 @@ public static class DemoRunner
         // One recipe for the whole model: a single tensor group with one value per model and parameter.
         PsCandidate Uniform(EvolutionConfig config, IReadOnlyList<string> parameters, IReadOnlyList<double> values) =>
             new(new PsRecipe(config.Ps.Method, config.BaseModel, [a, b], parameters,
-                [new TensorGroup("all", 0, DemoModelShape.Layers - 1, [TensorPart.Embeddings, TensorPart.Attention, TensorPart.Mlp])],
+                [new TensorGroup("all", 0, DemoModelShape.Layers - 1, [TensorPart.Embeddings, TensorPart.Attention, TensorPart.Mlp, TensorPart.Head])],
                 [[values.Take(parameters.Count).ToList(), values.Skip(parameters.Count).ToList()]]));
 
         DemoRow Fixed(string name, string method, string? baseFolder, IReadOnlyList<string> parameters, IReadOnlyList<double> values, string recipe,

@@ -10,7 +10,7 @@ public class MergekitRecipeWriterTests
     {
         TensorGroup[] groups =
         [
-            new("embeddings", 0, 1, [TensorPart.Embeddings]),
+            new("embeddings", 0, 1, [TensorPart.Embeddings, TensorPart.Head]),
             new("layer 0", 0, 0, [TensorPart.Attention, TensorPart.Mlp]),
             new("layer 1", 1, 1, [TensorPart.Attention, TensorPart.Mlp]),
         ];

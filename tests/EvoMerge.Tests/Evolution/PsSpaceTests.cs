@@ -58,6 +58,23 @@ public class PsSpaceTests
     }
 
     [Fact]
+    public void A_head_group_takes_the_final_norm_and_lm_head_away_from_the_embeddings()
+    {
+        var space = new PsSpace(new PsConfig { LayerGroups = 2, HeadGroup = true }, null, ["a", "b"], 4);
+        Assert.Equal(["embeddings", "layers 0-1", "layers 2-3", "head"], space.Groups.Select(g => g.Name));
+        var recipe = Decode(space, new double[space.Dimension]);
+        Assert.Equal(0, recipe.GroupOf("model.embed_tokens.weight"));
+        Assert.Equal(3, recipe.GroupOf("lm_head.weight"));
+        Assert.Equal(3, recipe.GroupOf("model.norm.weight"));
+        Assert.Equal(2, recipe.GroupOf("model.layers.3.self_attn.o_proj.weight"));
+
+        var shared = new PsSpace(new PsConfig { LayerGroups = 2, HeadGroup = false }, null, ["a", "b"], 4);
+        var sharedRecipe = Decode(shared, new double[shared.Dimension]);
+        Assert.Equal(0, sharedRecipe.GroupOf("lm_head.weight"));
+        Assert.Equal(0, sharedRecipe.GroupOf("model.norm.weight"));
+    }
+
+    [Fact]
     public void Encode_inverts_decode_within_the_ranges()
     {
         var config = new PsConfig { LayerGroups = 2, Ranges = new Dictionary<string, ParameterRange> { ["weight"] = new(0, 2) } };

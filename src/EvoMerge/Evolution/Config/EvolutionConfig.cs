@@ -60,6 +60,11 @@ public sealed record PsConfig
     /// or attention/MLP are split); when no, they share the first layer group's values.
     /// </summary>
     public bool? EmbeddingsGroup { get; init; }
+    /// <summary>
+    /// Give the final norm and LM head a group of their own (the last group) instead of sharing the embeddings' values:
+    /// a merge may then take its reading of the input from one model and its output vocabulary from another.
+    /// </summary>
+    public bool HeadGroup { get; init; }
     /// <summary>Evolve attention and MLP tensors of each layer group separately.</summary>
     public bool SplitAttentionMlp { get; init; }
     /// <summary>The per-model parameters evolved (each gets one value per model and group).</summary>

@@ -15,7 +15,7 @@ public static class EvolutionConfigReader
     static readonly string[] TopKeys =
         ["name", "seed", "base_model", "models", "space", "ps", "dfs", "optimizer", "fitness", "test", "rescore_top"];
     static readonly string[] PsKeys =
-        ["method", "layer_groups", "embeddings_group", "split_attention_mlp", "parameters", "ranges", "globals", "baselines"];
+        ["method", "layer_groups", "embeddings_group", "head_group", "split_attention_mlp", "parameters", "ranges", "globals", "baselines"];
     static readonly string[] DfsKeys = ["repeats", "max_path_length", "model_a", "models", "scales", "scale_max", "fix_ends"];
     static readonly string[] OptimizerKeys = ["name", "population", "generations", "max_evaluations", "sigma0", "restarts"];
     static readonly string[] TaskKeys =
@@ -136,6 +136,7 @@ public static class EvolutionConfigReader
             Method = f.OptionalString("method") ?? "dare_ties",
             LayerGroups = f.OptionalInt("layer_groups", min: 1) ?? 1,
             EmbeddingsGroup = f.Has("embeddings_group") ? f.Bool("embeddings_group") : null,
+            HeadGroup = f.Has("head_group") && f.Bool("head_group"),
             SplitAttentionMlp = f.Has("split_attention_mlp") && f.Bool("split_attention_mlp"),
             Parameters = f.Has("parameters") ? f.Strings("parameters") : ["weight", "density"],
             Ranges = ranges,

@@ -31,12 +31,20 @@ public sealed record PsRecipe(
 }
 
 /// <summary>Which part of a decoder layer (or of the model outside the layers) a tensor belongs to.</summary>
-public enum TensorPart { Embeddings, Attention, Mlp }
+public enum TensorPart
+{
+    /// <summary>Token embeddings (and anything else outside the layers that is not the head).</summary>
+    Embeddings,
+    Attention,
+    Mlp,
+    /// <summary>The final norm and the LM head.</summary>
+    Head,
+}
 
 /// <summary>
 /// A set of tensors sharing one value per model and parameter: the layers <see cref="FirstLayer"/>..
 /// <see cref="LastLayer"/> (inclusive), restricted to <see cref="Parts"/>; <see cref="Parts"/> containing
-/// <see cref="TensorPart.Embeddings"/> means the tensors outside the layers (embeddings, final norm, LM head).
+/// <see cref="TensorPart.Embeddings"/> or <see cref="TensorPart.Head"/> means those tensors outside the layers.
 /// </summary>
 public sealed record TensorGroup(string Name, int FirstLayer, int LastLayer, IReadOnlyList<TensorPart> Parts)
 {
@@ -51,10 +59,15 @@ public sealed record TensorGroup(string Name, int FirstLayer, int LastLayer, IRe
     {
         const string marker = "layers.";
         int at = tensorName.IndexOf(marker, StringComparison.Ordinal);
-        if (at < 0) return (null, TensorPart.Embeddings);
+        if (at < 0) return (null, OutsideLayers(tensorName));
         int start = at + marker.Length, end = tensorName.IndexOf('.', start);
-        if (end < 0 || !int.TryParse(tensorName.AsSpan(start, end - start), out int layer)) return (null, TensorPart.Embeddings);
+        if (end < 0 || !int.TryParse(tensorName.AsSpan(start, end - start), out int layer)) return (null, OutsideLayers(tensorName));
         bool mlp = tensorName.Contains(".mlp.", StringComparison.Ordinal) || tensorName.Contains("post_attention_layernorm", StringComparison.Ordinal);
         return (layer, mlp ? TensorPart.Mlp : TensorPart.Attention);
     }
+
+    /// <summary>Llama-style <c>lm_head.*</c> and <c>model.norm.*</c> are the head; everything else outside the layers is embeddings.</summary>
+    static TensorPart OutsideLayers(string tensorName) =>
+        tensorName.StartsWith("lm_head.", StringComparison.Ordinal) || tensorName.StartsWith("model.norm.", StringComparison.Ordinal)
+            ? TensorPart.Head : TensorPart.Embeddings;
 }

@@ -75,14 +75,16 @@ public sealed class PsSpace : ISearchSpace
     static List<TensorGroup> BuildGroups(PsConfig config, int layerCount)
     {
         bool separateEmbeddings = config.EmbeddingsGroup ?? (config.LayerGroups > 1 || config.SplitAttentionMlp);
+        // The tensors outside the layers that travel with the embeddings: the head too, unless it has its own group.
+        List<TensorPart> outside = config.HeadGroup ? [TensorPart.Embeddings] : [TensorPart.Embeddings, TensorPart.Head];
         var groups = new List<TensorGroup>();
-        if (separateEmbeddings) groups.Add(new TensorGroup("embeddings", 0, layerCount - 1, [TensorPart.Embeddings]));
+        if (separateEmbeddings) groups.Add(new TensorGroup("embeddings", 0, layerCount - 1, outside));
         for (int g = 0; g < config.LayerGroups; g++)
         {
             // Contiguous, as even as integer division allows: group g covers [g·L/G, (g+1)·L/G).
             int first = g * layerCount / config.LayerGroups, last = (g + 1) * layerCount / config.LayerGroups - 1;
             string name = first == last ? $"layer {first}" : $"layers {first}-{last}";
-            List<TensorPart> shared = g == 0 && !separateEmbeddings ? [TensorPart.Embeddings] : [];
+            List<TensorPart> shared = g == 0 && !separateEmbeddings ? outside : [];
             if (config.SplitAttentionMlp)
             {
                 groups.Add(new TensorGroup(name + " attention", first, last, [.. shared, TensorPart.Attention]));
@@ -90,6 +92,7 @@ public sealed class PsSpace : ISearchSpace
             }
             else groups.Add(new TensorGroup(name, first, last, [.. shared, TensorPart.Attention, TensorPart.Mlp]));
         }
+        if (config.HeadGroup) groups.Add(new TensorGroup("head", 0, layerCount - 1, [TensorPart.Head]));
         return groups;
     }
 }
