@@ -71,8 +71,12 @@ public sealed class SearchLoop(
         || (config.Optimizer.MaxEvaluations is int max && _asked >= max)
         || (generation > 0 && optimizer.IsConverged && !config.Optimizer.Restarts);
 
-    /// <summary>Each generation's minibatch differs, and is the same on resume (a function of seed, stage, generation).</summary>
-    int MinibatchSeed(int generation) => HashCode.Combine(config.Seed, space.Name == "ps" ? 1 : 2, generation) & int.MaxValue;
+    /// <summary>
+    /// Each generation's minibatch differs, and is the same on resume and in any other process: a fixed function of
+    /// seed, stage and generation (not <c>HashCode.Combine</c>, which .NET randomises per process).
+    /// </summary>
+    int MinibatchSeed(int generation) =>
+        (int)(((uint)config.Seed * 1_000_003u + (space.Name == "ps" ? 1u : 2u) * 65_537u + (uint)generation) & int.MaxValue);
 
     /// <summary>The <see cref="EvolutionConfig.RescoreTop"/> best of a minibatch generation, scored on the full dev set.</summary>
     List<JournalEntry> Rescore(int generation, List<JournalEntry> scored) => scored
