@@ -69,8 +69,10 @@ public static class DemoRunner
             Space = space,
             Ps = new PsConfig
             {
-                Method = method, LayerGroups = DemoModelShape.Layers, EmbeddingsGroup = true, Parameters = ["weight", "density"],
-                Ranges = new Dictionary<string, ParameterRange> { ["weight"] = new(0, 2), ["density"] = new(0.01, 1) },
+                Method = method, LayerGroups = DemoModelShape.Layers, EmbeddingsGroup = true, HeadGroup = true, Parameters = ["weight", "density"],
+                Ranges = new Dictionary<string, ParameterRange> { ["weight"] = new(0, 1), ["density"] = new(0.01, 1) },
+                // The paper's weights are free scales of the task vectors, not shares of a sum of 1.
+                Globals = method == "dare_ties" ? new Dictionary<string, double> { ["normalize"] = 0 } : new Dictionary<string, double>(),
             },
             Dfs = new DfsConfig { Repeats = plan.DfsRepeats, Scales = DfsScales.PerSlot, Models = dfsModels },
             Optimizer = space == SearchSpaceKind.Dfs
@@ -102,7 +104,9 @@ public static class DemoRunner
             int evaluations = 0, double searchSeconds = 0, double? devScore = null)
         {
             progress?.Report(new DemoProgress(name, "scoring on the test splits"));
-            var config = Config(name, SearchSpaceKind.Ps, method, []);
+            // The fixed baselines are the merge engine's defaults (mergekit's: DARE-TIES normalises its weights).
+            var searched = Config(name, SearchSpaceKind.Ps, method, []);
+            var config = searched with { Ps = searched.Ps with { Globals = new Dictionary<string, double>() } };
             using var evaluator = new TorchCandidateEvaluator(config, evaluatorOptions);
             var r = evaluator.Evaluate(Uniform(config, parameters, values), new EvaluationRequest(test, null), cancellationToken);
             return new DemoRow(name, r.Scores[0], r.Scores[1], r.Scores[2], r.Scores[3], evaluations,

@@ -10,16 +10,19 @@ public sealed record DemoSplits(
     IReadOnlyList<WordProblem> EnMathTest,
     IReadOnlyList<(WordProblem Problem, QaKind Kind)> JaQaTest)
 {
-    public const int DevSize = 100, TestSize = 200;
+    public const int DevSize = 300, TestSize = 200;
 
     public static DemoSplits Create(int seed)
     {
         var rng = new Random(seed);
         var taken = new HashSet<string>();
-        var jaDev = Draw(rng, taken, DevSize);
+        // 100 dev problems first and the rest after the test splits: the dev split grew from 100 to 300 (100 problems
+        // let the search fit their noise) without changing any test split.
+        var jaDev = Draw(rng, taken, 100);
         var jaTest = Draw(rng, taken, TestSize);
         var enTest = Draw(rng, taken, TestSize);
         var qaTest = Draw(rng, taken, TestSize).Select(p => (p, (QaKind)rng.Next(3))).ToList();
+        jaDev.AddRange(Draw(rng, taken, DevSize - 100));
         return new DemoSplits(jaDev, jaTest, enTest, qaTest);
     }
 

@@ -21,7 +21,7 @@ public static class DemoTasks
 
     public const int MaxNewCharacters = 8;
 
-    /// <summary>Fitness: Japanese-math strict accuracy on the dev split (100 problems).</summary>
+    /// <summary>Fitness: Japanese-math strict accuracy on the dev split (300 problems).</summary>
     public static TaskConfig Fitness(string dataFolder) => Strict(Path.Combine(dataFolder, JaMathDevFile));
 
     /// <summary>The table's columns, in order: JA math strict, JA math number, EN math, JA QA (test splits).</summary>

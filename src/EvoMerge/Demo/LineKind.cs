@@ -25,8 +25,8 @@ public sealed record LineMix(IReadOnlyList<(LineKind Kind, double Share)> Shares
     /// <summary>The base model's pretraining mix. The small share of math in both languages is what later lets a
     /// merge carry English math over to Japanese.</summary>
     public static readonly LineMix Base = new([
-        (LineKind.EnText, 0.35), (LineKind.JaText, 0.35), (LineKind.Parallel, 0.15),
-        (LineKind.ParallelProblem, 0.07), (LineKind.EnMath, 0.04), (LineKind.JaMath, 0.04)]);
+        (LineKind.EnText, 0.30), (LineKind.JaText, 0.30), (LineKind.Parallel, 0.18),
+        (LineKind.ParallelProblem, 0.10), (LineKind.EnMath, 0.06), (LineKind.JaMath, 0.06)]);
 
     /// <summary>Model A, "Japanese": Japanese text and Japanese non-arithmetic QA.</summary>
     public static readonly LineMix Japanese = new([(LineKind.JaText, 0.5), (LineKind.JaQa, 0.5)]);

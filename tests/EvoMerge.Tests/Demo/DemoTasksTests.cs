@@ -89,7 +89,7 @@ public class DemoTasksTests : IDisposable
     [Fact]
     public void FilesHoldTheSplitSizes()
     {
-        Assert.Equal(100, File.ReadAllLines(DemoTasks.Fitness(dir.FullName).Data).Length);
+        Assert.Equal(300, File.ReadAllLines(DemoTasks.Fitness(dir.FullName).Data).Length);
         Assert.All(test, t => Assert.Equal(200, File.ReadAllLines(t.Data).Length));
         // A test task's data never appears in the fitness data.
         var dev = File.ReadAllLines(DemoTasks.Fitness(dir.FullName).Data).ToHashSet();
