@@ -52,22 +52,6 @@ public sealed class TensorMergeContext
     public double ModelParameter(int model, int index) => _modelParameters[model][index];
 
     /// <summary>A reusable buffer of at least <paramref name="length"/> floats; slots are independent of each other.</summary>
-    /// <summary>
-    /// The start of a sign-consensus combine (TIES, SCE): the elected sign is read from Σ of the task vectors in
-    /// scratch slots 1..models, written to slot models + 1; slot 0 (the agreeing weight per entry) and
-    /// <paramref name="output"/> are cleared for <see cref="Kernels.SignConsensus.AddAgreeing"/>.
-    /// </summary>
-    public void ElectSigns(Span<float> output, out Span<float> elected, out Span<float> kept)
-    {
-        int n = Length, models = ModelCount;
-        elected = Scratch(models + 1, n);
-        elected.Clear();
-        for (int m = 0; m < models; m++) System.Numerics.Tensors.TensorPrimitives.Add(elected, Scratch(m + 1, n), elected);
-        kept = Scratch(0, n);
-        kept.Clear();
-        output.Clear();
-    }
-
     public Span<float> Scratch(int slot, int length)
     {
         if (slot >= _scratch.Length) Array.Resize(ref _scratch, slot + 1);
