@@ -45,6 +45,9 @@ public sealed class TensorMergeContext
 
     public ReadOnlySpan<float> Model(int i) => _models[i].AsSpan(_modelOffsets[i], Length);
 
+    /// <summary>The whole tensor's sums the method asked for (<see cref="MergeMethod.StatisticsCount"/>).</summary>
+    public ReadOnlySpan<double> Statistics => _statistics;
+
     public double Global(int index) => _globals[index];
 
     public bool Flag(int index) => _globals[index] != 0;
@@ -124,6 +127,16 @@ public sealed class TensorMergeContext
     {
         if (_output.Length < length) _output = new float[length];
         return _output.AsSpan(0, length);
+    }
+
+    double[] _statistics = [];
+
+    /// <summary>Zeroed totals for <see cref="MergeMethod.Accumulate"/>, then read by the kernel as <see cref="Statistics"/>.</summary>
+    internal double[] StatisticsBuffer(int count)
+    {
+        if (_statistics.Length != count) _statistics = new double[count];
+        else Array.Clear(_statistics);
+        return _statistics;
     }
 
     internal double[] GlobalsBuffer(int count) => _globals.Length == count ? _globals : _globals = new double[count];
