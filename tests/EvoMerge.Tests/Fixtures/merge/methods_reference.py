@@ -4,8 +4,7 @@
 Each formula is written from the method's paper (or, for mergekit-only methods, mergekit's documented behaviour),
 in float64, without looking at EvoMerge's C#. DARE/DELLA masks re-implement the documented counter-based stream
 (SplitMix64 finaliser over seed, FNV-1a of the tensor name, model index and element index), so the random methods
-are checked entry by entry as well. DELLA draws one word per entry; DARE builds each entry's 24-bit uniform from one
-bit of each of 24 words shared by 64 entries (see dare_keep). Run: /usr/bin/python3 methods_reference.py
+are checked entry by entry as well. Run: /usr/bin/python3 methods_reference.py
 """
 import json
 import numpy as np
@@ -31,22 +30,6 @@ def key_for(seed, name):
 def uniforms(tensor_key, model, n):
     s = mix((tensor_key + GOLDEN * (model + 1)) & M64)
     return np.array([(mix((s + GOLDEN * i) & M64) >> 40) / float(1 << 24) for i in range(n)])
-
-
-def dare_keep(tensor_key, model, n, density):
-    """Entry e's uniform U has, as its bit 23 - j (most significant first), bit e % 64 of stream word 24 * (e // 64) + j;
-    the entry is kept when U / 2^24 < density (as float32). All 24 bits are built and compared as a number."""
-    s = mix((tensor_key + GOLDEN * (model + 1)) & M64)
-    p = float(np.float32(density))
-    keep = np.zeros(n, dtype=bool)
-    for g in range((n + 63) // 64):
-        words = [mix((s + GOLDEN * (24 * g + j)) & M64) for j in range(24)]
-        for e in range(64 * g, min(n, 64 * g + 64)):
-            u = 0
-            for word in words:
-                u = (u << 1) | ((word >> (e % 64)) & 1)
-            keep[e] = u / float(1 << 24) < p
-    return keep
 
 
 def l1_match(original, masked):
@@ -80,13 +63,13 @@ def sparsify(kind, d, density, gamma, epsilon, rescale, compat, key, model, rows
             bottom = 0
         out = keep_rank_window(d, bottom, n - top)
         return l1_match(d, out) if rescale else out
+    u = uniforms(key, model, n)
     if kind == "random":
-        keep = dare_keep(key, model, n, density)
+        keep = u < np.float32(density)
         if rescale and compat == "mergekit":
             return l1_match(d, np.where(keep, d, 0.0))
         return np.where(keep, d / density if rescale else d, 0.0)
     if kind == "della":
-        u = uniforms(key, model, n)
         cols = n // rows
         dr = d.reshape(rows, cols)
         p = np.empty_like(dr)
@@ -324,8 +307,7 @@ add("sce", "sce", [6, 6], 3)
 add("sce select_topk", "sce", [6, 6], 3, {"select_topk": 0.5})
 add("arcee_fusion", "arcee_fusion", [6, 8], 1)
 add("passthrough scale", "passthrough", [3, 4], 1, per_model=[{"scale": 2.5}], with_base=False)
-# DARE masks draw 64 entries per word group: sizes that are not a multiple of 64 and densities with long binary
-# expansions exercise partial groups and the deeper bits of the comparison.
+# Sizes that are not a multiple of the 16-entry vector exercise the scalar tail of the AVX-512 DARE mask.
 add("dare_ties odd size density 0.3", "dare_ties", [5, 27], 2, per_model=[dict(w, density=0.3) for w in W3[:2]])
 add("dare_ties odd size density 0.5", "dare_ties", [5, 27], 3, per_model=[dict(w, density=0.5) for w in W3])
 add("dare_linear odd size density 0.77", "dare_linear", [3, 50], 2, per_model=[dict(w, density=0.77) for w in W3[:2]])
