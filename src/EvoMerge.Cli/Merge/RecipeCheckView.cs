@@ -17,7 +17,7 @@ static class RecipeCheckView
                 Markup.Escape($"{name}: {model.LayerCount} layers, {Gb(model.Weights.TotalBytes)}"));
         table.AddRow("output", Markup.Escape($"{planned.OutputLayers} layers, {planned.Plan.Jobs.Count} tensors, {Gb(planned.OutputBytes)}" +
             (planned.OutputVocab is int v ? $", vocabulary {v}" : "")));
-        table.AddRow("peak memory", Markup.Escape($"≈ {Gb(planned.PeakMemoryBytes(threads))} working set on {threads} threads (+ memory-mapped inputs)"));
+        table.AddRow("peak memory", Markup.Escape($"≈ {Gb(planned.PeakMemoryBytes(threads))} working set on {threads} threads (inputs stream through the page cache)"));
         AnsiConsole.Write(table);
         foreach (var note in planned.Notes) AnsiConsole.MarkupLine($"[blue]note:[/] {Markup.Escape(note)}");
         foreach (var warning in planned.Warnings) AnsiConsole.MarkupLine($"[yellow]warning:[/] {Markup.Escape(warning)}");

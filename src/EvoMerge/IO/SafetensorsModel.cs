@@ -169,6 +169,9 @@ public sealed class SafetensorsModel : IDisposable
     /// <summary>A byte range of a tensor, zero-copy (see <see cref="SafetensorsFile.GetBytes(TensorInfo, long, int)"/>).</summary>
     public ReadOnlySpan<byte> GetBytes(TensorInfo tensor, long start, int length) => Lookup(tensor.Name).File.GetBytes(tensor, start, length);
 
+    /// <summary>Copies a byte range of a tensor out of its file (see <see cref="SafetensorsFile.Read"/>).</summary>
+    public void Read(TensorInfo tensor, long start, Span<byte> destination) => Lookup(tensor.Name).File.Read(tensor, start, destination);
+
     /// <summary>
     /// Decodes a whole float tensor into <paramref name="destination"/> (exactly its element count), straight from the
     /// mapping; tensors of 2 GiB or more are converted range by range, so any size works.

@@ -115,4 +115,23 @@ public class RowBlockTests
         Assert.True(blocks.Blocks >= 10, $"only {blocks.Blocks} blocks");
         Assert.Equal(whole["model.layers.0.w"], blocks.Tensors["model.layers.0.w"]);
     }
+
+    [Fact]
+    public void Slerp_streams_in_two_passes_and_matches_the_whole_tensor()
+    {
+        var rng = new Random(6);
+        InMemoryWeights Random(string label) => new InMemoryWeights(label)
+            .Add("model.layers.0.w", [37, 29], Enumerable.Range(0, 37 * 29).Select(_ => (float)rng.NextDouble() - 0.5f).ToArray());
+        var method = MergeMethods.Get("slerp");
+        var plan = MergePlan.ForModels(method, Random("base"), [Random("a")]);
+        var p = new GroupedParameters(method, 1, 1, _ => 0).SetGlobal("t", 0.3);
+        var whole = new CollectingTarget();
+        var blocks = new BlockCollector();
+        MergeExecutor.Run(plan, p, whole, new MergeOptions { Threads = 1 });
+        MergeExecutor.Run(plan, p, blocks, new MergeOptions { Threads = 2, BlockElements = 100 });
+        Assert.True(blocks.Blocks >= 10, $"only {blocks.Blocks} blocks");
+        // The norms and dot product are summed block by block, so only their rounding may differ.
+        float[] expected = whole["model.layers.0.w"], actual = blocks.Tensors["model.layers.0.w"];
+        for (int i = 0; i < expected.Length; i++) Assert.True(Math.Abs(expected[i] - actual[i]) <= 1e-6f, $"element {i}: {actual[i]} vs {expected[i]}");
+    }
 }

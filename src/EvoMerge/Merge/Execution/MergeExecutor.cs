@@ -7,22 +7,24 @@ namespace EvoMerge.Merge.Execution;
 /// Runs a <see cref="MergePlan"/>: worker threads take work items largest first, read each input as float32 (or use
 /// it in place when resident), resolve the tensor's parameters, call the method's kernel and hand the result to the
 /// <see cref="IMergeTarget"/>. Memory stays at a few tensors per worker, never the model: entry-wise methods stream
-/// large tensors in row blocks (when the target accepts blocks), and tensors too large to split run one at a time
-/// on a dedicated context. Contexts come from a pool that a <see cref="MergeSession"/> keeps across runs.
+/// large tensors in row blocks (when the target accepts blocks): one work item per block, or, for a method that needs
+/// sums over the whole tensor first (slerp), one item that streams the tensor's blocks twice. Tensors too large to
+/// split run one at a time on a dedicated context. Contexts come from a pool that a <see cref="MergeSession"/> keeps across runs.
 /// </summary>
 public static class MergeExecutor
 {
     /// <summary>Unsplittable tensors above this size run one at a time, so that two of them never share memory.</summary>
     public const long LargeElements = 1 << 24;
 
-    readonly record struct WorkItem(int Job, long Offset, int Length);
+    /// <summary>Elements [Offset, Offset + Length) of a job; <paramref name="Streamed"/>: the whole tensor, in row blocks of <paramref name="RowsPerBlock"/>, two passes.</summary>
+    readonly record struct WorkItem(int Job, long Offset, long Length, bool Streamed = false, long RowsPerBlock = 0);
 
     public static void Run(MergePlan plan, IMergeParameters parameters, IMergeTarget target, MergeOptions options,
         ConcurrentBag<TensorMergeContext>? contexts = null, int[]? order = null)
     {
         contexts ??= [];
         order ??= LargestFirst(plan);
-        var items = WorkItems(plan, order, target, options);
+        var items = WorkItems(plan, parameters, order, target, options);
         var remaining = plan.Jobs.Select(j => 0).ToArray();
         foreach (var item in items) remaining[item.Job]++;
         int next = -1, done = 0;
@@ -42,7 +44,7 @@ public static class MergeExecutor
                         options.Cancellation.ThrowIfCancellationRequested();
                         var item = items[i];
                         var job = plan.Jobs[item.Job];
-                        if (item.Length > LargeElements)
+                        if (item.Length > LargeElements && !item.Streamed)
                             lock (large) RunItem(plan, job, item, parameters, target, options, largeContext ??= new TensorMergeContext());
                         else RunItem(plan, job, item, parameters, target, options, context);
                         long elements = Interlocked.Add(ref elementsDone, item.Length);
@@ -66,7 +68,7 @@ public static class MergeExecutor
     public static int[] LargestFirst(MergePlan plan) =>
         Enumerable.Range(0, plan.Jobs.Count).OrderByDescending(i => plan.Jobs[i].ElementCount).ThenBy(i => i).ToArray();
 
-    static List<WorkItem> WorkItems(MergePlan plan, int[] order, IMergeTarget target, MergeOptions options)
+    static List<WorkItem> WorkItems(MergePlan plan, IMergeParameters parameters, int[] order, IMergeTarget target, MergeOptions options)
     {
         bool canSplit = target is IMergeBlockTarget && plan.Method.IsElementwise(options.Compat);
         int blockElements = options.BlockElements;
@@ -79,35 +81,31 @@ public static class MergeExecutor
             if (!canSplit || count <= blockElements || adaptsRows || job.Shape.Length == 0)
             {
                 if (count > Array.MaxLength) throw new EvoMergeException($"tensor {job.OutputName} has {count} elements, more than one buffer can hold");
-                items.Add(new WorkItem(j, 0, (int)count));
+                items.Add(new WorkItem(j, 0, count));
                 continue;
             }
             long rowElements = count / job.Shape[0];
             long rowsPerBlock = Math.Max(1, blockElements / rowElements);
+            if (plan.Method.StatisticsCount(Globals(plan.Method, parameters, job)) > 0)
+            {
+                items.Add(new WorkItem(j, 0, count, Streamed: true, rowsPerBlock));
+                continue;
+            }
             for (long row = 0; row < job.Shape[0]; row += rowsPerBlock)
             {
                 long rows = Math.Min(rowsPerBlock, job.Shape[0] - row);
-                items.Add(new WorkItem(j, row * rowElements, (int)(rows * rowElements)));
+                items.Add(new WorkItem(j, row * rowElements, rows * rowElements));
             }
         }
         return items;
     }
 
+    static double[] Globals(MergeMethod method, IMergeParameters parameters, MergeJob job) =>
+        method.GlobalParameters.Select(def => parameters.Global(def, job)).ToArray();
+
     static void RunItem(MergePlan plan, MergeJob job, WorkItem item, IMergeParameters parameters, IMergeTarget target, MergeOptions options, TensorMergeContext context)
     {
         var method = plan.Method;
-        int length = item.Length;
-        bool whole = item.Offset == 0 && length == job.ElementCount;
-        long[] shape = whole ? job.Shape : [length / (job.ElementCount / job.Shape[0]), .. job.Shape.AsSpan(1)];
-        context.Begin(job.OutputName, shape, length, job.Base != null, job.Models.Length, options.Compat,
-            TensorRandom.KeyFor(options.Seed, job.OutputName), item.Offset);
-        if (job.Base is { } b) Load(plan.Sources[b.Source], b, job.Shape, item, context.UseBaseArray, context.FillBase);
-        for (int m = 0; m < job.Models.Length; m++)
-        {
-            int slot = m;
-            Load(plan.Sources[job.Models[m].Source], job.Models[m], job.Shape, item, (a, offset) => context.UseModelArray(slot, a, offset), n => context.FillModel(slot, n));
-        }
-
         var globals = context.GlobalsBuffer(method.GlobalParameters.Count);
         for (int p = 0; p < globals.Length; p++) globals[p] = parameters.Global(method.GlobalParameters[p], job);
         for (int m = 0; m < job.Models.Length; m++)
@@ -115,21 +113,60 @@ public static class MergeExecutor
             var values = context.ModelParametersBuffer(m, method.ModelParameters.Count);
             for (int p = 0; p < values.Length; p++) values[p] = parameters.PerModel(method.ModelParameters[p], job, m);
         }
-
-        var output = context.Output(length);
-        method.Merge(context, output);
-        if (whole) target.Accept(job.OutputName, job.Shape, output);
-        else ((IMergeBlockTarget)target).AcceptBlock(job.OutputName, job.Shape, item.Offset, output);
+        var totals = context.StatisticsBuffer(method.StatisticsCount(globals));
+        if (!item.Streamed)
+        {
+            Load(plan, job, item.Offset, (int)item.Length, options, context);
+            if (totals.Length > 0) method.Accumulate(context, totals);
+            MergeAndHand(plan, job, item.Offset, (int)item.Length, target, context);
+            return;
+        }
+        // Pass 1 sums over every block, pass 2 merges each block with the totals; only a block is ever held.
+        long blockElements = item.RowsPerBlock * (job.ElementCount / job.Shape[0]);
+        for (long offset = 0; offset < job.ElementCount; offset += blockElements)
+        {
+            Load(plan, job, offset, (int)Math.Min(blockElements, job.ElementCount - offset), options, context);
+            method.Accumulate(context, totals);
+        }
+        for (long offset = 0; offset < job.ElementCount; offset += blockElements)
+        {
+            int length = (int)Math.Min(blockElements, job.ElementCount - offset);
+            Load(plan, job, offset, length, options, context);
+            MergeAndHand(plan, job, offset, length, target, context);
+        }
     }
 
-    static void Load(IWeightSource source, TensorInput input, long[] shape, WorkItem item, Action<float[], int> useResident, Func<int, float[]> fill)
+    /// <summary>Points the context at elements [offset, offset + length) of the job and reads every input's values for them.</summary>
+    static void Load(MergePlan plan, MergeJob job, long offset, int length, MergeOptions options, TensorMergeContext context)
+    {
+        bool whole = offset == 0 && length == job.ElementCount;
+        long[] shape = whole ? job.Shape : [length / (job.ElementCount / job.Shape[0]), .. job.Shape.AsSpan(1)];
+        context.Begin(job.OutputName, shape, length, job.Base != null, job.Models.Length, options.Compat,
+            TensorRandom.KeyFor(options.Seed, job.OutputName), offset);
+        if (job.Base is { } b) Load(plan.Sources[b.Source], b, job.Shape, offset, length, context.UseBaseArray, context.FillBase);
+        for (int m = 0; m < job.Models.Length; m++)
+        {
+            int slot = m;
+            Load(plan.Sources[job.Models[m].Source], job.Models[m], job.Shape, offset, length, (a, o) => context.UseModelArray(slot, a, o), n => context.FillModel(slot, n));
+        }
+    }
+
+    static void MergeAndHand(MergePlan plan, MergeJob job, long offset, int length, IMergeTarget target, TensorMergeContext context)
+    {
+        var output = context.Output(length);
+        plan.Method.Merge(context, output);
+        if (offset == 0 && length == job.ElementCount) target.Accept(job.OutputName, job.Shape, output);
+        else ((IMergeBlockTarget)target).AcceptBlock(job.OutputName, job.Shape, offset, output);
+    }
+
+    static void Load(IWeightSource source, TensorInput input, long[] shape, long offset, int length, Action<float[], int> useResident, Func<int, float[]> fill)
     {
         if (input.SourceRows >= 0 && input.SourceRows != shape[0])
-            ReadWithRows(source, input, shape, fill(item.Length).AsSpan(0, item.Length));
+            ReadWithRows(source, input, shape, fill(length).AsSpan(0, length));
         else if (source.ResidentFloat32(input.TensorName) is { } resident)
-            useResident(resident, (int)item.Offset);
+            useResident(resident, (int)offset);
         else
-            source.ReadFloat32(input.TensorName, item.Offset, fill(item.Length).AsSpan(0, item.Length));
+            source.ReadFloat32(input.TensorName, offset, fill(length).AsSpan(0, length));
     }
 
     /// <summary>An embedding/head with another vocabulary size: keep the shared rows, fill new ones with the mean row.</summary>

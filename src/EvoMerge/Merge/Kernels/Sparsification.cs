@@ -36,8 +36,10 @@ public static class Sparsification
         if (kind == SparsificationKind.None || density >= 1) return;
         int n = delta.Length;
         if (density <= 0) { delta.Clear(); return; }
-        float l1Before = rescale ? TensorPrimitives.SumOfMagnitudes(delta) : 0;
-        bool matchL1 = rescale;
+        // Random methods divide by p in the papers' mode; everything else matches the L1 norm from before thinning.
+        bool random = kind is SparsificationKind.Random or SparsificationKind.DellaMagprune;
+        bool matchL1 = rescale && (!random || compat == MergeCompat.Mergekit);
+        float l1Before = matchL1 ? TensorPrimitives.SumOfMagnitudes(delta) : 0;
         switch (kind)
         {
             case SparsificationKind.Magnitude:
@@ -50,12 +52,10 @@ public static class Sparsification
                 RankSelection.KeepRankWindow(delta, bottom, n - top, scratch);
                 break;
             case SparsificationKind.Random:
-                matchL1 = rescale && compat == MergeCompat.Mergekit;
                 float p = (float)density;
                 TensorRandom.KeepWithProbability(delta, p, rescale && !matchL1 ? 1 / p : 1, streamKey, elementOffset);
                 break;
             case SparsificationKind.DellaMagprune:
-                matchL1 = rescale && compat == MergeCompat.Mergekit;
                 DellaMagprune(delta, density, epsilon, rescale && !matchL1, streamKey, rows);
                 break;
         }

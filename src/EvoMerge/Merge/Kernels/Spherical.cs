@@ -15,18 +15,18 @@ public static class Spherical
     /// </summary>
     public static void Slerp(double t, ReadOnlySpan<float> v0, ReadOnlySpan<float> v1, Span<float> output)
     {
-        var (d00, d11, d01) = Gram(v0, v1);
-        double n0 = Math.Sqrt(d00), n1 = Math.Sqrt(d11);
-        double cos = n0 < 1e-8 || n1 < 1e-8 ? 1 : Math.Clamp(d01 / (n0 * n1), -1, 1);
-        double s0, s1;
-        if (Math.Abs(cos) > ParallelThreshold) { s0 = 1 - t; s1 = t; }
-        else
-        {
-            double theta = Math.Acos(cos), sin = Math.Sin(theta);
-            s0 = Math.Sin((1 - t) * theta) / sin;
-            s1 = Math.Sin(t * theta) / sin;
-        }
-        Combine(v0, (float)s0, v1, (float)s1, output);
+        var (s0, s1) = Coefficients(t, Gram(v0, v1));
+        Combine(v0, s0, v1, s1, output);
+    }
+
+    /// <summary>Slerp's weights of v0 and v1 from their <see cref="Gram"/> sums (which may be accumulated block by block).</summary>
+    public static (float S0, float S1) Coefficients(double t, (double XX, double YY, double XY) gram)
+    {
+        double n0 = Math.Sqrt(gram.XX), n1 = Math.Sqrt(gram.YY);
+        double cos = n0 < 1e-8 || n1 < 1e-8 ? 1 : Math.Clamp(gram.XY / (n0 * n1), -1, 1);
+        if (Math.Abs(cos) > ParallelThreshold) return ((float)(1 - t), (float)t);
+        double theta = Math.Acos(cos), sin = Math.Sin(theta);
+        return ((float)(Math.Sin((1 - t) * theta) / sin), (float)(Math.Sin(t * theta) / sin));
     }
 
     /// <summary>Slerp applied to each row of a row-major matrix separately.</summary>

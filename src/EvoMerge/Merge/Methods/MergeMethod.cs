@@ -27,8 +27,9 @@ public abstract class MergeMethod
     public virtual IReadOnlyList<ParameterDef> ModelParameters => [];
 
     /// <summary>
-    /// True when each output entry depends only on the same entry of the inputs (and its index), so the executor may
-    /// stream a large tensor in row blocks instead of holding it whole.
+    /// True when each output entry depends only on the same entry of the inputs (and its index), and on the tensor's
+    /// <see cref="StatisticsCount"/> sums if it has any, so the executor may stream a large tensor in row blocks
+    /// instead of holding it whole.
     /// </summary>
     public virtual bool IsElementwise(MergeCompat compat) => false;
 
@@ -38,6 +39,18 @@ public abstract class MergeMethod
     /// before any data is read. Values are indexed as the declarations are.
     /// </summary>
     public virtual string? CheckValues(IReadOnlyList<double> globals, IReadOnlyList<double[]> perModel) => null;
+
+    /// <summary>
+    /// How many sums over the whole tensor the kernel needs besides each entry's own values (slerp: ‖a‖², ‖b‖², a·b),
+    /// given the tensor's resolved global parameters (indexed as declared); 0 for none. The executor first runs <see cref="Accumulate"/> over the
+    /// tensor (block by block when streaming it) and hands the totals to <see cref="Merge"/> as
+    /// <see cref="TensorMergeContext.Statistics"/>, so such a method streams large tensors in two passes over row
+    /// blocks instead of holding them whole.
+    /// </summary>
+    public virtual int StatisticsCount(IReadOnlyList<double> globals) => 0;
+
+    /// <summary>Adds this span's contribution to each of the <see cref="StatisticsCount"/> sums.</summary>
+    public virtual void Accumulate(TensorMergeContext input, Span<double> totals) { }
 
     /// <summary>Tensor-sized scratch buffers the kernel uses for <paramref name="models"/> inputs (for memory estimates).</summary>
     public virtual int ScratchBuffers(int models) => 0;

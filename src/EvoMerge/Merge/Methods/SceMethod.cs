@@ -35,17 +35,10 @@ public sealed class SceMethod : MergeMethod
         Span<double> energy = stackalloc double[models];
         double total = 0;
         for (int m = 0; m < models; m++) total += energy[m] = Spherical.Dot(input.Scratch(m + 1, n), input.Scratch(m + 1, n)) / n;
-        input.ElectSigns(output, out var elected, out var kept);
-        for (int m = 0; m < models; m++)
-        {
-            float w = (float)(total == 0 ? 1.0 / models : energy[m] / total);
-            var d = input.Scratch(m + 1, n);
-            TensorPrimitives.Multiply(d, w, d);
-            SignConsensus.AddAgreeing(d, w, elected, output, kept);
-        }
-        for (int i = 0; i < n; i++) if (kept[i] == 0) kept[i] = 1;
-        TensorPrimitives.Divide(output, kept, output);
-        TensorPrimitives.Add(output, input.Base, output);
+        Span<float> weights = stackalloc float[models];
+        for (int m = 0; m < models; m++) weights[m] = (float)(total == 0 ? 1.0 / models : energy[m] / total);
+        // SCE elects signs from the unweighted task vectors, then sums the weighted ones that agree.
+        TaskVectorCombine.FromSlots(input, weights, new CombineRule(Consensus: true, Normalize: true, Lambda: 1, ElectUnweighted: true), output);
     }
 
     /// <summary>Zeroes, in every task vector, the entries outside the top fraction by variance across models.</summary>

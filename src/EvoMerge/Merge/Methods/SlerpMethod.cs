@@ -18,10 +18,30 @@ public sealed class SlerpMethod : MergeMethod
         ParameterDef.Flag("row_wise", false, "interpolate each row separately (EvoMerge extension)"),
     ];
 
+    /// <summary>Per-tensor slerp needs ‖base‖², ‖model‖² and base·model over the whole tensor before any entry (row-wise needs none).</summary>
+    public override int StatisticsCount(IReadOnlyList<double> globals) => globals[RowWise] != 0 ? 0 : 3;
+
+    /// <summary>Entry-wise once the tensor's sums are known; row-wise slerp only ever needs the rows of a block.</summary>
+    public override bool IsElementwise(MergeCompat compat) => true;
+
+    public override void Accumulate(TensorMergeContext input, Span<double> totals)
+    {
+        var (xx, yy, xy) = Spherical.Gram(input.Base, input.Model(0));
+        totals[0] += xx;
+        totals[1] += yy;
+        totals[2] += xy;
+    }
+
     public override void Merge(TensorMergeContext input, Span<float> output)
     {
         double t = input.Global(T);
-        if (input.Flag(RowWise)) Spherical.SlerpRows(t, input.Base, input.Model(0), output, input.Rows);
-        else Spherical.Slerp(t, input.Base, input.Model(0), output);
+        if (input.Flag(RowWise))
+        {
+            Spherical.SlerpRows(t, input.Base, input.Model(0), output, input.Rows);
+            return;
+        }
+        var totals = input.Statistics;
+        var (s0, s1) = Spherical.Coefficients(t, (totals[0], totals[1], totals[2]));
+        Spherical.Combine(input.Base, s0, input.Model(0), s1, output);
     }
 }

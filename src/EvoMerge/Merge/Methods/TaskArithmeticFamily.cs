@@ -59,7 +59,7 @@ public sealed class TaskArithmeticFamily : MergeMethod
     public override bool IsElementwise(MergeCompat compat) =>
         _sparsification == SparsificationKind.None || (_sparsification == SparsificationKind.Random && compat == MergeCompat.Paper);
 
-    public override int ScratchBuffers(int models) => models + 2;
+    public override int ScratchBuffers(int models) => models + 1;
 
     public override string? CheckValues(IReadOnlyList<double> globals, IReadOnlyList<double[]> perModel)
     {
@@ -70,55 +70,43 @@ public sealed class TaskArithmeticFamily : MergeMethod
         return null;
     }
 
+    /// <summary>
+    /// Entry-wise configurations run chunk by chunk (<see cref="TaskVectorCombine.ChunkElements"/>): each model's
+    /// task vector is formed and masked in an L1-sized slice of the chunk buffer and combined straight
+    /// away, so the only passes over memory are reading the inputs and writing the output. Thinning that ranks or
+    /// rescales the whole tensor first forms every task vector whole (scratch slots 1..models, slot 0 for the
+    /// sparsifier), then combines them chunk by chunk.
+    /// </summary>
     public override void Merge(TensorMergeContext input, Span<float> output)
     {
         int n = input.Length, models = input.ModelCount;
-        var baseValues = input.Base;
-        bool rescale = input.Flag(Rescale);
-        // Slot 0 is the sparsifier's scratch; slots 1..models hold the weighted task vectors.
-        var scratch = input.Scratch(0, n);
-        float weightSum = 0;
-        for (int m = 0; m < models; m++)
+        Span<float> weights = models <= 64 ? stackalloc float[models] : new float[models];
+        for (int m = 0; m < models; m++) weights[m] = (float)input.ModelParameter(m, Weight);
+        var rule = new CombineRule(_consensus, input.Flag(Normalize), (float)input.Global(Lambda));
+        if (!IsElementwise(input.Compat))
         {
-            var delta = input.Scratch(m + 1, n);
-            TensorPrimitives.Subtract(input.Model(m), baseValues, delta);
-            if (_sparsification != SparsificationKind.None)
-                Sparsification.Apply(_sparsification, delta, input.ModelParameter(m, Density),
-                    _sparsification == SparsificationKind.MagnitudeOutliers ? input.ModelParameter(m, Extra) : 0,
-                    _sparsification == SparsificationKind.DellaMagprune ? input.ModelParameter(m, Extra) : 0,
-                    rescale, input.Compat, TensorRandom.StreamKey(input.RandomKey, m), input.Rows, scratch, input.ElementOffset);
-            float w = (float)input.ModelParameter(m, Weight);
-            TensorPrimitives.Multiply(delta, w, delta);
-            weightSum += w;
+            for (int m = 0; m < models; m++) TaskVector(input, m, 0, input.Scratch(m + 1, n));
+            TaskVectorCombine.FromSlots(input, weights, rule, output);
+            return;
         }
-
-        bool normalize = input.Flag(Normalize);
-        float lambda = (float)input.Global(Lambda);
-        if (_consensus) CombineBySignConsensus(input, output, normalize, lambda);
-        else
+        var chunk = input.Scratch(models + 1, models * Math.Min(n, TaskVectorCombine.ChunkElements));
+        for (int start = 0; start < n; start += TaskVectorCombine.ChunkElements)
         {
-            output.Clear();
-            for (int m = 0; m < models; m++) TensorPrimitives.Add(output, input.Scratch(m + 1, n), output);
-            // Weights summing to (nearly) zero would blow the sum up; mergekit leaves it undivided, and so do we.
-            float divisor = normalize && Math.Abs(weightSum) >= 1e-8f ? weightSum : 1;
-            TensorPrimitives.Multiply(output, lambda / divisor, output);
+            int length = Math.Min(TaskVectorCombine.ChunkElements, n - start);
+            for (int m = 0; m < models; m++) TaskVector(input, m, start, chunk.Slice(m * length, length));
+            TaskVectorCombine.Chunk(chunk[..(models * length)], weights, rule, input.Base.Slice(start, length), output.Slice(start, length));
         }
-        TensorPrimitives.Add(output, baseValues, output);
     }
 
-    /// <summary>TIES' disjoint merge: elect each entry's sign from Σ wᵢτᵢ, keep only agreeing contributions.</summary>
-    static void CombineBySignConsensus(TensorMergeContext input, Span<float> output, bool normalize, float lambda)
+    /// <summary>thin(θₘ − θ_base) for entries [start, start + delta.Length) of the span being merged (weighted when combined).</summary>
+    void TaskVector(TensorMergeContext input, int m, int start, Span<float> delta)
     {
-        int n = input.Length, models = input.ModelCount;
-        input.ElectSigns(output, out var elected, out var kept);
-        for (int m = 0; m < models; m++)
-            SignConsensus.AddAgreeing(input.Scratch(m + 1, n), (float)input.ModelParameter(m, Weight), elected, output, kept);
-        if (normalize)
-        {
-            // Entries where nothing agreed keep a zero sum; dividing by 1 leaves them zero.
-            for (int i = 0; i < n; i++) if (kept[i] == 0) kept[i] = 1;
-            TensorPrimitives.Divide(output, kept, output);
-        }
-        if (lambda != 1) TensorPrimitives.Multiply(output, lambda, output);
+        TensorPrimitives.Subtract(input.Model(m).Slice(start, delta.Length), input.Base.Slice(start, delta.Length), delta);
+        if (_sparsification != SparsificationKind.None)
+            Sparsification.Apply(_sparsification, delta, input.ModelParameter(m, Density),
+                _sparsification == SparsificationKind.MagnitudeOutliers ? input.ModelParameter(m, Extra) : 0,
+                _sparsification == SparsificationKind.DellaMagprune ? input.ModelParameter(m, Extra) : 0,
+                input.Flag(Rescale), input.Compat, TensorRandom.StreamKey(input.RandomKey, m), input.Rows, input.Scratch(0, delta.Length),
+                input.ElementOffset + start);
     }
 }

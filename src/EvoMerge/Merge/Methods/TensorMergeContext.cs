@@ -45,6 +45,9 @@ public sealed class TensorMergeContext
 
     public ReadOnlySpan<float> Model(int i) => _models[i].AsSpan(_modelOffsets[i], Length);
 
+    /// <summary>The whole tensor's sums the method asked for (<see cref="MergeMethod.StatisticsCount"/>).</summary>
+    public ReadOnlySpan<double> Statistics => _statistics;
+
     public double Global(int index) => _globals[index];
 
     public bool Flag(int index) => _globals[index] != 0;
@@ -52,22 +55,6 @@ public sealed class TensorMergeContext
     public double ModelParameter(int model, int index) => _modelParameters[model][index];
 
     /// <summary>A reusable buffer of at least <paramref name="length"/> floats; slots are independent of each other.</summary>
-    /// <summary>
-    /// The start of a sign-consensus combine (TIES, SCE): the elected sign is read from Σ of the task vectors in
-    /// scratch slots 1..models, written to slot models + 1; slot 0 (the agreeing weight per entry) and
-    /// <paramref name="output"/> are cleared for <see cref="Kernels.SignConsensus.AddAgreeing"/>.
-    /// </summary>
-    public void ElectSigns(Span<float> output, out Span<float> elected, out Span<float> kept)
-    {
-        int n = Length, models = ModelCount;
-        elected = Scratch(models + 1, n);
-        elected.Clear();
-        for (int m = 0; m < models; m++) System.Numerics.Tensors.TensorPrimitives.Add(elected, Scratch(m + 1, n), elected);
-        kept = Scratch(0, n);
-        kept.Clear();
-        output.Clear();
-    }
-
     public Span<float> Scratch(int slot, int length)
     {
         if (slot >= _scratch.Length) Array.Resize(ref _scratch, slot + 1);
@@ -140,6 +127,16 @@ public sealed class TensorMergeContext
     {
         if (_output.Length < length) _output = new float[length];
         return _output.AsSpan(0, length);
+    }
+
+    double[] _statistics = [];
+
+    /// <summary>Zeroed totals for <see cref="MergeMethod.Accumulate"/>, then read by the kernel as <see cref="Statistics"/>.</summary>
+    internal double[] StatisticsBuffer(int count)
+    {
+        if (_statistics.Length != count) _statistics = new double[count];
+        else Array.Clear(_statistics);
+        return _statistics;
     }
 
     internal double[] GlobalsBuffer(int count) => _globals.Length == count ? _globals : _globals = new double[count];

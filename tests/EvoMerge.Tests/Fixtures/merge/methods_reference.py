@@ -307,6 +307,10 @@ add("sce", "sce", [6, 6], 3)
 add("sce select_topk", "sce", [6, 6], 3, {"select_topk": 0.5})
 add("arcee_fusion", "arcee_fusion", [6, 8], 1)
 add("passthrough scale", "passthrough", [3, 4], 1, per_model=[{"scale": 2.5}], with_base=False)
+# Sizes that are not a multiple of the 16-entry vector exercise the scalar tail of the AVX-512 DARE mask.
+add("dare_ties odd size density 0.3", "dare_ties", [5, 27], 2, per_model=[dict(w, density=0.3) for w in W3[:2]])
+add("dare_ties odd size density 0.5", "dare_ties", [5, 27], 3, per_model=[dict(w, density=0.5) for w in W3])
+add("dare_linear odd size density 0.77", "dare_linear", [3, 50], 2, per_model=[dict(w, density=0.77) for w in W3[:2]])
 
 with open("methods_golden.json", "w") as f:
     json.dump(cases, f, indent=0)
