@@ -45,22 +45,29 @@ public static class DemoRunner
         var test = DemoTasks.Test(data).Select(t => t with { Limit = plan.TestLimit }).ToList();
         var runFolders = new List<string>();
 
-        // The paper's hybrid first: its PS stage gives the "evolved PS" row, its DFS stage "evolved PS→DFS", and it scores both sources.
-        var hybrid = Evolve("evolved-ps-dfs", SearchSpaceKind.PsThenDfs, dfsModels: [b]);
+        // The grid first: the PS search starts from its best point. The paper's start, the middle of every range
+        // (0.75·τ_A + 0.75·τ_B with half the entries dropped), scores about zero here, a plateau CMA-ES cannot climb from.
+        var (grid, gridBest) = GridBest();
+        // The paper's hybrid: its PS stage gives the "evolved PS" row, its DFS stage "evolved PS→DFS", and it scores both sources.
+        var hybrid = Evolve("evolved-ps-dfs", SearchSpaceKind.PsThenDfs, dfsModels: [b], start: gridBest);
         var rows = new List<DemoRow> { SourceRow("A", a, hybrid), SourceRow("B", b, hybrid) };
 
         rows.Add(Fixed("average", "linear", null, ["weight"], [0.5, 0.5], "linear 0.5·A + 0.5·B"));
-        rows.Add(GridBest());
+        rows.Add(grid);
         rows.Add(Fixed("dare-ties-default", "dare_ties", baseModel, ["weight", "density"], [1, 0.5, 1, 0.5], "dare_ties w=1 d=0.5 for A and B"));
-        rows.Add(SearchedRow("evolved-ps", hybrid, "ps"));
+        // The evolved-from-the-grid rows count the grid's evaluations and time too.
+        rows.Add(AfterGrid(SearchedRow("evolved-ps", hybrid, "ps")));
         rows.Add(SearchedRow("evolved-dfs", Evolve("evolved-dfs", SearchSpaceKind.Dfs, dfsModels: [a, b]), "dfs"));
-        rows.Add(SearchedRow("evolved-ps-dfs", hybrid, "dfs"));
+        rows.Add(AfterGrid(SearchedRow("evolved-ps-dfs", hybrid, "dfs")));
 
         var summary = new DemoSummary(rows, options.Seed, options.Quick, clock.Elapsed.TotalSeconds, runFolders);
         summary.Write(output);
         return summary;
 
-        EvolutionConfig Config(string name, SearchSpaceKind space, string method, IReadOnlyList<string> dfsModels) => new()
+        DemoRow AfterGrid(DemoRow row) => row with { Evaluations = row.Evaluations + grid.Evaluations, Seconds = row.Seconds + grid.Seconds };
+
+        EvolutionConfig Config(string name, SearchSpaceKind space, string method, IReadOnlyList<string> dfsModels,
+            (double WA, double WB)? start = null) => new()
         {
             Name = name,
             Seed = options.Seed,
@@ -70,7 +77,11 @@ public static class DemoRunner
             Ps = new PsConfig
             {
                 Method = method, LayerGroups = DemoModelShape.Layers, EmbeddingsGroup = true, HeadGroup = true, Parameters = ["weight", "density"],
-                Ranges = new Dictionary<string, ParameterRange> { ["weight"] = new(0, 1), ["density"] = new(0.01, 1) },
+                // Per group, the weights the grid spans.
+                Ranges = new Dictionary<string, ParameterRange> { ["weight"] = new(0, plan.GridWeights[^1]), ["density"] = new(0.01, 1) },
+                Start = start is var (wa, wb)
+                    ? [new Dictionary<string, double> { ["weight"] = wa, ["density"] = 1 }, new Dictionary<string, double> { ["weight"] = wb, ["density"] = 1 }]
+                    : null,
                 // The paper's weights are free scales of the task vectors, not shares of a sum of 1.
                 Globals = method == "dare_ties" ? new Dictionary<string, double> { ["normalize"] = 0 } : new Dictionary<string, double>(),
             },
@@ -83,9 +94,10 @@ public static class DemoRunner
             BaseDirectory = output,
         };
 
-        (EvolutionConfig Config, EvolutionResult Result) Evolve(string name, SearchSpaceKind space, IReadOnlyList<string> dfsModels)
+        (EvolutionConfig Config, EvolutionResult Result) Evolve(string name, SearchSpaceKind space, IReadOnlyList<string> dfsModels,
+            (double WA, double WB)? start = null)
         {
-            var config = Config(name, space, "dare_ties", dfsModels);
+            var config = Config(name, space, "dare_ties", dfsModels, start);
             string folder = Path.Combine(output, name);
             runFolders.Add(folder);
             using var evaluator = new TorchCandidateEvaluator(config, evaluatorOptions);
@@ -113,7 +125,7 @@ public static class DemoRunner
                 searchSeconds + r.BuildSeconds + r.ScoreSeconds, devScore, recipe);
         }
 
-        DemoRow GridBest()
+        (DemoRow Row, (double WA, double WB) Best) GridBest()
         {
             var watch = Stopwatch.StartNew();
             var config = Config("task-arithmetic-grid", SearchSpaceKind.Ps, "task_arithmetic", []);
@@ -127,8 +139,9 @@ public static class DemoRunner
                     double s = evaluator.Evaluate(Uniform(config, ["weight"], [wa, wb]), new EvaluationRequest(dev, null), cancellationToken).Scores[0];
                     if (s > best.Score) best = (s, wa, wb);
                 }
-            return Fixed("task-arithmetic-best", "task_arithmetic", baseModel, ["weight"], [best.WA, best.WB],
-                $"task arithmetic w_A={best.WA} w_B={best.WB} (best of {points} on dev)", points, watch.Elapsed.TotalSeconds, best.Score);
+            return (Fixed("task-arithmetic-best", "task_arithmetic", baseModel, ["weight"], [best.WA, best.WB],
+                $"task arithmetic w_A={best.WA} w_B={best.WB} (best of {points} on dev)", points, watch.Elapsed.TotalSeconds, best.Score),
+                (best.WA, best.WB));
         }
 
         DemoRow SourceRow(string name, string model, (EvolutionConfig Config, EvolutionResult Result) run) =>

@@ -10,7 +10,7 @@ public class EvolutionConfigReaderTests
         base_model: ./models/base
         models: [./models/ja, ./models/math-en]
         space: ps+dfs
-        ps: { method: dare_ties, layer_groups: 4, head_group: true, split_attention_mlp: true, parameters: [weight, density], ranges: { weight: [0, 2] }, baselines: [{ weight: 1, density: 0.5 }] }
+        ps: { method: dare_ties, layer_groups: 4, head_group: true, split_attention_mlp: true, parameters: [weight, density], ranges: { weight: [0, 2] }, baselines: [{ weight: 1, density: 0.5 }], start: [{ weight: 0, density: 1 }, { weight: 0.25, density: 0.9 }] }
         dfs: { repeats: 2, max_path_length: 12, scales: per_slot, models: [./models/ja] }
         optimizer: { name: cma-es, population: 12, generations: 20 }
         fitness:
@@ -38,6 +38,8 @@ public class EvolutionConfigReaderTests
         Assert.Equal(new ParameterRange(0, 2), c.Ps.RangeOf("weight"));
         Assert.Equal(new ParameterRange(0.01, 1), c.Ps.RangeOf("density"));
         Assert.Equal(0.5, Assert.Single(c.Ps.Baselines)["density"]);
+        Assert.Equal([0.0, 0.25], c.Ps.Start!.Select(s => s["weight"]));
+        Assert.Equal(0.9, c.Ps.Start![1]["density"]);
         Assert.Equal(DfsScales.PerSlot, c.Dfs.Scales);
         Assert.Equal(12, c.Dfs.MaxPathLength);
         Assert.Equal(["./models/ja"], c.Dfs.Models!);

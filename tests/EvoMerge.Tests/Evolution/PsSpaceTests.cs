@@ -86,6 +86,33 @@ public class PsSpaceTests
     }
 
     [Fact]
+    public void A_start_point_gives_every_group_each_models_values_and_the_default_is_the_middle()
+    {
+        Assert.Null(new PsSpace(new PsConfig { LayerGroups = 2 }, "base", ["a", "b"], 4).Initial);
+
+        var config = new PsConfig
+        {
+            LayerGroups = 2, HeadGroup = true, Ranges = new Dictionary<string, ParameterRange> { ["weight"] = new(0, 2) },
+            Start = [new Dictionary<string, double> { ["weight"] = 0, ["density"] = 1 }, new Dictionary<string, double> { ["weight"] = 0.5, ["density"] = 0.505 }],
+        };
+        var space = new PsSpace(config, "base", ["a", "b"], 4);
+        // Per group: model a (weight 0 → 0, density 1 → 1), model b (0.5 of [0,2] → 0.25, 0.505 of [0.01,1] → 0.5).
+        double[] perGroup = [0, 1, 0.25, 0.5];
+        Assert.Equal(space.Groups.Count * 4, space.Initial!.Length);
+        for (int i = 0; i < space.Initial.Length; i++) Assert.Equal(perGroup[i % 4], space.Initial[i], 12);
+    }
+
+    [Theory]
+    [InlineData(1, 1.0, "ps.start: 1 entries for 2 models")]
+    [InlineData(2, 3.0, "ps.start[0].weight: 3 is outside its range [0, 1]")]
+    public void A_start_point_that_does_not_fit_the_space_is_a_config_error(int entries, double weight, string expected)
+    {
+        var start = Enumerable.Range(0, entries).Select(_ => (IReadOnlyDictionary<string, double>)new Dictionary<string, double> { ["weight"] = weight, ["density"] = 0.5 }).ToList();
+        var e = Assert.Throws<EvoMergeException>(() => new PsSpace(new PsConfig { Start = start }, "base", ["a", "b"], 4));
+        Assert.Contains(expected, e.Message);
+    }
+
+    [Fact]
     public void More_groups_than_layers_is_a_config_error()
     {
         var e = Assert.Throws<EvoMergeException>(() => new PsSpace(new PsConfig { LayerGroups = 5 }, null, ["a", "b"], 4));

@@ -80,6 +80,12 @@ public sealed record PsConfig
     /// </summary>
     public IReadOnlyList<IReadOnlyDictionary<string, double>> Baselines { get; init; } = [];
 
+    /// <summary>
+    /// Where the search starts: one { parameter: value } map per source model, used for every group (e.g. the best
+    /// point of a cheap grid). Absent: the middle of every range (the paper's start, 0.5 in [0,1]).
+    /// </summary>
+    public IReadOnlyList<IReadOnlyDictionary<string, double>>? Start { get; init; }
+
     /// <summary>The range of a parameter: configured, or the default (weight [0,1], density [0.01,1], others [0,1]).</summary>
     public ParameterRange RangeOf(string parameter) =>
         Ranges.TryGetValue(parameter, out var r) ? r

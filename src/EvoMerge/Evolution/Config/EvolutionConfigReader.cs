@@ -15,7 +15,7 @@ public static class EvolutionConfigReader
     static readonly string[] TopKeys =
         ["name", "seed", "base_model", "models", "space", "ps", "dfs", "optimizer", "fitness", "test", "rescore_top"];
     static readonly string[] PsKeys =
-        ["method", "layer_groups", "embeddings_group", "head_group", "split_attention_mlp", "parameters", "ranges", "globals", "baselines"];
+        ["method", "layer_groups", "embeddings_group", "head_group", "split_attention_mlp", "parameters", "ranges", "globals", "baselines", "start"];
     static readonly string[] DfsKeys = ["repeats", "max_path_length", "model_a", "models", "scales", "scale_max", "fix_ends"];
     static readonly string[] OptimizerKeys = ["name", "population", "generations", "max_evaluations", "sigma0", "restarts"];
     static readonly string[] TaskKeys =
@@ -140,20 +140,23 @@ public static class EvolutionConfigReader
             SplitAttentionMlp = f.Has("split_attention_mlp") && f.Bool("split_attention_mlp"),
             Parameters = f.Has("parameters") ? f.Strings("parameters") : ["weight", "density"],
             Ranges = ranges,
-            Baselines = f.Has("baselines")
-                ? f.Sequence("baselines").Select((node, i) =>
-                {
-                    var names = node is YamlDotNet.RepresentationModel.YamlMappingNode m
-                        ? m.Children.Keys.Select(k => k.ToString()).ToArray() : [];
-                    var b = f.Child(f.Qualify($"baselines[{i}]"), node, names);
-                    return (IReadOnlyDictionary<string, double>)names.ToDictionary(n => n, b.Double);
-                }).ToList()
-                : [],
+            Baselines = ParameterMaps(f, "baselines"),
+            Start = f.Has("start") ? ParameterMaps(f, "start") : null,
             Globals = f.Has("globals")
                 ? f.KeysOf("globals").ToDictionary(k => k, k => f.Map("globals", f.KeysOf("globals").ToArray()).Double(k))
                 : new Dictionary<string, double>(),
         };
     }
+
+    /// <summary>A list of { parameter: value } maps (ps.baselines, ps.start); empty when the key is absent.</summary>
+    static IReadOnlyList<IReadOnlyDictionary<string, double>> ParameterMaps(YamlFields f, string key) => f.Has(key)
+        ? f.Sequence(key).Select((node, i) =>
+        {
+            var names = node is YamlDotNet.RepresentationModel.YamlMappingNode m ? m.Children.Keys.Select(k => k.ToString()).ToArray() : [];
+            var values = f.Child(f.Qualify($"{key}[{i}]"), node, names);
+            return (IReadOnlyDictionary<string, double>)names.ToDictionary(n => n, values.Double);
+        }).ToList()
+        : [];
 
     static DfsConfig ReadDfs(YamlFields f) => new()
     {

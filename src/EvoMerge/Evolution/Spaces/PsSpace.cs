@@ -25,12 +25,13 @@ public sealed class PsSpace : ISearchSpace
             .SelectMany(g => models.Select((_, m) => (g, m)))
             .SelectMany(gm => config.Parameters.Select(p => $"{gm.g.Name}/model {gm.m}/{p}"))
             .ToList();
+        if (config.Start is { } start) Initial = Encode(StartRecipe(start));
     }
 
     public string Name => "ps";
     public IReadOnlyList<TensorGroup> Groups { get; }
     public int Dimension => CoordinateNames.Count;
-    public double[]? Initial => null;
+    public double[]? Initial { get; }
     public IReadOnlyList<string> CoordinateNames { get; }
 
     public Candidate Decode(ReadOnlySpan<double> genome)
@@ -56,8 +57,27 @@ public sealed class PsSpace : ISearchSpace
     public PsCandidate Uniform(IReadOnlyDictionary<string, double> values)
     {
         var perModel = _config.Parameters.Select(p => values[p]).ToArray();
-        var all = Groups.Select(_ => (IReadOnlyList<IReadOnlyList<double>>)_models.Select(_ => (IReadOnlyList<double>)perModel).ToList()).ToList();
-        return new PsCandidate(new PsRecipe(_config.Method, _baseModel, _models, _config.Parameters, Groups, all));
+        return new PsCandidate(EveryGroup(_models.Select(_ => (IReadOnlyList<double>)perModel).ToList()));
+    }
+
+    /// <summary>A recipe giving every group the same values: <paramref name="perModel"/>[model][parameter].</summary>
+    PsRecipe EveryGroup(IReadOnlyList<IReadOnlyList<double>> perModel) =>
+        new(_config.Method, _baseModel, _models, _config.Parameters, Groups, Groups.Select(_ => perModel).ToList());
+
+    PsRecipe StartRecipe(IReadOnlyList<IReadOnlyDictionary<string, double>> start)
+    {
+        if (start.Count != _models.Count)
+            throw new EvoMergeException($"ps.start: {start.Count} entries for {_models.Count} models (one {{ parameter: value }} map per model)");
+        var perModel = start.Select((values, m) => (IReadOnlyList<double>)_config.Parameters.Select(p =>
+        {
+            if (!values.TryGetValue(p, out double v))
+                throw new EvoMergeException($"ps.start[{m}]: no value for '{p}' (the evolved parameters are {string.Join(", ", _config.Parameters)})");
+            var range = _config.RangeOf(p);
+            if (!(v >= range.Min && v <= range.Max))
+                throw new EvoMergeException($"ps.start[{m}].{p}: {v} is outside its range [{range.Min}, {range.Max}]");
+            return v;
+        }).ToList()).ToList();
+        return EveryGroup(perModel);
     }
 
     /// <summary>The genome that decodes to <paramref name="recipe"/> (tests, and seeding a search from a known recipe).</summary>
