@@ -90,6 +90,7 @@ public static class DemoRunner
                 ? new OptimizerConfig { Population = plan.DfsPopulation, Generations = plan.DfsGenerations }
                 : new OptimizerConfig { Population = plan.PsPopulation, Generations = plan.PsGenerations },
             Fitness = dev,
+            RescoreTop = 2,
             Test = test,
             BaseDirectory = output,
         };
