@@ -22,11 +22,12 @@ public enum LineKind
 /// <summary>A training mixture: the share of each line kind (shares sum to 1).</summary>
 public sealed record LineMix(IReadOnlyList<(LineKind Kind, double Share)> Shares)
 {
-    /// <summary>The base model's pretraining mix. The small share of math in both languages is what later lets a
-    /// merge carry English math over to Japanese.</summary>
+    /// <summary>The base model's pretraining mix. Some math in both languages is what later lets a merge carry English
+    /// math over to Japanese; Japanese math is kept small so that the base answers Japanese problems in Japanese but adds
+    /// poorly there, and English arithmetic is what a merge has to bring (docs/demo.md, "Experiments").</summary>
     public static readonly LineMix Base = new([
         (LineKind.EnText, 0.30), (LineKind.JaText, 0.30), (LineKind.Parallel, 0.18),
-        (LineKind.ParallelProblem, 0.10), (LineKind.EnMath, 0.06), (LineKind.JaMath, 0.06)]);
+        (LineKind.ParallelProblem, 0.12), (LineKind.EnMath, 0.08), (LineKind.JaMath, 0.02)]);
 
     /// <summary>Model A, "Japanese": Japanese text and Japanese non-arithmetic QA.</summary>
     public static readonly LineMix Japanese = new([(LineKind.JaText, 0.5), (LineKind.JaQa, 0.5)]);
