@@ -66,8 +66,10 @@ public static class DemoRunner
 
         DemoRow AfterGrid(DemoRow row) => row with { Evaluations = row.Evaluations + grid.Evaluations, Seconds = row.Seconds + grid.Seconds };
 
+        // Searches treat weights as free scales of the task vectors, as the paper's, whose evolved weights did not sum
+        // to 1; the fixed baselines keep the merge engine's (mergekit's) defaults.
         EvolutionConfig Config(string name, SearchSpaceKind space, string method, IReadOnlyList<string> dfsModels,
-            (double WA, double WB)? start = null) => new()
+            bool searched = false, (double WA, double WB)? start = null) => new()
         {
             Name = name,
             Seed = options.Seed,
@@ -82,8 +84,7 @@ public static class DemoRunner
                 Start = start is var (wa, wb)
                     ? [new Dictionary<string, double> { ["weight"] = wa, ["density"] = 1 }, new Dictionary<string, double> { ["weight"] = wb, ["density"] = 1 }]
                     : null,
-                // The paper's weights are free scales of the task vectors, not shares of a sum of 1.
-                Globals = method == "dare_ties" ? new Dictionary<string, double> { ["normalize"] = 0 } : new Dictionary<string, double>(),
+                Globals = searched ? new Dictionary<string, double> { ["normalize"] = 0 } : new Dictionary<string, double>(),
             },
             Dfs = new DfsConfig { Repeats = plan.DfsRepeats, Scales = DfsScales.PerSlot, Models = dfsModels },
             Optimizer = space == SearchSpaceKind.Dfs
@@ -98,7 +99,7 @@ public static class DemoRunner
         (EvolutionConfig Config, EvolutionResult Result) Evolve(string name, SearchSpaceKind space, IReadOnlyList<string> dfsModels,
             (double WA, double WB)? start = null)
         {
-            var config = Config(name, space, "dare_ties", dfsModels, start);
+            var config = Config(name, space, "dare_ties", dfsModels, searched: true, start);
             string folder = Path.Combine(output, name);
             runFolders.Add(folder);
             using var evaluator = new TorchCandidateEvaluator(config, evaluatorOptions);
@@ -117,9 +118,7 @@ public static class DemoRunner
             int evaluations = 0, double searchSeconds = 0, double? devScore = null)
         {
             progress?.Report(new DemoProgress(name, "scoring on the test splits"));
-            // The fixed baselines are the merge engine's defaults (mergekit's: DARE-TIES normalises its weights).
-            var searched = Config(name, SearchSpaceKind.Ps, method, []);
-            var config = searched with { Ps = searched.Ps with { Globals = new Dictionary<string, double>() } };
+            var config = Config(name, SearchSpaceKind.Ps, method, []);
             using var evaluator = new TorchCandidateEvaluator(config, evaluatorOptions);
             var r = evaluator.Evaluate(Uniform(config, parameters, values), new EvaluationRequest(test, null), cancellationToken);
             return new DemoRow(name, r.Scores[0], r.Scores[1], r.Scores[2], r.Scores[3], evaluations,
