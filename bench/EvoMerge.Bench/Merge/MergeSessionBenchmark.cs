@@ -1,3 +1,4 @@
+using EvoMerge.TestSupport;
 using System.Diagnostics;
 using System.Globalization;
 using EvoMerge.Merge.Execution;

@@ -44,7 +44,7 @@ public sealed class EvolveCommand : Command<EvolveCommand.Settings>
         var config = EvolutionConfigReader.ReadFile(settings.Config);
         string runDirectory = settings.RunDirectory ?? Path.Combine(config.BaseDirectory, "runs", config.Name);
         var options = new TorchEvaluatorOptions(settings.Threads ?? Environment.ProcessorCount, DeviceOptions.ParseDType(settings.DType), settings.BatchSize);
-        using var evaluator = new TorchCandidateEvaluator(config, options);
+        using var evaluator = new TorchCandidateEvaluator(options);
 
         EvolutionResult? result = null;
         AnsiConsole.Progress()

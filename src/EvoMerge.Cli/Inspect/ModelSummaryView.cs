@@ -1,3 +1,4 @@
+using EvoMerge.Anatomy;
 using EvoMerge.IO;
 using Spectre.Console;
 using Spectre.Console.Rendering;

@@ -1,4 +1,5 @@
-using EvoMerge.Evolution.Spaces;
+using EvoMerge.Candidates;
+using EvoMerge.Merge.Recipes;
 using ScottPlot;
 
 namespace EvoMerge.Cli.Report;
@@ -30,7 +31,7 @@ static class ReportCharts
     }
 
     /// <summary>One heatmap per evolved parameter: source models down, tensor groups across, values written in the cells.</summary>
-    public static void Heatmap(PsRecipe recipe, string parameter, string png)
+    public static void Heatmap(GroupedRecipe recipe, string parameter, string png)
     {
         int models = recipe.Models.Count, groups = recipe.Groups.Count;
         var values = new double[models, groups];

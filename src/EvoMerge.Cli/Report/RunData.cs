@@ -1,5 +1,7 @@
 using EvoMerge.Evolution.Run;
+using EvoMerge.Candidates;
 using EvoMerge.Evolution.Spaces;
+using EvoMerge.Merge.Recipes;
 
 namespace EvoMerge.Cli.Report;
 
@@ -47,6 +49,6 @@ sealed record StageData(string Stage, double[] Best, double[] Mean, double[] Bes
         return new StageData(stage.Key, [.. best], [.. mean], [.. bestSoFar], winner ?? stage.MaxBy(e => e.Fitness)!);
     }
 
-    public PsRecipe? PsRecipe => (Winner.Candidate as PsCandidate)?.Recipe;
-    public LayerPath? Path => (Winner.Candidate as DfsCandidate)?.Path;
+    public GroupedRecipe? PsRecipe => (Winner.Candidate as MergeBuild)?.Recipe;
+    public LayerPath? Path => (Winner.Candidate as PathBuild)?.Path;
 }

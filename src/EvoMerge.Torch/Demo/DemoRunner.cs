@@ -1,5 +1,8 @@
 using System.Diagnostics;
+using EvoMerge.Anatomy;
+using EvoMerge.Candidates;
 using EvoMerge.Demo;
+using EvoMerge.Merge.Recipes;
 using EvoMerge.Evolution;
 using EvoMerge.Evolution.Config;
 using EvoMerge.Evolution.Run;
@@ -102,25 +105,25 @@ public static class DemoRunner
             var config = Config(name, space, "dare_ties", dfsModels, searched: true, start);
             string folder = Path.Combine(output, name);
             runFolders.Add(folder);
-            using var evaluator = new TorchCandidateEvaluator(config, evaluatorOptions);
+            using var evaluator = new TorchCandidateEvaluator(evaluatorOptions);
             var result = EvolutionRunner.Run(config, evaluator, folder, new RunOptions(),
                 new Reporter<EvolutionProgress>(p => progress?.Report(new DemoProgress(name, p.Message ?? "", p))), cancellationToken);
             return (config, result);
         }
 
         // One recipe for the whole model: a single tensor group with one value per model and parameter.
-        PsCandidate Uniform(EvolutionConfig config, IReadOnlyList<string> parameters, IReadOnlyList<double> values) =>
-            new(new PsRecipe(config.Ps.Method, config.BaseModel, [a, b], parameters,
-                [new TensorGroup("all", 0, DemoModelShape.Layers - 1, [TensorPart.Embeddings, TensorPart.Attention, TensorPart.Mlp, TensorPart.Head])],
-                [[values.Take(parameters.Count).ToList(), values.Skip(parameters.Count).ToList()]]));
+        MergeBuild Uniform(EvolutionConfig config, IReadOnlyList<string> parameters, IReadOnlyList<double> values) =>
+            new(new GroupedRecipe(config.Ps.Method, config.BaseModel, [a, b], parameters,
+                [new TensorGroup("all", 0, DemoModelShape.Layers - 1, [GroupPart.Embeddings, GroupPart.Attention, GroupPart.Mlp, GroupPart.Head])],
+                [[values.Take(parameters.Count).ToList(), values.Skip(parameters.Count).ToList()]]), config.Ps.Globals, config.MergeSeed);
 
         DemoRow Fixed(string name, string method, string? baseFolder, IReadOnlyList<string> parameters, IReadOnlyList<double> values, string recipe,
             int evaluations = 0, double searchSeconds = 0, double? devScore = null)
         {
             progress?.Report(new DemoProgress(name, "scoring on the test splits"));
             var config = Config(name, SearchSpaceKind.Ps, method, []);
-            using var evaluator = new TorchCandidateEvaluator(config, evaluatorOptions);
-            var r = evaluator.Evaluate(Uniform(config, parameters, values), new EvaluationRequest(test, null), cancellationToken);
+            using var evaluator = new TorchCandidateEvaluator(evaluatorOptions);
+            var r = evaluator.EvaluateOne(Uniform(config, parameters, values), TaskSpecs.Work(test, null, config), cancellationToken);
             return new DemoRow(name, r.Scores[0], r.Scores[1], r.Scores[2], r.Scores[3], evaluations,
                 searchSeconds + r.BuildSeconds + r.ScoreSeconds, devScore, recipe);
         }
@@ -129,14 +132,14 @@ public static class DemoRunner
         {
             var watch = Stopwatch.StartNew();
             var config = Config("task-arithmetic-grid", SearchSpaceKind.Ps, "task_arithmetic", []);
-            using var evaluator = new TorchCandidateEvaluator(config, evaluatorOptions);
+            using var evaluator = new TorchCandidateEvaluator(evaluatorOptions);
             (double Score, double WA, double WB) best = (-1, 0, 0);
             int point = 0, points = plan.GridWeights.Count * plan.GridWeights.Count;
             foreach (double wa in plan.GridWeights)
                 foreach (double wb in plan.GridWeights)
                 {
                     progress?.Report(new DemoProgress("task-arithmetic grid", $"point {++point}/{points}: w_A={wa} w_B={wb}"));
-                    double s = evaluator.Evaluate(Uniform(config, ["weight"], [wa, wb]), new EvaluationRequest(dev, null), cancellationToken).Scores[0];
+                    double s = evaluator.EvaluateOne(Uniform(config, ["weight"], [wa, wb]), TaskSpecs.Work(dev, null, config), cancellationToken).Scores[0];
                     if (s > best.Score) best = (s, wa, wb);
                 }
             return (Fixed("task-arithmetic-best", "task_arithmetic", baseModel, ["weight"], [best.WA, best.WB],
@@ -153,7 +156,7 @@ public static class DemoRunner
             var searched = run.Result.Summary.Stages.First(s => s.Stage == stage);
             string recipe = stage == "ps"
                 ? DemoRecipeText.Ps(new PsSpace(run.Config.Ps, baseModel, [a, b], DemoModelShape.Layers), searched.BestGenome!, ["A", "B"])
-                : DemoRecipeText.Dfs(((DfsCandidate)run.Result.Best).Path, run.Config.Space == SearchSpaceKind.PsThenDfs ? ["PS", "B"] : ["A", "B"]);
+                : DemoRecipeText.Dfs(((PathBuild)run.Result.Best).Path, run.Config.Space == SearchSpaceKind.PsThenDfs ? ["PS", "B"] : ["A", "B"]);
             return Row(name, run, row, searched.Evaluations, recipe) with { Seconds = row.SearchSeconds + row.TestSeconds };
         }
 

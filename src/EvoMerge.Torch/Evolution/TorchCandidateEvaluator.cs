@@ -1,12 +1,11 @@
 using System.Diagnostics;
+using EvoMerge.Candidates;
 using EvoMerge.Evaluation;
-using EvoMerge.Evolution;
-using EvoMerge.Evolution.Config;
 using EvoMerge.Evolution.Output;
-using EvoMerge.Evolution.Spaces;
 using EvoMerge.IO;
 using EvoMerge.Merge.Execution;
 using EvoMerge.Merge.Methods;
+using EvoMerge.Merge.Recipes;
 using EvoMerge.Torch.Model;
 using EvoMerge.Torch.Runtime;
 using static TorchSharp.torch;
@@ -14,20 +13,21 @@ using static TorchSharp.torch;
 namespace EvoMerge.Torch.Evolution;
 
 /// <summary>
-/// The in-process evaluator: a PS candidate is merged by the merge engine straight into one resident model's
-/// weights (float32 copies of the sources are cached once; nothing touches disk per candidate); a DFS candidate
-/// swaps the path of a <see cref="LayerPathModel"/> over the loaded models; a source model is loaded as is.
-/// Then every task of the request is scored through <see cref="TorchLanguageModel"/>.
-/// Models are loaded on first use and kept. Not thread-safe: one candidate at a time.
+/// The in-process evaluator: a merge is built by the merge engine straight into one resident model's weights
+/// (float32 copies of the sources are cached once; nothing touches disk per candidate); a layer path swaps the path
+/// of a <see cref="LayerPathModel"/> over the loaded models; a source model is loaded as is. Then every task of the
+/// work is scored through <see cref="TorchLanguageModel"/>. Models are loaded on first use and kept. Work items
+/// run one after another, in order; not thread-safe.
 /// </summary>
-public sealed class TorchCandidateEvaluator(EvolutionConfig config, TorchEvaluatorOptions? options = null) : ICandidateEvaluator, IDisposable
+public sealed class TorchCandidateEvaluator(TorchEvaluatorOptions? options = null) : ICandidateEvaluator, IDisposable
 {
     readonly TorchEvaluatorOptions _options = options ?? new TorchEvaluatorOptions();
     readonly Dictionary<string, LoadedModel> _loaded = new();
-    readonly Dictionary<TaskConfig, IEvalTask> _tasks = new();
+    readonly Dictionary<EvalTaskSpec, IEvalTask> _tasks = new();
     readonly Dictionary<string, int> _layerCounts = new();
-    MergeSession? _session;
-    LoadedModel? _resident;   // the PS merge target: a private copy of the base's structure, overwritten per candidate
+    MergeTarget? _merge;   // the merge session and resident model of the last merge's sources
+
+    sealed record MergeTarget(string Method, IReadOnlyList<string> Sources, MergeSession Session, LoadedModel Resident);
 
     public int LayerCount(string model)
     {
@@ -39,74 +39,73 @@ public sealed class TorchCandidateEvaluator(EvolutionConfig config, TorchEvaluat
         return layers;
     }
 
-    public CandidateEvaluation Evaluate(Candidate candidate, EvaluationRequest request, CancellationToken cancellationToken)
+    public IEnumerable<CandidateResult> Evaluate(IReadOnlyList<CandidateWork> batch, CancellationToken cancellationToken)
+    {
+        foreach (var work in batch)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            yield return EvaluateOne(work, cancellationToken);
+        }
+    }
+
+    CandidateResult EvaluateOne(CandidateWork work, CancellationToken cancellationToken)
     {
         set_num_threads(_options.Threads);
         var watch = Stopwatch.StartNew();
-        var model = Build(candidate, cancellationToken);   // outside the scope below: models loaded here are kept
+        var model = Build(work.Build, cancellationToken);   // outside the scope below: models loaded here are kept
         double build = watch.Elapsed.TotalSeconds;
         watch.Restart();
         using var scope = NewDisposeScope();
-        var scores = new double[request.Tasks.Count];
-        for (int i = 0; i < scores.Length; i++)
-        {
-            var task = request.Tasks[i];
-            var result = TaskOf(task).Evaluate(model, TaskSpecs.SubsetOf(task, request.MinibatchSeed),
-                new EvalRunOptions(_options.BatchSize, Cancellation: cancellationToken));
-            scores[i] = TaskSpecs.ScoreOf(result);
-        }
-        return new CandidateEvaluation(scores, build, watch.Elapsed.TotalSeconds);
+        var outcomes = work.Tasks.Select(task => TaskOutcome.Of(TaskOf(task.Spec).Evaluate(model, task.Subset,
+            new EvalRunOptions(_options.BatchSize, Cancellation: cancellationToken)))).ToList();
+        return new CandidateResult(work.Key, outcomes, build, watch.Elapsed.TotalSeconds);
     }
 
-    public void WriteModel(Candidate candidate, string folder, CancellationToken cancellationToken)
-    {
-        string reference = candidate is PsCandidate { Recipe: var r } ? r.BaseModel ?? r.Models[0] : ((DfsCandidate)candidate).Path.Models[0];
-        CandidateModelWriter.Write(candidate, folder, config, LayerCount(reference), _options.DType == ScalarType.Float32 ? "float32" : "bfloat16");
-    }
+    public void WriteModel(ModelBuild build, string folder, CancellationToken cancellationToken) =>
+        CandidateModelWriter.Write(build, folder, LayerCount(build.ReferenceModel), _options.DType == ScalarType.Float32 ? "float32" : "bfloat16");
 
-    /// <summary>Makes the candidate runnable and returns it as a language model.</summary>
-    ILanguageModel Build(Candidate candidate, CancellationToken cancellationToken)
+    /// <summary>Makes the build runnable and returns it as a language model.</summary>
+    ILanguageModel Build(ModelBuild build, CancellationToken cancellationToken)
     {
-        switch (candidate)
+        switch (build)
         {
-            case PsCandidate { Recipe: var recipe }:
-                var (session, resident) = PsTarget(recipe);
-                session.Merge(new PsMergeParameters(recipe, config.Ps.Globals), CandidateModelWriter.MergeSeed(config), resident.Weights,
-                    _options.Threads, cancellation: cancellationToken);
-                return new TorchLanguageModel(resident.Model, resident.Tokenizer, _options.BatchSize);
-            case DfsCandidate { Path: var path }:
+            case MergeBuild merge:
+                var target = MergeTargetFor(merge);
+                target.Session.Merge(merge.Recipe.WithGlobals(merge.Globals), merge.Seed, target.Resident.Weights, _options.Threads, cancellation: cancellationToken);
+                return new TorchLanguageModel(target.Resident.Model, target.Resident.Tokenizer, _options.BatchSize);
+            case PathBuild { Path: var path }:
                 var models = path.Models.Select(Load).ToList();
-                var steps = path.Steps.Select(s => new Model.PathStep(s.Model, s.Layer, (float)s.Scale)).ToList();
-                return new TorchLanguageModel(new LayerPathModel(models.Select(m => m.Model).ToList(), 0, steps), models[0].Tokenizer, _options.BatchSize);
-            case SourceCandidate { Model: var reference }:
+                return new TorchLanguageModel(new LayerPathModel(models.Select(m => m.Model).ToList(), 0, path.Steps), models[0].Tokenizer, _options.BatchSize);
+            case SourceBuild { Model: var reference }:
                 var loaded = Load(reference);
                 return new TorchLanguageModel(loaded.Model, loaded.Tokenizer, _options.BatchSize);
             default:
-                throw new ArgumentException($"unknown candidate {candidate.GetType().Name}", nameof(candidate));
+                throw new ArgumentException($"unknown build {build.GetType().Name}", nameof(build));
         }
     }
 
-    (MergeSession, LoadedModel) PsTarget(PsRecipe recipe)
+    /// <summary>The session and resident model for the merge's method and sources, made once and reused by every candidate.</summary>
+    MergeTarget MergeTargetFor(MergeBuild merge)
     {
-        if (_session is null || _resident is null)
+        var recipe = merge.Recipe;
+        if (_merge is { } current && current.Method == recipe.Method && current.Sources.SequenceEqual(merge.SourceModels)) return current;
+        _merge?.Resident.Dispose();
+        _merge = null;
+        var folders = merge.SourceModels.Select(ModelFolder.Open).ToList();
+        MergeSession session;
+        try
         {
-            string reference = recipe.BaseModel ?? recipe.Models[0];
-            var folders = recipe.Models.Prepend(recipe.BaseModel).OfType<string>().Select(ModelFolder.Open).ToList();
-            try
-            {
-                // The session keeps float32 copies of every source, so the memory-mapped folders can close after.
-                var weights = folders.Select(f => (IWeightSource)new SafetensorsWeights(f.Weights, Path.GetFileName(f.Path.TrimEnd('/')))).ToList();
-                bool hasBase = recipe.BaseModel != null;
-                _session = MergeSession.Create(MergeMethods.Get(recipe.Method), hasBase ? weights[0] : null,
-                    hasBase ? weights.Skip(1).ToList() : weights, folders[0].Layout);
-            }
-            finally
-            {
-                foreach (var f in folders) f.Dispose();
-            }
-            _resident = LoadedModel.Load(reference, dtype: _options.DType);
+            // The session keeps float32 copies of every source, so the memory-mapped folders can close after.
+            var weights = folders.Select(f => (IWeightSource)new SafetensorsWeights(f.Weights, Path.GetFileName(f.Path.TrimEnd('/')))).ToList();
+            bool hasBase = recipe.BaseModel != null;
+            session = MergeSession.Create(MergeMethods.Get(recipe.Method), hasBase ? weights[0] : null,
+                hasBase ? weights.Skip(1).ToList() : weights, folders[0].Anatomy);
         }
-        return (_session, _resident);
+        finally
+        {
+            foreach (var f in folders) f.Dispose();
+        }
+        return _merge = new MergeTarget(recipe.Method, merge.SourceModels, session, LoadedModel.Load(recipe.ReferenceModel, dtype: _options.DType));
     }
 
     LoadedModel Load(string reference)
@@ -116,17 +115,17 @@ public sealed class TorchCandidateEvaluator(EvolutionConfig config, TorchEvaluat
         return model;
     }
 
-    IEvalTask TaskOf(TaskConfig task)
+    IEvalTask TaskOf(EvalTaskSpec spec)
     {
-        if (!_tasks.TryGetValue(task, out var t))
-            _tasks[task] = t = _options.TaskFactory?.Invoke(task) ?? EvalTasks.Create(TaskSpecs.ToSpec(task, config));
+        if (!_tasks.TryGetValue(spec, out var t))
+            _tasks[spec] = t = _options.TaskFactory?.Invoke(spec) ?? EvalTasks.Create(spec);
         return t;
     }
 
     public void Dispose()
     {
         foreach (var m in _loaded.Values) m.Dispose();
-        _resident?.Dispose();
+        _merge?.Resident.Dispose();
     }
 }
 
@@ -134,11 +133,11 @@ public sealed class TorchCandidateEvaluator(EvolutionConfig config, TorchEvaluat
 /// <param name="DType">Weights of the resident and loaded models: bf16 is fast on CPUs with bf16 units, f32 exact.</param>
 /// <param name="BatchSize">Prompts per forward.</param>
 /// <param name="TaskFactory">
-/// For callers in code: builds the task of a fitness or test entry (return null for the evaluation engine's own),
-/// so a custom <see cref="IEvalTask"/> can serve as fitness.
+/// For callers in code: builds the task of a spec (return null for the evaluation engine's own), so a custom
+/// <see cref="IEvalTask"/> can serve as fitness.
 /// </param>
 public sealed record TorchEvaluatorOptions(
     int Threads = 2,
     ScalarType DType = ScalarType.BFloat16,
     int BatchSize = 16,
-    Func<TaskConfig, IEvalTask?>? TaskFactory = null);
+    Func<EvalTaskSpec, IEvalTask?>? TaskFactory = null);

@@ -1,14 +1,7 @@
+using EvoMerge.Candidates;
 using static TorchSharp.torch;
 
 namespace EvoMerge.Torch.Model;
-
-/// <summary>One hop of a layer path: run layer <see cref="Layer"/> of model <see cref="Model"/>, with its input scaled.</summary>
-/// <param name="Scale">
-/// Multiplies the tensor that enters this step: the previous step's block output before it joins the residual
-/// stream (the embeddings, for the first step). This is Sakana's <c>h * input_scales[t]</c> in their fused-residual
-/// runtime and the paper's W_ij for the hop from layer i to layer j.
-/// </param>
-public readonly record struct PathStep(int Model, int Layer, float Scale = 1f);
 
 /// <summary>
 /// Data-flow-space merging: a forward that runs a sequence of (model, layer) steps over layers of several loaded
@@ -60,11 +53,11 @@ public sealed class LayerPathModel : ICausalLM
                 throw new EvoMergeException($"layer path step {i}: model {s.Model} is not one of the {models.Count} models");
             if (s.Layer < 0 || s.Layer >= models[s.Model].Config.NumLayers)
                 throw new EvoMergeException($"layer path step {i}: model {s.Model} has layers 0..{models[s.Model].Config.NumLayers - 1}, not {s.Layer}");
-            if (!float.IsFinite(s.Scale)) throw new EvoMergeException($"layer path step {i}: scale must be finite");
+            if (!double.IsFinite(s.Scale)) throw new EvoMergeException($"layer path step {i}: scale must be finite");
         }
         Path = path.ToArray();
         layers = path.Select(s => models[s.Model].Layers[s.Layer]).ToArray();
-        scales = path.Select(s => s.Scale).ToArray();
+        scales = path.Select(s => (float)s.Scale).ToArray();
     }
 
     public LlamaConfig Config => head.Config with { NumLayers = Path.Count };

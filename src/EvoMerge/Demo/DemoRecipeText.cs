@@ -1,4 +1,5 @@
 using System.Globalization;
+using EvoMerge.Candidates;
 using EvoMerge.Evolution.Spaces;
 
 namespace EvoMerge.Demo;
@@ -8,7 +9,7 @@ public static class DemoRecipeText
 {
     public static string Ps(PsSpace space, double[] genome, IReadOnlyList<string> modelNames)
     {
-        var recipe = ((PsCandidate)space.Decode(genome)).Recipe;
+        var recipe = ((MergeBuild)space.Decode(genome)).Recipe;
         return string.Join("; ", recipe.Groups.Select((g, gi) => $"{g.Name}: " + string.Join(", ", modelNames.Select((m, mi) =>
             $"{m} " + string.Join(" ", recipe.Parameters.Select((p, pi) => $"{p[0]}{F(recipe.Values[gi][mi][pi])}"))))));
     }

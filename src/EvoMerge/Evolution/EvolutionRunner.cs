@@ -1,8 +1,9 @@
 using System.Diagnostics;
+using EvoMerge.Candidates;
 using EvoMerge.Evolution.Config;
-using EvoMerge.Evolution.Recipes;
 using EvoMerge.Evolution.Run;
 using EvoMerge.Evolution.Spaces;
+using EvoMerge.Merge.Recipes;
 
 namespace EvoMerge.Evolution;
 
@@ -31,7 +32,7 @@ public static class EvolutionRunner
 
         var stages = new List<StageResult>();
         var started = Stopwatch.StartNew();
-        StageResult Search(ISearchSpace space, Func<Candidate, string> write)
+        StageResult Search(ISearchSpace space, Func<ModelBuild, string> write)
         {
             var loop = new SearchLoop(config, space, evaluator, journal, folder,
                 (best, stage) => RunJson.WriteAtomically(stage == "ps" ? folder.BestRecipe(stage) : folder.BestPath(stage), write(best)),
@@ -44,14 +45,14 @@ public static class EvolutionRunner
         var psModels = config.Models.Select(config.ResolveModel).ToList();
         string? baseModel = config.BaseModel is { } b ? config.ResolveModel(b) : null;
         StageResult? ps = null;
-        var baselines = new List<(string, Candidate)>();
+        var baselines = new List<(string, ModelBuild)>();
         if (config.Space is SearchSpaceKind.Ps or SearchSpaceKind.PsThenDfs)
         {
             int layers = evaluator.LayerCount(baseModel ?? psModels[0]);
-            var space = new PsSpace(config.Ps, baseModel, psModels, layers);
+            var space = new PsSpace(config.Ps, baseModel, psModels, layers, config.MergeSeed);
             baselines.AddRange(config.Ps.Baselines.Select(b =>
-                ($"baseline: {config.Ps.Method} {string.Join(", ", b.Select(kv => $"{kv.Key} {kv.Value}"))}", (Candidate)space.Uniform(b))));
-            ps = Search(space, c => MergekitRecipeWriter.Write(((PsCandidate)c).Recipe, layers, config.Ps.Globals));
+                ($"baseline: {config.Ps.Method} {string.Join(", ", b.Select(kv => $"{kv.Key} {kv.Value}"))}", (ModelBuild)space.Uniform(b))));
+            ps = Search(space, c => MergekitRecipeWriter.Write(((MergeBuild)c).Recipe, layers, config.Ps.Globals));
         }
         StageResult final = ps!;
         if (config.Space is SearchSpaceKind.Dfs or SearchSpaceKind.PsThenDfs)
@@ -68,7 +69,7 @@ public static class EvolutionRunner
             var dfsModels = new List<string> { modelA };
             dfsModels.AddRange(others);
             var space = new DfsSpace(config.Dfs, dfsModels, dfsModels.Select(evaluator.LayerCount).ToList());
-            final = Search(space, c => System.Text.Json.JsonSerializer.Serialize(((DfsCandidate)c).Path, RunJson.Indented));
+            final = Search(space, c => System.Text.Json.JsonSerializer.Serialize(((PathBuild)c).Path, RunJson.Indented));
         }
 
         if (options.WriteModel) WriteModelOnce(evaluator, final.Best.Candidate, folder.BestModel, progress, cancellationToken);
@@ -78,7 +79,7 @@ public static class EvolutionRunner
         return new EvolutionResult(final.Best.Candidate, final.Best.Fitness, summary, folder.Root);
     }
 
-    static void WriteModelOnce(ICandidateEvaluator evaluator, Candidate candidate, string folder,
+    static void WriteModelOnce(ICandidateEvaluator evaluator, ModelBuild candidate, string folder,
         IProgress<EvolutionProgress>? progress, CancellationToken cancellationToken)
     {
         if (Directory.Exists(folder)) return;   // written completely before a kill (evaluators write temp, then rename)
@@ -90,12 +91,12 @@ public static class EvolutionRunner
     /// The comparison table on the test tasks: every source model, the naive baselines, the PS result (in ps+dfs)
     /// and the final best.
     /// </summary>
-    static List<ModelRow> TestRows(EvolutionConfig config, List<string> sources, List<(string Label, Candidate Candidate)> baselines,
+    static List<ModelRow> TestRows(EvolutionConfig config, List<string> sources, List<(string Label, ModelBuild Candidate)> baselines,
         StageResult? ps, StageResult final, Journal journal, ICandidateEvaluator evaluator,
         IProgress<EvolutionProgress>? progress, CancellationToken cancellationToken)
     {
-        var rows = new List<(string Label, Candidate Candidate, StageResult? Stage)>();
-        rows.AddRange(sources.Select(s => ($"source: {s}", (Candidate)new SourceCandidate(s), (StageResult?)null)));
+        var rows = new List<(string Label, ModelBuild Candidate, StageResult? Stage)>();
+        rows.AddRange(sources.Select(s => ($"source: {s}", (ModelBuild)new SourceBuild(s), (StageResult?)null)));
         rows.AddRange(baselines.Select(b => (b.Label, b.Candidate, (StageResult?)null)));
         if (ps != null && ps != final) rows.Add(("best ps", ps.Best.Candidate, ps));
         rows.Add(($"best {final.Stage}", final.Best.Candidate, final));
@@ -114,9 +115,10 @@ public static class EvolutionRunner
                     progress?.Report(new EvolutionProgress("final", 0, null, i, rows.Count, null, null, null, 0, null, $"test: {label}"));
                     cancellationToken.ThrowIfCancellationRequested();
                     var watch = Stopwatch.StartNew();
-                    var r = evaluator.Evaluate(candidate, new EvaluationRequest(config.Test, null), cancellationToken);
+                    var r = evaluator.EvaluateOne(candidate, TaskSpecs.Work(config.Test, null, config), cancellationToken);
+                    var measured = r.Scores;
                     entry = new JournalEntry("final", EntryKinds.Test, 0, i, label, null, null, candidate, null,
-                        r.Scores.ToArray(), Fitness.Of(config.Test, r.Scores), r.BuildSeconds, r.ScoreSeconds, false);
+                        measured, Fitness.Of(config.Test, measured), r.BuildSeconds, r.ScoreSeconds, false, ItemScores.Of(r));
                     journal.Append(entry);
                 }
                 scores = entry.Scores;
@@ -124,7 +126,7 @@ public static class EvolutionRunner
             }
             var testScores = new Dictionary<string, double>();
             for (int k = 0; k < scores.Length; k++) testScores[TaskKey(config.Test, k)] = scores[k];
-            result.Add(new ModelRow(label, stage?.Stage ?? (candidate is SourceCandidate ? "source" : "baseline"), testScores,
+            result.Add(new ModelRow(label, stage?.Stage ?? (candidate is SourceBuild ? "source" : "baseline"), testScores,
                 stage?.Best.Fitness, stage?.Evaluations ?? 0, stage?.WallSeconds ?? 0, seconds));
         }
         return result;
@@ -141,4 +143,4 @@ public sealed record RunOptions(bool Resume = false, bool WriteModel = true);
 
 /// <param name="Best">The best candidate of the last stage.</param>
 /// <param name="BestFitness">Its dev fitness (full dev set).</param>
-public sealed record EvolutionResult(Candidate Best, double BestFitness, EvolutionSummary Summary, string RunDirectory);
+public sealed record EvolutionResult(ModelBuild Best, double BestFitness, EvolutionSummary Summary, string RunDirectory);

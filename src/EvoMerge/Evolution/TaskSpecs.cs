@@ -1,3 +1,4 @@
+using EvoMerge.Candidates;
 using EvoMerge.Evaluation;
 using EvoMerge.Evolution.Config;
 
@@ -28,6 +29,7 @@ public static class TaskSpecs
         : task.Limit is int limit ? Subset.First(limit)
         : Subset.All;
 
-    /// <summary>The score a search maximises: the task's headline metric, negated where lower is better (perplexity).</summary>
-    public static double ScoreOf(EvalResult result) => result.Primary.HigherIsBetter ? result.Primary.Value : -result.Primary.Value;
+    /// <summary>The tasks as an evaluator's work: each resolved to its spec and item subset.</summary>
+    public static IReadOnlyList<TaskWork> Work(IReadOnlyList<TaskConfig> tasks, int? minibatchSeed, EvolutionConfig config) =>
+        tasks.Select(t => new TaskWork(ToSpec(t, config), SubsetOf(t, minibatchSeed))).ToList();
 }

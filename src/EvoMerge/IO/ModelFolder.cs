@@ -1,3 +1,4 @@
+using EvoMerge.Anatomy;
 namespace EvoMerge.IO;
 
 /// <summary>
@@ -26,7 +27,7 @@ public sealed class ModelFolder : IDisposable
     public SafetensorsModel Weights { get; }
 
     /// <summary>Which tensors are per-layer, embeddings, final norm or head.</summary>
-    public TensorLayout Layout { get; }
+    public ModelAnatomy Anatomy { get; }
 
     /// <summary>Decoder layer count: from the tensor names (equal to config.json's when both are present).</summary>
     public int LayerCount { get; }
@@ -39,9 +40,9 @@ public sealed class ModelFolder : IDisposable
         Path = path;
         Config = config;
         Weights = weights;
-        Layout = TensorLayout.For(config?.Architecture);
+        Anatomy = ModelAnatomy.For(config?.Architecture);
         AuxiliaryFiles = auxiliaryFiles;
-        int fromNames = weights.Tensors.Select(t => Layout.LayerOf(t.Name)).DefaultIfEmpty(-1).Max() + 1;
+        int fromNames = weights.Tensors.Select(t => Anatomy.LayerOf(t.Name)).DefaultIfEmpty(-1).Max() + 1;
         if (config?.NumLayers is int declared && fromNames > 0 && declared != fromNames)
             throw new EvoMergeException($"{configPath}: num_hidden_layers is {declared} but the weights have layers 0..{fromNames - 1}");
         LayerCount = fromNames > 0 ? fromNames : config?.NumLayers ?? 0;
@@ -68,7 +69,7 @@ public sealed class ModelFolder : IDisposable
     }
 
     /// <summary>The tensors of layer <paramref name="layer"/>, in file order.</summary>
-    public IEnumerable<TensorInfo> TensorsOfLayer(int layer) => Weights.Tensors.Where(t => Layout.LayerOf(t.Name) == layer);
+    public IEnumerable<TensorInfo> TensorsOfLayer(int layer) => Weights.Tensors.Where(t => Anatomy.LayerOf(t.Name) == layer);
 
     /// <summary>Copies the tokenizer and generation files into <paramref name="destination"/>, replacing any there.</summary>
     public void CopyAuxiliaryFilesTo(string destination)

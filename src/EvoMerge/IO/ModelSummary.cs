@@ -1,3 +1,4 @@
+using EvoMerge.Anatomy;
 using System.Text.Json;
 
 namespace EvoMerge.IO;
@@ -29,10 +30,10 @@ public sealed record ModelSummary
     public static ModelSummary Of(ModelFolder model)
     {
         var tensors = model.Weights.Tensors
-            .Select(t => (Tensor: t, Place: model.Layout.Classify(t.Name), File: System.IO.Path.GetFileName(model.Weights.FileOf(t.Name).Path)))
+            .Select(t => (Tensor: t, Place: model.Anatomy.Place(t.Name), File: System.IO.Path.GetFileName(model.Weights.FileOf(t.Name).Path)))
             .ToList();
         var perLayer = tensors
-            .GroupBy(t => t.Place)
+            .GroupBy(t => t.Place with { Part = TensorPart.None })   // one row per layer, not per part
             .OrderBy(g => g.Key.Role == TensorRole.Layer ? 1 : g.Key.Role == TensorRole.Embedding ? 0 : 2)
             .ThenBy(g => g.Key.Layer).ThenBy(g => g.Key.Role)
             .Select(g => new LayerRow(g.Key, g.Count(), g.Sum(t => t.Tensor.ElementCount), g.Select(t => t.Tensor.DType).Distinct().Order().ToArray()))
@@ -41,7 +42,7 @@ public sealed record ModelSummary
         {
             Path = model.Path,
             Architecture = model.Config?.Architecture,
-            LayoutKnown = model.Layout.IsKnown,
+            LayoutKnown = model.Anatomy.IsKnown,
             Parameters = tensors.Sum(t => t.Tensor.ElementCount),
             Bytes = tensors.Sum(t => t.Tensor.ByteLength),
             Layers = model.LayerCount,

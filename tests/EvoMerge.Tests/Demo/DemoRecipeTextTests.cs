@@ -1,3 +1,4 @@
+using EvoMerge.Candidates;
 using EvoMerge.Demo;
 using EvoMerge.Evolution.Config;
 using EvoMerge.Evolution.Spaces;

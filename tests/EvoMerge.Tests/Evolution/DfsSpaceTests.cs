@@ -1,3 +1,4 @@
+using EvoMerge.Candidates;
 using EvoMerge.Evolution.Config;
 using EvoMerge.Evolution.Spaces;
 
@@ -9,7 +10,7 @@ public class DfsSpaceTests
     // the slots A1 A2 B0 B1 B2 and T = 10.
     static DfsSpace Space(DfsConfig config) => new(config, ["A", "B"], [4, 3]);
 
-    static LayerPath Decode(DfsSpace space, double[] genome) => ((DfsCandidate)space.Decode(genome)).Path;
+    static LayerPath Decode(DfsSpace space, double[] genome) => ((PathBuild)space.Decode(genome)).Path;
 
     static readonly double[] Indicators = [0.9, 0.2, 0.6, 0.4, 0.7, /* repeat 2 */ 0.55, 0, 0, 0, 0];
 

@@ -1,3 +1,4 @@
+using EvoMerge.Candidates;
 using System.Text.Json;
 using EvoMerge.Evolution;
 using EvoMerge.Evolution.Config;
@@ -19,8 +20,8 @@ public class EvolutionRunnerTests : IDisposable
         Models = ["/m/a", "/m/b"],
         Ps = new PsConfig { Method = "task_arithmetic", Parameters = ["weight"] },
         Optimizer = new OptimizerConfig { Population = 6, Generations = generations },
-        Fitness = [new TaskConfig { Task = "fake", Data = "dev.jsonl", Minibatch = minibatch }],
-        Test = [new TaskConfig { Task = "fake", Data = "test.jsonl" }],
+        Fitness = [new TaskConfig { Task = "jsonl", Data = "dev.jsonl", Minibatch = minibatch }],
+        Test = [new TaskConfig { Task = "jsonl", Data = "test.jsonl" }],
     };
 
     string RunDir(string name) => Path.Combine(_dir, name);
@@ -30,7 +31,7 @@ public class EvolutionRunnerTests : IDisposable
     {
         var result = EvolutionRunner.Run(PsConfig(generations: 25, minibatch: null), new FakeEvaluator(), RunDir("run"));
 
-        var recipe = ((PsCandidate)result.Best).Recipe;
+        var recipe = ((MergeBuild)result.Best).Recipe;
         Assert.Equal(0.7, recipe.Value(0, 0, "weight"), 0.05);
         Assert.Equal(0.3, recipe.Value(0, 1, "weight"), 0.05);
 
@@ -45,8 +46,8 @@ public class EvolutionRunnerTests : IDisposable
 
         var summary = RunJson.ReadFile<EvolutionSummary>(folder.SummaryFile);
         Assert.Equal(["source: /m/a", "source: /m/b", "best ps"], summary.Models.Select(m => m.Label));
-        Assert.Equal(0.25, summary.Models[0].TestScores["fake"]);
-        Assert.Equal(result.BestFitness, summary.Models[2].TestScores["fake"]);   // the fake's test score = its dev score
+        Assert.Equal(0.25, summary.Models[0].TestScores["jsonl"]);
+        Assert.Equal(result.BestFitness, summary.Models[2].TestScores["jsonl"]);   // the fake's test score = its dev score
         var stage = Assert.Single(summary.Stages);
         Assert.Equal((25, 150), (stage.Generations, stage.Evaluations));
         Assert.Equal(0.1, stage.OverheadRatio, 9);   // the fake reports 1 ms build per 10 ms scoring
@@ -62,7 +63,7 @@ public class EvolutionRunnerTests : IDisposable
         var summary = EvolutionRunner.Run(config, new FakeEvaluator(), RunDir("run")).Summary;
         var row = summary.Models[2];
         Assert.Equal(("baseline: task_arithmetic weight 0.5", "baseline"), (row.Label, row.Kind));
-        Assert.Equal(1 - 0.2 * 0.2 - 0.2 * 0.2, row.TestScores["fake"], 12);   // the fake's score at (0.5, 0.5)
+        Assert.Equal(1 - 0.2 * 0.2 - 0.2 * 0.2, row.TestScores["jsonl"], 12);   // the fake's score at (0.5, 0.5)
     }
 
     [Fact]
@@ -106,7 +107,7 @@ public class EvolutionRunnerTests : IDisposable
         var config = PsConfig(generations: 3) with { Space = SearchSpaceKind.PsThenDfs, Dfs = new DfsConfig { Repeats = 1 } };
         var result = EvolutionRunner.Run(config, new FakeEvaluator(), RunDir("run"));
         var folder = new RunFolder(RunDir("run"));
-        var path = Assert.IsType<DfsCandidate>(result.Best).Path;
+        var path = Assert.IsType<PathBuild>(result.Best).Path;
         Assert.Equal([folder.StageModel("ps"), "/m/a", "/m/b"], path.Models);
         Assert.True(File.Exists(Path.Combine(folder.StageModel("ps"), "candidate.txt")));
         Assert.True(File.Exists(folder.BestPath("dfs")));
@@ -122,7 +123,7 @@ public class EvolutionRunnerTests : IDisposable
         var config = PsConfig(generations: 15, minibatch: null) with
         {
             Optimizer = new OptimizerConfig { Name = "nsga-ii", Population = 12, Generations = 15 },
-            Fitness = [new TaskConfig { Task = "pull", Data = "0.2" }, new TaskConfig { Task = "pull", Data = "0.7" }],
+            Fitness = [new TaskConfig { Task = "jsonl", Data = "pull-0.2" }, new TaskConfig { Task = "jsonl", Data = "pull-0.7" }],
             Test = [],
         };
         var result = EvolutionRunner.Run(config, new FakeEvaluator(), RunDir("run"));

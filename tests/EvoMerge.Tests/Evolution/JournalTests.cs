@@ -1,3 +1,4 @@
+using EvoMerge.Candidates;
 using EvoMerge.Evolution.Run;
 using EvoMerge.Evolution.Spaces;
 
@@ -9,7 +10,7 @@ public class JournalTests : IDisposable
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
     static JournalEntry Entry(int index) => new("ps", EntryKinds.Search, 0, index, null, [0.1 * index, 1.0 / 3], "h" + index,
-        new SourceCandidate("m"), 7, [0.5], 0.5, 0.01, 0.2, false);
+        new SourceBuild("m"), 7, [0.5], 0.5, 0.01, 0.2, false);
 
     [Fact]
     public void Entries_round_trip_exactly_and_a_partial_last_line_from_a_kill_is_cut_off()
@@ -29,7 +30,7 @@ public class JournalTests : IDisposable
             Assert.Equal(whole, new FileInfo(path).Length);
             var second = journal.Find("ps", EntryKinds.Search, 0, 1)!;
             Assert.Equal(1.0 / 3, second.Genome![1]);   // doubles survive the text round trip bit for bit
-            Assert.Equal(new SourceCandidate("m"), second.Candidate);
+            Assert.Equal(new SourceBuild("m"), second.Candidate);
             journal.Append(Entry(2));
         }
         Assert.Equal(3, Journal.Read(path).Count);

@@ -25,8 +25,8 @@ public class KillResumeTests : IDisposable
         Ps = new PsConfig { Method = "task_arithmetic", Parameters = ["weight"] },
         Dfs = new DfsConfig { Repeats = 1 },
         Optimizer = new OptimizerConfig { Population = 5, Generations = 3 },
-        Fitness = [new TaskConfig { Task = "fake", Data = "dev.jsonl", Minibatch = 10 }],
-        Test = [new TaskConfig { Task = "fake", Data = "test.jsonl" }],
+        Fitness = [new TaskConfig { Task = "jsonl", Data = "dev.jsonl", Minibatch = 10 }],
+        Test = [new TaskConfig { Task = "jsonl", Data = "test.jsonl" }],
     };
 
     // Calls of an uninterrupted run: 2 stages × 3 generations × (5 + 1 re-score) = 36 searches, then 4 test rows.

@@ -1,4 +1,5 @@
-using EvoMerge.Evolution.Recipes;
+using EvoMerge.Merge.Recipes;
+using EvoMerge.Anatomy;
 using EvoMerge.Evolution.Spaces;
 
 namespace EvoMerge.Tests.Evolution;
@@ -10,12 +11,12 @@ public class MergekitRecipeWriterTests
     {
         TensorGroup[] groups =
         [
-            new("embeddings", 0, 1, [TensorPart.Embeddings, TensorPart.Head]),
-            new("layer 0", 0, 0, [TensorPart.Attention, TensorPart.Mlp]),
-            new("layer 1", 1, 1, [TensorPart.Attention, TensorPart.Mlp]),
+            new("embeddings", 0, 1, [GroupPart.Embeddings, GroupPart.Head]),
+            new("layer 0", 0, 0, [GroupPart.Attention, GroupPart.Mlp]),
+            new("layer 1", 1, 1, [GroupPart.Attention, GroupPart.Mlp]),
         ];
         double[][][] values = [[[0.5, 0.9]], [[0.25, 0.9]], [[0.75, 0.9]]];
-        var recipe = new PsRecipe("dare_ties", "/m/base", ["/m/a"], ["weight", "density"], groups, values);
+        var recipe = new GroupedRecipe("dare_ties", "/m/base", ["/m/a"], ["weight", "density"], groups, values);
         Assert.Equal("""
             merge_method: dare_ties
             base_model: '/m/base'

@@ -1,3 +1,6 @@
+using EvoMerge.Merge.Recipes;
+using EvoMerge.Candidates;
+using EvoMerge.Anatomy;
 using EvoMerge.Evolution.Config;
 using EvoMerge.Evolution.Spaces;
 
@@ -5,7 +8,9 @@ namespace EvoMerge.Tests.Evolution;
 
 public class PsSpaceTests
 {
-    static PsRecipe Decode(PsSpace space, double[] genome) => ((PsCandidate)space.Decode(genome)).Recipe;
+    static GroupedRecipe Decode(PsSpace space, double[] genome) => ((MergeBuild)space.Decode(genome)).Recipe;
+
+    static TensorPlace Place(string name) => ModelAnatomy.For("LlamaForCausalLM").Place(name);
 
     [Fact]
     public void One_group_per_model_is_the_papers_six_parameters_for_three_models()
@@ -13,7 +18,7 @@ public class PsSpaceTests
         var space = new PsSpace(new PsConfig(), "base", ["a", "b", "c"], layerCount: 32);
         Assert.Equal(6, space.Dimension);
         var group = Assert.Single(space.Groups);
-        Assert.Equal(0, Decode(space, new double[6]).GroupOf("model.embed_tokens.weight"));
+        Assert.Equal(0, Decode(space, new double[6]).GroupOf(Place("model.embed_tokens.weight")));
         Assert.Equal((0, 31), (group.FirstLayer, group.LastLayer));
     }
 
@@ -27,12 +32,12 @@ public class PsSpaceTests
 
         // Coordinate i = i/16; layout [group][model][parameter]: group 2, model 1, density is (2·2+1)·2+1 = 11.
         var recipe = Decode(space, Enumerable.Range(0, 16).Select(i => i / 16.0).ToArray());
-        Assert.Equal(0.01 + 11 / 16.0 * 0.99, recipe.ValuesFor("model.layers.3.mlp.down_proj.weight")[1][1], 12);
+        Assert.Equal(0.01 + 11 / 16.0 * 0.99, recipe.Values[recipe.GroupOf(Place("model.layers.3.mlp.down_proj.weight"))][1][1], 12);
         Assert.Equal(0.01 + 11 / 16.0 * 0.99, recipe.Value(2, 1, "density"), 12);
         Assert.Equal(2 / 16.0, recipe.Value(0, 1, "weight"), 12);                     // group 0 = embeddings
-        Assert.Equal(0, recipe.GroupOf("lm_head.weight"));
-        Assert.Equal(0, recipe.GroupOf("model.norm.weight"));
-        Assert.Equal(3, recipe.GroupOf("model.layers.7.self_attn.o_proj.weight"));
+        Assert.Equal(0, recipe.GroupOf(Place("lm_head.weight")));
+        Assert.Equal(0, recipe.GroupOf(Place("model.norm.weight")));
+        Assert.Equal(3, recipe.GroupOf(Place("model.layers.7.self_attn.o_proj.weight")));
     }
 
     [Fact]
@@ -42,9 +47,9 @@ public class PsSpaceTests
         Assert.Equal(["embeddings", "layers 0-1 attention", "layers 0-1 mlp", "layers 2-3 attention", "layers 2-3 mlp"],
             space.Groups.Select(g => g.Name));
         var recipe = Decode(space, new double[space.Dimension]);
-        Assert.Equal(3, recipe.GroupOf("model.layers.2.input_layernorm.weight"));
-        Assert.Equal(2, recipe.GroupOf("model.layers.1.post_attention_layernorm.weight"));
-        Assert.Equal(4, recipe.GroupOf("model.layers.3.mlp.gate_proj.weight"));
+        Assert.Equal(3, recipe.GroupOf(Place("model.layers.2.input_layernorm.weight")));
+        Assert.Equal(2, recipe.GroupOf(Place("model.layers.1.post_attention_layernorm.weight")));
+        Assert.Equal(4, recipe.GroupOf(Place("model.layers.3.mlp.gate_proj.weight")));
     }
 
     [Fact]
@@ -53,8 +58,8 @@ public class PsSpaceTests
         var space = new PsSpace(new PsConfig { LayerGroups = 2, EmbeddingsGroup = false }, null, ["a", "b"], 4);
         var recipe = Decode(space, new double[space.Dimension]);
         Assert.Equal(2, space.Groups.Count);
-        Assert.Equal(0, recipe.GroupOf("model.embed_tokens.weight"));
-        Assert.Equal(1, recipe.GroupOf("model.layers.2.mlp.up_proj.weight"));
+        Assert.Equal(0, recipe.GroupOf(Place("model.embed_tokens.weight")));
+        Assert.Equal(1, recipe.GroupOf(Place("model.layers.2.mlp.up_proj.weight")));
     }
 
     [Fact]
@@ -63,15 +68,15 @@ public class PsSpaceTests
         var space = new PsSpace(new PsConfig { LayerGroups = 2, HeadGroup = true }, null, ["a", "b"], 4);
         Assert.Equal(["embeddings", "layers 0-1", "layers 2-3", "head"], space.Groups.Select(g => g.Name));
         var recipe = Decode(space, new double[space.Dimension]);
-        Assert.Equal(0, recipe.GroupOf("model.embed_tokens.weight"));
-        Assert.Equal(3, recipe.GroupOf("lm_head.weight"));
-        Assert.Equal(3, recipe.GroupOf("model.norm.weight"));
-        Assert.Equal(2, recipe.GroupOf("model.layers.3.self_attn.o_proj.weight"));
+        Assert.Equal(0, recipe.GroupOf(Place("model.embed_tokens.weight")));
+        Assert.Equal(3, recipe.GroupOf(Place("lm_head.weight")));
+        Assert.Equal(3, recipe.GroupOf(Place("model.norm.weight")));
+        Assert.Equal(2, recipe.GroupOf(Place("model.layers.3.self_attn.o_proj.weight")));
 
         var shared = new PsSpace(new PsConfig { LayerGroups = 2, HeadGroup = false }, null, ["a", "b"], 4);
         var sharedRecipe = Decode(shared, new double[shared.Dimension]);
-        Assert.Equal(0, sharedRecipe.GroupOf("lm_head.weight"));
-        Assert.Equal(0, sharedRecipe.GroupOf("model.norm.weight"));
+        Assert.Equal(0, sharedRecipe.GroupOf(Place("lm_head.weight")));
+        Assert.Equal(0, sharedRecipe.GroupOf(Place("model.norm.weight")));
     }
 
     [Fact]

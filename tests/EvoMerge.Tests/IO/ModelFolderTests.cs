@@ -1,3 +1,4 @@
+using EvoMerge.Anatomy;
 using EvoMerge.IO;
 
 namespace EvoMerge.Tests.IO;
@@ -17,7 +18,7 @@ public class ModelFolderTests
         Assert.Equal(10000.0, c.RopeTheta);
         Assert.Contains("\"linear\"", c.RopeScaling);
         Assert.Equal(1e-5, c.NormEpsilon);
-        Assert.True(model.Layout.IsKnown);
+        Assert.True(model.Anatomy.IsKnown);
         Assert.Equal(2, model.LayerCount);
         Assert.True(model.Weights.Files.Count > 1, "the tiny model is written in several shards");
         Assert.Equal(4, model.TensorsOfLayer(1).Count());

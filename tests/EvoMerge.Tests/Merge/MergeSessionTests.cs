@@ -1,3 +1,4 @@
+using EvoMerge.TestSupport;
 using EvoMerge.Merge;
 using EvoMerge.Merge.Execution;
 using EvoMerge.Merge.Methods;

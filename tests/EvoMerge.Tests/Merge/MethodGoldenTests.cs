@@ -1,3 +1,5 @@
+using EvoMerge.Anatomy;
+using EvoMerge.TestSupport;
 using System.Text.Json;
 using EvoMerge.IO;
 using EvoMerge.Merge.Execution;
@@ -42,7 +44,7 @@ public class MethodGoldenTests
             inputs.Add(new TensorInput(sources.Count, name));
             sources.Add(new InMemoryWeights($"m{sources.Count}").Add(name, shape, Floats(m)));
         }
-        var job = new MergeJob(name, shape, baseInput, inputs.ToArray(), new TensorPosition(TensorRole.Layer, 0, 0, 0));
+        var job = new MergeJob(name, shape, baseInput, inputs.ToArray(), new TensorPosition(TensorPlace.OfLayer(0), 0, 0));
         var plan = new MergePlan(method, sources, [job]);
         var parameters = new TableParameters(c.GetProperty("globals"), c.GetProperty("per_model").EnumerateArray().ToArray());
         var target = new CollectingTarget();

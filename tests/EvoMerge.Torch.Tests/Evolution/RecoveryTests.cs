@@ -1,3 +1,4 @@
+using EvoMerge.Candidates;
 using EvoMerge.Evolution;
 using EvoMerge.TestSupport;
 using EvoMerge.Evolution.Config;
@@ -33,7 +34,7 @@ public class RecoveryTests(StoriesExperts experts) : IClassFixture<StoriesExpert
         Dfs = new DfsConfig { Repeats = 1, Scales = DfsScales.None },
         // Indicators are thresholds, so the DFS fitness is a plateau landscape: it needs a larger population.
         Optimizer = new OptimizerConfig { Population = space == SearchSpaceKind.Ps ? 6 : 16, Generations = space == SearchSpaceKind.Ps ? 16 : 25 },
-        Fitness = [new TaskConfig { Task = "stories", Data = "sampled from the target" }],
+        Fitness = [new TaskConfig { Task = "jsonl", Data = "stories sampled from the target" }],
         BaseDirectory = experts.Root,
     };
 
@@ -46,17 +47,17 @@ public class RecoveryTests(StoriesExperts experts) : IClassFixture<StoriesExpert
 
         var config = Config("ps-recovery", SearchSpaceKind.Ps);
         string runDir = Path.Combine(experts.Root, "run-ps");
-        using var evaluator = new TorchCandidateEvaluator(config, Exact(stories));
+        using var evaluator = new TorchCandidateEvaluator(Exact(stories));
         var result = EvolutionRunner.Run(config, evaluator, runDir);
 
-        var recipe = ((PsCandidate)result.Best).Recipe;
+        var recipe = ((MergeBuild)result.Best).Recipe;
         double a = recipe.Value(0, 0, "weight"), b = recipe.Value(0, 1, "weight");
         Assert.True(Math.Abs(a - 0.7) < 0.05 && Math.Abs(b - 0.3) < 0.05, $"recovered weights ({a:0.000}, {b:0.000}), expected (0.7, 0.3) ± 0.05");
         // The written best model is the merge that was scored: the same perplexity through a fresh load.
         var stage = Assert.Single(result.Summary.Stages);
         Assert.True(stage.BuildSecondsPerCandidate > 0 && stage.ScoreSecondsPerCandidate > 0);
-        using var written = new TorchCandidateEvaluator(config, Exact(stories));
-        var rescored = written.Evaluate(new SourceCandidate(new RunFolder(runDir).BestModel), new EvaluationRequest(config.Fitness, null), default);
+        using var written = new TorchCandidateEvaluator(Exact(stories));
+        var rescored = written.EvaluateOne(new SourceBuild(new RunFolder(runDir).BestModel), TaskSpecs.Work(config.Fitness, null, config));
         Assert.Equal(result.BestFitness, rescored.Scores[0], 3);
     }
 
@@ -72,11 +73,11 @@ public class RecoveryTests(StoriesExperts experts) : IClassFixture<StoriesExpert
         var stories = StoriesExperts.SampleStories(target, tokens: 64);
 
         var config = Config("dfs-recovery", SearchSpaceKind.Dfs);
-        using var evaluator = new TorchCandidateEvaluator(config, Exact(stories));
+        using var evaluator = new TorchCandidateEvaluator(Exact(stories));
         var result = EvolutionRunner.Run(config, evaluator, Path.Combine(experts.Root, "run-dfs"), new RunOptions(WriteModel: false));
 
         static int[] BaseLayers(LayerPath p) => p.Steps.Select(s => s.Model == 0 ? s.Layer : 4 - s.Layer).ToArray();
-        Assert.Equal([0, 3, 1, 4], BaseLayers(((DfsCandidate)result.Best).Path));
+        Assert.Equal([0, 3, 1, 4], BaseLayers(((PathBuild)result.Best).Path));
     }
 
     [SharedDataFact(StoriesExperts.Checkpoint)]
@@ -90,7 +91,7 @@ public class RecoveryTests(StoriesExperts experts) : IClassFixture<StoriesExpert
         using var a = LoadedModel.Load(experts.A);
         using var b = LoadedModel.Load(experts.B);
         using var plain = LoadedModel.Load(stacked);
-        var runtime = new LayerPathModel([a.Model, b.Model], 0, path.Steps.Select(s => new Model.PathStep(s.Model, s.Layer, (float)s.Scale)).ToList());
+        var runtime = new LayerPathModel([a.Model, b.Model], 0, path.Steps);
         using var scope = NewDisposeScope();
         var ids = tensor(new long[] { 1, 403, 261, 29, 300, 7, 88, 412, 9, 5 }).unsqueeze(0);
         var expected = runtime.Forward(ids);

@@ -1,3 +1,4 @@
+using EvoMerge.Anatomy;
 using EvoMerge.Evaluation;
 using EvoMerge.IO;
 using EvoMerge.TestSupport;
@@ -41,8 +42,8 @@ public sealed class StoriesExperts : IDisposable
         var names = folder.Weights.Tensors.Select(t => t.Name).ToList();
         WriteTransformed(source, output, (index, values) =>
         {
-            int layer = folder.Layout.LayerOf(names[index]);
-            if (layer >= 0) Read(folder.Weights, folder.Layout.WithLayer(names[index], last - layer)).CopyTo(values);
+            int layer = folder.Anatomy.LayerOf(names[index]);
+            if (layer >= 0) Read(folder.Weights, folder.Anatomy.WithLayer(names[index], last - layer)).CopyTo(values);
         });
     }
 

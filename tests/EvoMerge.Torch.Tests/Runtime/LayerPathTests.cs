@@ -1,3 +1,4 @@
+using EvoMerge.Candidates;
 using EvoMerge.Torch.Generation;
 using EvoMerge.Torch.Model;
 using static TorchSharp.torch;

@@ -10,6 +10,9 @@ public sealed record EvolutionConfig
 {
     public required string Name { get; init; }
     public int Seed { get; init; }
+
+    /// <summary>The DARE/DELLA mask seed of every candidate merge of the run (the same recipe gives the same model).</summary>
+    public ulong MergeSeed => (ulong)Seed;
     /// <summary>The common ancestor that task vectors are measured against (PS methods that need one).</summary>
     public string? BaseModel { get; init; }
     /// <summary>Source models: the PS merge inputs, and the DFS layer sources unless <see cref="DfsConfig.Models"/> says otherwise.</summary>

@@ -1,6 +1,4 @@
-using EvoMerge.Evolution.Config;
-using EvoMerge.Evolution.Recipes;
-using EvoMerge.Evolution.Spaces;
+using EvoMerge.Candidates;
 using EvoMerge.Merge.Execution;
 using EvoMerge.Merge.Output;
 using EvoMerge.Merge.Recipes;
@@ -8,29 +6,27 @@ using EvoMerge.Merge.Recipes;
 namespace EvoMerge.Evolution.Output;
 
 /// <summary>
-/// Writes a found candidate as a Hugging Face model folder (no TorchSharp needed). A PS recipe goes through the
-/// same path as <c>evomerge merge</c> on the mergekit YAML the run folder holds, with the DARE seed the search used,
-/// so the folder holds exactly the model that was scored; a DFS path becomes a layer-stacked model.
+/// Writes a build as a Hugging Face model folder (no TorchSharp needed). A merge goes through the same path as
+/// <c>evomerge merge</c> on the mergekit YAML the run folder holds, with the build's mask seed, so the folder holds
+/// exactly the model that was scored; a layer path becomes a layer-stacked model.
 /// </summary>
 public static class CandidateModelWriter
 {
-    /// <summary>The DARE/DELLA mask seed of every candidate merge of a run (the same recipe gives the same model).</summary>
-    public static ulong MergeSeed(EvolutionConfig config) => (ulong)config.Seed;
-
-    public static void Write(Candidate candidate, string folder, EvolutionConfig config, int layerCount, string dtype = "bfloat16")
+    /// <param name="layerCount">Decoder layers of the build's reference model.</param>
+    public static void Write(ModelBuild build, string folder, int layerCount, string dtype = "bfloat16")
     {
-        switch (candidate)
+        switch (build)
         {
-            case PsCandidate { Recipe: var recipe }:
-                string yaml = MergekitRecipeWriter.Write(recipe, layerCount, config.Ps.Globals, dtype);
+            case MergeBuild merge:
+                string yaml = MergekitRecipeWriter.Write(merge.Recipe, layerCount, merge.Globals, dtype);
                 var planned = RecipePlanner.Plan(RecipeParser.Parse(yaml, "best-recipe.yml"));
-                MergedModelWriter.Write(planned, folder, new MergeOptions { Seed = MergeSeed(config) });
+                MergedModelWriter.Write(planned, folder, new MergeOptions { Seed = merge.Seed });
                 break;
-            case DfsCandidate { Path: var path }:
+            case PathBuild { Path: var path }:
                 LayerStackWriter.Write(path, folder);
                 break;
             default:
-                throw new ArgumentException($"{candidate.GetType().Name} is a model already; nothing to write", nameof(candidate));
+                throw new ArgumentException($"{build.GetType().Name} is a model already; nothing to write", nameof(build));
         }
     }
 }

@@ -1,7 +1,8 @@
+using EvoMerge.Anatomy;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using EvoMerge.Evolution.Run;
-using EvoMerge.Evolution.Spaces;
+using EvoMerge.Candidates;
 using EvoMerge.IO;
 
 namespace EvoMerge.Evolution.Output;
@@ -63,7 +64,7 @@ public static class LayerStackWriter
         var copies = new List<TensorCopy>();
         foreach (var t in a.Weights.Tensors)
         {
-            var role = a.Layout.Classify(t.Name).Role;
+            var role = a.Anatomy.Place(t.Name).Role;
             if (role == TensorRole.Layer) continue;
             copies.Add(new TensorCopy(t.Name, 0, t, role == TensorRole.Embedding ? (float)path.Steps[0].Scale : 1));
             if (untie && role == TensorRole.Embedding) copies.Add(new TensorCopy("lm_head.weight", 0, t, 1));
@@ -74,7 +75,7 @@ public static class LayerStackWriter
             float next = i + 1 < path.Steps.Count ? (float)path.Steps[i + 1].Scale : 1;
             var source = folders[model];
             foreach (var t in source.TensorsOfLayer(layer))
-                copies.Add(new TensorCopy(source.Layout.WithLayer(t.Name, i), model, t,
+                copies.Add(new TensorCopy(source.Anatomy.WithLayer(t.Name, i), model, t,
                     t.Name.Contains("mlp.down_proj", StringComparison.Ordinal) ? next : 1));
         }
         return copies;

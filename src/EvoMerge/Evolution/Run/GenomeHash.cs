@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text.Json;
-using EvoMerge.Evolution.Spaces;
+using EvoMerge.Candidates;
 
 namespace EvoMerge.Evolution.Run;
 
@@ -13,7 +13,7 @@ public static class GenomeHash
 {
     public static string Of(ReadOnlySpan<double> genome) => Hex(SHA256.HashData(MemoryMarshal.AsBytes(genome)));
 
-    public static string Of(Candidate candidate) => Hex(SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(candidate, RunJson.Options)));
+    public static string Of(ModelBuild candidate) => Hex(SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(candidate, RunJson.Options)));
 
     static string Hex(byte[] digest) => Convert.ToHexStringLower(digest)[..32];
 }

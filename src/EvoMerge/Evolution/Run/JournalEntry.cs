@@ -1,4 +1,4 @@
-using EvoMerge.Evolution.Spaces;
+using EvoMerge.Candidates;
 
 namespace EvoMerge.Evolution.Run;
 
@@ -17,6 +17,7 @@ namespace EvoMerge.Evolution.Run;
 /// <param name="Scores">One score per task (fitness tasks, or test tasks for test entries).</param>
 /// <param name="Fitness">Weighted sum of the scores (higher is better).</param>
 /// <param name="Cached">The decoded candidate equalled an earlier one on the same data: its scores were copied, nothing was evaluated.</param>
+/// <param name="Items">Per task, the items scored and each one's score (fitness sharing and attraction are recomputed from these on resume); null in older journals.</param>
 public sealed record JournalEntry(
     string Stage,
     string Kind,
@@ -25,13 +26,20 @@ public sealed record JournalEntry(
     string? Label,
     double[]? Genome,
     string? Hash,
-    Candidate Candidate,
+    ModelBuild Candidate,
     int? MinibatchSeed,
     double[] Scores,
     double Fitness,
     double BuildSeconds,
     double ScoreSeconds,
-    bool Cached);
+    bool Cached,
+    IReadOnlyList<ItemScores>? Items = null);
+
+/// <summary>One task's items and their scores, as a journal line keeps them (see <see cref="TaskOutcome"/>).</summary>
+public sealed record ItemScores(int[] Items, double[] Scores)
+{
+    public static IReadOnlyList<ItemScores> Of(CandidateResult result) => result.Tasks.Select(t => new ItemScores(t.Items, t.ItemScores)).ToList();
+}
 
 public static class EntryKinds
 {

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using EvoMerge.Candidates;
 using EvoMerge.Evolution.Config;
 using EvoMerge.Evolution.Spaces;
 
@@ -7,7 +8,7 @@ namespace EvoMerge.Evolution.Run;
 /// <summary>
 /// One stage of a run (PS or DFS): ask the optimiser for a generation, score each genome (from the journal when
 /// the run is being resumed, from the cache when an identical candidate was scored on the same data, otherwise by
-/// the evaluator), tell the optimiser, re-score the generation's best on the full dev set when fitness uses
+/// the evaluator, to which the rest of the generation goes as one batch), tell the optimiser, re-score the generation's best on the full dev set when fitness uses
 /// minibatches, and leave the optimiser snapshot and best recipe in the run folder.
 /// Resume works because the optimiser is deterministic: a fresh one with the same seed, told the journal's
 /// fitness values in the same order, asks the same genomes again (checked bit for bit).
@@ -18,7 +19,7 @@ public sealed class SearchLoop(
     ICandidateEvaluator evaluator,
     Journal journal,
     RunFolder folder,
-    Action<Candidate, string> writeBest,
+    Action<ModelBuild, string> writeBest,
     IProgress<EvolutionProgress>? progress,
     CancellationToken cancellationToken)
 {
@@ -37,12 +38,7 @@ public sealed class SearchLoop(
         {
             var genomes = optimizer.Ask();
             int? minibatch = config.UsesMinibatches ? MinibatchSeed(generation) : null;
-            var scored = new List<JournalEntry>(genomes.Count);
-            for (int i = 0; i < genomes.Count; i++)
-            {
-                scored.Add(Score(EntryKinds.Search, generation, i, genomes[i], minibatch));
-                Report(generation, i + 1, genomes.Count, sigma);
-            }
+            var scored = ScoreAll(EntryKinds.Search, generation, genomes, minibatch, done => Report(generation, done, genomes.Count, sigma));
             _asked += genomes.Count;
             optimizer.Tell(scored);
 
@@ -79,47 +75,90 @@ public sealed class SearchLoop(
         (int)(((uint)config.Seed * 1_000_003u + (space.Name == "ps" ? 1u : 2u) * 65_537u + (uint)generation) & int.MaxValue);
 
     /// <summary>The <see cref="EvolutionConfig.RescoreTop"/> best of a minibatch generation, scored on the full dev set.</summary>
-    List<JournalEntry> Rescore(int generation, List<JournalEntry> scored) => scored
-        .OrderByDescending(e => e.Fitness).ThenBy(e => e.Index)
-        .Take(Math.Max(1, config.RescoreTop))
-        .Select((e, rank) => Score(EntryKinds.Rescore, generation, rank, e.Genome!, minibatch: null))
-        .ToList();
+    List<JournalEntry> Rescore(int generation, List<JournalEntry> scored) => ScoreAll(EntryKinds.Rescore, generation,
+        scored.OrderByDescending(e => e.Fitness).ThenBy(e => e.Index).Take(Math.Max(1, config.RescoreTop)).Select(e => e.Genome!).ToList(),
+        minibatch: null, _ => { });
 
-    JournalEntry Score(string kind, int generation, int index, double[] genome, int? minibatch)
+    /// <summary>
+    /// Scores genomes [0, n) of a generation (index = position): replayed from the journal, copied from the cache
+    /// (also from an identical candidate earlier in the same batch), or sent to the evaluator together. Results may
+    /// arrive in any order; journal lines are appended in index order, so a journal does not depend on the evaluator.
+    /// </summary>
+    List<JournalEntry> ScoreAll(string kind, int generation, IReadOnlyList<double[]> genomes, int? minibatch, Action<int> reportDone)
     {
-        string genomeHash = GenomeHash.Of(genome);
-        if (journal.Find(space.Name, kind, generation, index) is { } replayed)
+        int n = genomes.Count;
+        var entries = new JournalEntry?[n];
+        var replayed = new bool[n];
+        var copyOf = new int[n];                    // for a duplicate within the batch: the index scored; else −1
+        var fresh = new Dictionary<string, int>();  // candidate hash → index sent to the evaluator
+        var work = new List<CandidateWork>();
+        for (int i = 0; i < n; i++)
         {
-            if (replayed.Hash != genomeHash)
-                throw new EvoMergeException($"{folder.JournalFile}: {space.Name} generation {generation} candidate {index} differs from " +
-                    "what the optimiser asks now; the journal was made by another version, seed or config");
-            Remember(replayed, minibatch);
-            return replayed;
-        }
-        cancellationToken.ThrowIfCancellationRequested();
-        var candidate = space.Decode(genome);
-        JournalEntry entry;
-        if (_cache.TryGetValue((GenomeHash.Of(candidate), minibatch), out var earlier))
-        {
-            entry = earlier with
+            copyOf[i] = -1;
+            string genomeHash = GenomeHash.Of(genomes[i]);
+            if (journal.Find(space.Name, kind, generation, i) is { } old)
             {
-                Kind = kind, Generation = generation, Index = index, Genome = genome, Hash = genomeHash,
-                BuildSeconds = 0, ScoreSeconds = 0, Cached = true,
-            };
+                if (old.Hash != genomeHash)
+                    throw new EvoMergeException($"{folder.JournalFile}: {space.Name} generation {generation} candidate {i} differs from " +
+                        "what the optimiser asks now; the journal was made by another version, seed or config");
+                (entries[i], replayed[i]) = (old, true);
+                Remember(old, minibatch);   // now, so that later indices find it in the cache, as they did when it was scored
+                continue;
+            }
+            var build = space.Decode(genomes[i]);
+            string buildHash = GenomeHash.Of(build);
+            if (_cache.TryGetValue((buildHash, minibatch), out var earlier)) entries[i] = CachedCopy(earlier, kind, generation, i, genomes[i]);
+            else if (fresh.TryGetValue(buildHash, out int first)) copyOf[i] = first;
+            else
+            {
+                fresh[buildHash] = i;
+                work.Add(new CandidateWork(i.ToString(System.Globalization.CultureInfo.InvariantCulture), build, TaskSpecs.Work(config.Fitness, minibatch, config)));
+            }
         }
-        else
+
+        int next = 0;
+        void Flush()
         {
-            var result = evaluator.Evaluate(candidate, new EvaluationRequest(config.Fitness, minibatch), cancellationToken);
-            _freshEvaluations++;
-            if (result.Scores.Count != config.Fitness.Count)
-                throw new InvalidOperationException($"evaluator returned {result.Scores.Count} scores for {config.Fitness.Count} tasks");
-            entry = new JournalEntry(space.Name, kind, generation, index, null, genome, genomeHash, candidate, minibatch,
-                result.Scores.ToArray(), Fitness.Of(config.Fitness, result.Scores), result.BuildSeconds, result.ScoreSeconds, Cached: false);
+            for (; next < n; next++)
+            {
+                if (entries[next] is null && copyOf[next] >= 0 && entries[copyOf[next]] is { } source)
+                    entries[next] = CachedCopy(source, kind, generation, next, genomes[next]);
+                if (entries[next] is not { } entry) return;
+                if (!replayed[next])
+                {
+                    journal.Append(entry);
+                    Remember(entry, minibatch);
+                }
+                reportDone(next + 1);
+            }
         }
-        journal.Append(entry);
-        Remember(entry, minibatch);
-        return entry;
+        Flush();
+        if (work.Count > 0)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            foreach (var result in evaluator.Evaluate(work, cancellationToken))
+            {
+                int i = int.Parse(result.Key, System.Globalization.CultureInfo.InvariantCulture);
+                if (entries[i] is not null || !fresh.ContainsValue(i))
+                    throw new InvalidOperationException($"evaluator returned work '{result.Key}' twice or unasked");
+                if (result.Tasks.Count != config.Fitness.Count)
+                    throw new InvalidOperationException($"evaluator returned {result.Tasks.Count} scores for {config.Fitness.Count} tasks");
+                _freshEvaluations++;
+                var scores = result.Scores;
+                entries[i] = new JournalEntry(space.Name, kind, generation, i, null, genomes[i], GenomeHash.Of(genomes[i]), work.First(w => w.Key == result.Key).Build,
+                    minibatch, scores, Fitness.Of(config.Fitness, scores), result.BuildSeconds, result.ScoreSeconds, Cached: false, ItemScores.Of(result));
+                Flush();
+            }
+        }
+        if (next < n) throw new InvalidOperationException($"evaluator returned {work.Count - entries.Count(e => e is null)} of {work.Count} results");
+        return entries.Select(e => e!).ToList();
     }
+
+    static JournalEntry CachedCopy(JournalEntry earlier, string kind, int generation, int index, double[] genome) => earlier with
+    {
+        Kind = kind, Generation = generation, Index = index, Genome = genome, Hash = GenomeHash.Of(genome),
+        BuildSeconds = 0, ScoreSeconds = 0, Cached = true,
+    };
 
     void Remember(JournalEntry entry, int? minibatch)
     {

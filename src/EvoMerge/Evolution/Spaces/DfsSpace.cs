@@ -1,3 +1,4 @@
+using EvoMerge.Candidates;
 using EvoMerge.Evolution.Config;
 
 namespace EvoMerge.Evolution.Spaces;
@@ -67,7 +68,7 @@ public sealed class DfsSpace : ISearchSpace
     public IReadOnlyList<string> CoordinateNames { get; }
     int TotalLayers => _layerCounts.Sum();
 
-    public Candidate Decode(ReadOnlySpan<double> genome)
+    public ModelBuild Decode(ReadOnlySpan<double> genome)
     {
         if (genome.Length != Dimension) throw new ArgumentException($"genome has {genome.Length} coordinates, the DFS space {Dimension}");
         var indicators = genome[.._slots.Length];
@@ -86,7 +87,7 @@ public sealed class DfsSpace : ISearchSpace
         if (_config.FixEnds) steps.Add(Step(0, 0, slot: null, previous: null, scales));
         foreach (int t in used) steps.Add(Step(_slots[t].Model, _slots[t].Layer, t, steps.Count > 0 ? steps[^1] : null, scales));
         if (_config.FixEnds) steps.Add(Step(0, _layerCounts[0] - 1, slot: null, steps[^1], scales));
-        return new DfsCandidate(new LayerPath(_models, steps));
+        return new PathBuild(new LayerPath(_models, steps));
     }
 
     PathStep Step(int model, int layer, int? slot, PathStep? previous, ReadOnlySpan<double> scales)

@@ -1,7 +1,9 @@
+using EvoMerge.Candidates;
+
 namespace EvoMerge.Evolution.Spaces;
 
 /// <summary>
-/// Maps genomes (points of the unit box [0,1]^n the optimiser searches) to candidates the evaluator scores.
+/// Maps genomes (points of the unit box [0,1]^n the optimiser searches) to the builds the evaluator scores.
 /// Decoding is a pure function of the genome, so a journal line can always be re-decoded.
 /// </summary>
 public interface ISearchSpace
@@ -13,5 +15,5 @@ public interface ISearchSpace
     double[]? Initial { get; }
     /// <summary>One label per genome coordinate, e.g. "layers 0-3/model 1/weight" (report and journal readers).</summary>
     IReadOnlyList<string> CoordinateNames { get; }
-    Candidate Decode(ReadOnlySpan<double> genome);
+    ModelBuild Decode(ReadOnlySpan<double> genome);
 }

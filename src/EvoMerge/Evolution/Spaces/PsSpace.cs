@@ -1,25 +1,32 @@
+using EvoMerge.Anatomy;
+using EvoMerge.Candidates;
 using EvoMerge.Evolution.Config;
+using EvoMerge.Merge.Recipes;
 
 namespace EvoMerge.Evolution.Spaces;
 
 /// <summary>
 /// Parameter space: one coordinate per (tensor group, source model, evolved parameter), in that nesting order,
-/// each mapped linearly from [0,1] onto the parameter's range. Weights are not normalised to sum to 1.
+/// each mapped linearly from [0,1] onto the parameter's range. Weights are not normalised to sum to 1. A genome
+/// decodes to a <see cref="MergeBuild"/>: the grouped recipe, the fixed globals and the run's mask seed.
 /// </summary>
 public sealed class PsSpace : ISearchSpace
 {
     readonly PsConfig _config;
     readonly string? _baseModel;
     readonly IReadOnlyList<string> _models;
+    readonly ulong _mergeSeed;
 
     /// <param name="layerCount">Decoder layers of the (common) architecture of the sources.</param>
-    public PsSpace(PsConfig config, string? baseModel, IReadOnlyList<string> models, int layerCount)
+    /// <param name="mergeSeed">The DARE/DELLA mask seed of every candidate (the run's seed).</param>
+    public PsSpace(PsConfig config, string? baseModel, IReadOnlyList<string> models, int layerCount, ulong mergeSeed = 0)
     {
         if (config.LayerGroups > layerCount)
             throw new EvoMergeException($"ps.layer_groups: {config.LayerGroups} groups asked but the models have {layerCount} layers");
         _config = config;
         _baseModel = baseModel;
         _models = models;
+        _mergeSeed = mergeSeed;
         Groups = BuildGroups(config, layerCount);
         CoordinateNames = Groups
             .SelectMany(g => models.Select((_, m) => (g, m)))
@@ -34,7 +41,7 @@ public sealed class PsSpace : ISearchSpace
     public double[]? Initial { get; }
     public IReadOnlyList<string> CoordinateNames { get; }
 
-    public Candidate Decode(ReadOnlySpan<double> genome)
+    public ModelBuild Decode(ReadOnlySpan<double> genome)
     {
         if (genome.Length != Dimension) throw new ArgumentException($"genome has {genome.Length} coordinates, the PS space {Dimension}");
         var ranges = _config.Parameters.Select(_config.RangeOf).ToArray();
@@ -50,21 +57,23 @@ public sealed class PsSpace : ISearchSpace
                 values[g][m] = perParameter;
             }
         }
-        return new PsCandidate(new PsRecipe(_config.Method, _baseModel, _models, _config.Parameters, Groups, values));
+        return Build(new GroupedRecipe(_config.Method, _baseModel, _models, _config.Parameters, Groups, values));
     }
 
     /// <summary>A naive recipe: the same value of each parameter for every group and model (a <c>ps.baselines</c> entry).</summary>
-    public PsCandidate Uniform(IReadOnlyDictionary<string, double> values)
+    public MergeBuild Uniform(IReadOnlyDictionary<string, double> values)
     {
         var perModel = _config.Parameters.Select(p => values[p]).ToArray();
-        return new PsCandidate(EveryGroup(_models.Select(_ => (IReadOnlyList<double>)perModel).ToList()));
+        return Build(EveryGroup(_models.Select(_ => (IReadOnlyList<double>)perModel).ToList()));
     }
 
+    MergeBuild Build(GroupedRecipe recipe) => new(recipe, _config.Globals, _mergeSeed);
+
     /// <summary>A recipe giving every group the same values: <paramref name="perModel"/>[model][parameter].</summary>
-    PsRecipe EveryGroup(IReadOnlyList<IReadOnlyList<double>> perModel) =>
+    GroupedRecipe EveryGroup(IReadOnlyList<IReadOnlyList<double>> perModel) =>
         new(_config.Method, _baseModel, _models, _config.Parameters, Groups, Groups.Select(_ => perModel).ToList());
 
-    PsRecipe StartRecipe(IReadOnlyList<IReadOnlyDictionary<string, double>> start)
+    GroupedRecipe StartRecipe(IReadOnlyList<IReadOnlyDictionary<string, double>> start)
     {
         if (start.Count != _models.Count)
             throw new EvoMergeException($"ps.start: {start.Count} entries for {_models.Count} models (one {{ parameter: value }} map per model)");
@@ -81,7 +90,7 @@ public sealed class PsSpace : ISearchSpace
     }
 
     /// <summary>The genome that decodes to <paramref name="recipe"/> (tests, and seeding a search from a known recipe).</summary>
-    public double[] Encode(PsRecipe recipe)
+    public double[] Encode(GroupedRecipe recipe)
     {
         var genome = new double[Dimension];
         int i = 0;
@@ -96,7 +105,7 @@ public sealed class PsSpace : ISearchSpace
     {
         bool separateEmbeddings = config.EmbeddingsGroup ?? (config.LayerGroups > 1 || config.SplitAttentionMlp);
         // The tensors outside the layers that travel with the embeddings: the head too, unless it has its own group.
-        List<TensorPart> outside = config.HeadGroup ? [TensorPart.Embeddings] : [TensorPart.Embeddings, TensorPart.Head];
+        List<GroupPart> outside = config.HeadGroup ? [GroupPart.Embeddings] : [GroupPart.Embeddings, GroupPart.Head];
         var groups = new List<TensorGroup>();
         if (separateEmbeddings) groups.Add(new TensorGroup("embeddings", 0, layerCount - 1, outside));
         for (int g = 0; g < config.LayerGroups; g++)
@@ -104,15 +113,15 @@ public sealed class PsSpace : ISearchSpace
             // Contiguous, as even as integer division allows: group g covers [g·L/G, (g+1)·L/G).
             int first = g * layerCount / config.LayerGroups, last = (g + 1) * layerCount / config.LayerGroups - 1;
             string name = first == last ? $"layer {first}" : $"layers {first}-{last}";
-            List<TensorPart> shared = g == 0 && !separateEmbeddings ? outside : [];
+            List<GroupPart> shared = g == 0 && !separateEmbeddings ? outside : [];
             if (config.SplitAttentionMlp)
             {
-                groups.Add(new TensorGroup(name + " attention", first, last, [.. shared, TensorPart.Attention]));
-                groups.Add(new TensorGroup(name + " mlp", first, last, [TensorPart.Mlp]));
+                groups.Add(new TensorGroup(name + " attention", first, last, [.. shared, GroupPart.Attention]));
+                groups.Add(new TensorGroup(name + " mlp", first, last, [GroupPart.Mlp]));
             }
-            else groups.Add(new TensorGroup(name, first, last, [.. shared, TensorPart.Attention, TensorPart.Mlp]));
+            else groups.Add(new TensorGroup(name, first, last, [.. shared, GroupPart.Attention, GroupPart.Mlp]));
         }
-        if (config.HeadGroup) groups.Add(new TensorGroup("head", 0, layerCount - 1, [TensorPart.Head]));
+        if (config.HeadGroup) groups.Add(new TensorGroup("head", 0, layerCount - 1, [GroupPart.Head]));
         return groups;
     }
 }

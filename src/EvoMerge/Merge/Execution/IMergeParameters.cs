@@ -4,8 +4,8 @@ namespace EvoMerge.Merge.Execution;
 
 /// <summary>
 /// The parameter values of one merge, resolved per output tensor: a recipe's scalars, gradients and filters
-/// (<c>RecipeParameters</c>), or an evolution candidate's per-model, per-layer-group genes
-/// (<see cref="GroupedParameters"/>). Called once per tensor and parameter, never per element.
+/// (<c>RecipeParameters</c>), or a grouped recipe's per-model, per-group values matched on each tensor's place
+/// (<c>GroupedRecipe.WithGlobals</c>). Called once per tensor and parameter, never per element.
 /// </summary>
 public interface IMergeParameters
 {

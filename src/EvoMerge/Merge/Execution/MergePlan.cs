@@ -1,3 +1,4 @@
+using EvoMerge.Anatomy;
 using EvoMerge.IO;
 using EvoMerge.Merge.Methods;
 
@@ -11,11 +12,17 @@ namespace EvoMerge.Merge.Execution;
 public sealed record TensorInput(int Source, string TensorName, long SourceRows = -1);
 
 /// <summary>
-/// Where an output tensor sits, for parameters that vary over the model: its role (layer, embedding, head, ...),
-/// its output layer (−1 outside layers), the slice it came from, and its relative position within that slice
-/// (0 at the slice's first layer, 1 at its last), which gradients interpolate over.
+/// Where an output tensor sits, for parameters that vary over the model: its place in the output model (module,
+/// role, output layer, part; see <see cref="ModelAnatomy"/>), the slice it came from, and its relative position
+/// within that slice (0 at the slice's first layer, 1 at its last), which gradients interpolate over.
 /// </summary>
-public readonly record struct TensorPosition(TensorRole Role, int Layer, int Slice, double RelativeDepth);
+public readonly record struct TensorPosition(TensorPlace Place, int Slice, double RelativeDepth)
+{
+    public TensorRole Role => Place.Role;
+
+    /// <summary>The output layer, −1 outside the layers.</summary>
+    public int Layer => Place.Layer;
+}
 
 /// <summary>One output tensor: its name and shape, where each input comes from, and where it sits in the model.</summary>
 public sealed record MergeJob(string OutputName, long[] Shape, TensorInput? Base, TensorInput[] Models, TensorPosition Position)
@@ -42,19 +49,19 @@ public sealed class MergePlan(MergeMethod method, IReadOnlyList<IWeightSource> s
     /// base (or of the first model), every model contributing its tensor of the same name. Sources are
     /// [base, models...] when the method uses a base, else [models...].
     /// </summary>
-    public static MergePlan ForModels(MergeMethod method, IWeightSource? baseModel, IReadOnlyList<IWeightSource> models, TensorLayout? layout = null)
+    public static MergePlan ForModels(MergeMethod method, IWeightSource? baseModel, IReadOnlyList<IWeightSource> models, ModelAnatomy? anatomy = null)
     {
         if (method.BaseUse == BaseModelUse.Required && baseModel == null)
             throw new EvoMergeException($"merge method {method.Name} needs a base model");
         if (models.Count < method.MinModels || models.Count > method.MaxModels)
             throw new EvoMergeException($"merge method {method.Name} takes {RangeText(method)} models besides the base, got {models.Count}");
-        layout ??= TensorLayout.For(null);
+        anatomy ??= ModelAnatomy.For(null);
         bool useBase = baseModel != null && method.BaseUse != BaseModelUse.Ignored;
         var sources = new List<IWeightSource>();
         if (useBase) sources.Add(baseModel!);
         sources.AddRange(models);
         var reference = useBase ? baseModel! : models[0];
-        int layers = reference.TensorNames.Select(layout.LayerOf).DefaultIfEmpty(-1).Max() + 1;
+        int layers = reference.TensorNames.Select(anatomy.LayerOf).DefaultIfEmpty(-1).Max() + 1;
         var jobs = new List<MergeJob>();
         foreach (string name in reference.TensorNames)
         {
@@ -66,12 +73,12 @@ public sealed class MergePlan(MergeMethod method, IReadOnlyList<IWeightSource> s
                 if (!other.AsSpan().SequenceEqual(shape))
                     throw new EvoMergeException($"{m.Label}: tensor '{name}' has shape [{string.Join(", ", other)}], expected [{string.Join(", ", shape)}] as in {reference.Label}");
             }
-            var place = layout.Classify(name);
+            var place = anatomy.Place(name);
             double depth = place.Layer < 0 || layers <= 1 ? 0 : (double)place.Layer / (layers - 1);
             int first = useBase ? 1 : 0;
             jobs.Add(new MergeJob(name, shape, useBase ? new TensorInput(0, name) : null,
                 Enumerable.Range(first, models.Count).Select(s => new TensorInput(s, name)).ToArray(),
-                new TensorPosition(place.Role, place.Layer, 0, depth)));
+                new TensorPosition(place, 0, depth)));
         }
         return new MergePlan(method, sources, jobs);
     }

@@ -1,3 +1,4 @@
+using EvoMerge.Anatomy;
 using System.Collections.Concurrent;
 using EvoMerge.IO;
 using EvoMerge.Merge.Methods;
@@ -11,9 +12,8 @@ namespace EvoMerge.Merge.Execution;
 /// the per-thread buffers, so a candidate costs only the arithmetic.
 /// <code>
 /// using var session = MergeSession.Create(MergeMethods.Get("dare_ties"), baseModel, [modelA, modelB]);
-/// var p = new GroupedParameters(session.Plan.Method, 2, 1 + 4, LayerGroups.Contiguous(session.LayerCount, 4));
-/// p.Set(0, group, "weight", 0.6).Set(0, group, "density", 0.5); ...
-/// session.Merge(p, seed: 42, resident);
+/// var recipe = new GroupedRecipe("dare_ties", "base", ["a", "b"], ["weight", "density"], groups, values);
+/// session.Merge(recipe.WithGlobals(globals), seed: 42, resident);
 /// </code>
 /// </summary>
 public sealed class MergeSession
@@ -23,7 +23,7 @@ public sealed class MergeSession
 
     public MergePlan Plan { get; }
 
-    /// <summary>Decoder layers of the reference model (for <see cref="LayerGroups.Contiguous"/>).</summary>
+    /// <summary>Decoder layers of the reference model.</summary>
     public int LayerCount { get; }
 
     public MergeSession(MergePlan plan)
@@ -39,9 +39,9 @@ public sealed class MergeSession
     /// merge a pure in-memory computation; without it, inputs are converted from their files on every merge.
     /// </summary>
     public static MergeSession Create(MergeMethod method, IWeightSource? baseModel, IReadOnlyList<IWeightSource> models,
-        TensorLayout? layout = null, bool cacheFloat32 = true)
+        ModelAnatomy? anatomy = null, bool cacheFloat32 = true)
     {
-        var plan = MergePlan.ForModels(method, baseModel, models, layout);
+        var plan = MergePlan.ForModels(method, baseModel, models, anatomy);
         if (cacheFloat32)
             plan = new MergePlan(plan.Method, plan.Sources.Select(s => s is InMemoryWeights ? s : InMemoryWeights.CopyOf(s)).ToArray(), plan.Jobs);
         return new MergeSession(plan);

@@ -1,3 +1,4 @@
+using EvoMerge.Anatomy;
 using EvoMerge.IO;
 using EvoMerge.Merge.Execution;
 using EvoMerge.Merge.Methods;
@@ -97,7 +98,7 @@ public static class RecipePlanner
         // Per slice: which source is the base and which are the models the kernel sees.
         var roles = slices.Select(s => SliceRoles(recipe, method, s)).ToList();
         var reference = models[recipe.BaseModel != null && method.BaseUse != BaseModelUse.Ignored ? recipe.BaseModel : slices[0].Sources[0].Model];
-        var layout = reference.Layout;
+        var anatomy = reference.Anatomy;
         string tokenizerSource = recipe.TokenizerSource ?? "base";
         var jobs = new List<MergeJob>();
         var dtypes = new List<DType>();
@@ -148,9 +149,9 @@ public static class RecipePlanner
         var firstRef = models[(roles[0].Base ?? roles[0].Models[0]).Model];
         foreach (var t in firstRef.Weights.Tensors)
         {
-            var place = layout.Classify(t.Name);
+            var place = anatomy.Place(t.Name);
             if (place.Role != TensorRole.Layer && place.Role is not (TensorRole.FinalNorm or TensorRole.Head))
-                AddJob(t.Name, 0, new TensorPosition(place.Role, -1, 0, 0), _ => t.Name);
+                AddJob(t.Name, 0, new TensorPosition(place, 0, 0), _ => t.Name);
         }
         int outLayer = 0;
         for (int s = 0; s < slices.Count; s++)
@@ -166,8 +167,8 @@ public static class RecipePlanner
                 foreach (var tensor in models[first.Model].TensorsOfLayer(start + i))
                 {
                     string name = tensor.Name;
-                    AddJob(layout.WithLayer(name, layerOut), s, new TensorPosition(TensorRole.Layer, layerOut, s, t),
-                        src => layout.WithLayer(name, src.LayerRange!.Value.Start + offset));
+                    AddJob(anatomy.WithLayer(name, layerOut), s, new TensorPosition(anatomy.Place(name) with { Layer = layerOut }, s, t),
+                        src => anatomy.WithLayer(name, src.LayerRange!.Value.Start + offset));
                 }
             }
         }
@@ -175,9 +176,9 @@ public static class RecipePlanner
         var lastRef = models[(roles[^1].Base ?? roles[^1].Models[0]).Model];
         foreach (var t in lastRef.Weights.Tensors)
         {
-            var place = layout.Classify(t.Name);
+            var place = anatomy.Place(t.Name);
             if (place.Role is TensorRole.FinalNorm or TensorRole.Head)
-                AddJob(t.Name, slices.Count - 1, new TensorPosition(place.Role, -1, slices.Count - 1, 1), _ => t.Name);
+                AddJob(t.Name, slices.Count - 1, new TensorPosition(place, slices.Count - 1, 1), _ => t.Name);
         }
 
         var plan = new MergePlan(method, sources, jobs);

@@ -1,6 +1,9 @@
 using System.Collections.Concurrent;
 
-namespace EvoMerge.Merge.Execution;
+using EvoMerge.Merge.Execution;
+using EvoMerge.Merge;
+
+namespace EvoMerge.TestSupport;
 
 /// <summary>
 /// Keeps merged tensors as float32 arrays by name, reusing each array across merges of the same plan. Accepts row

@@ -1,4 +1,4 @@
-namespace EvoMerge.Evolution.Spaces;
+namespace EvoMerge.Candidates;
 
 /// <summary>
 /// A data-flow-space model: the hidden state passes through <see cref="Steps"/> in order, each a layer of one of
@@ -14,5 +14,9 @@ public sealed record LayerPath(IReadOnlyList<string> Models, IReadOnlyList<PathS
 
 /// <param name="Model">Index into <see cref="LayerPath.Models"/>.</param>
 /// <param name="Layer">Decoder layer index within that model.</param>
-/// <param name="Scale">Multiplies the step's input.</param>
-public readonly record struct PathStep(int Model, int Layer, double Scale);
+/// <param name="Scale">
+/// Multiplies the tensor that enters this step: the previous step's block output before it joins the residual
+/// stream (the embeddings, for the first step). This is Sakana's <c>h * input_scales[t]</c> in their fused-residual
+/// runtime and the paper's W_ij for the hop from layer i to layer j.
+/// </param>
+public readonly record struct PathStep(int Model, int Layer, double Scale = 1);

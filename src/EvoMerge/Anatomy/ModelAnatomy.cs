@@ -1,25 +1,17 @@
 using System.Text.RegularExpressions;
 
-namespace EvoMerge.IO;
-
-/// <summary>What part of a model a tensor belongs to.</summary>
-public enum TensorRole { Layer, Embedding, FinalNorm, Head, Other }
-
-/// <summary>A tensor's role, and for <see cref="TensorRole.Layer"/> its layer index (else -1).</summary>
-public readonly record struct TensorPlace(TensorRole Role, int Layer)
-{
-    public static TensorPlace OfLayer(int layer) => new(TensorRole.Layer, layer);
-    public static TensorPlace Of(TensorRole role) => new(role, -1);
-}
+namespace EvoMerge.Anatomy;
 
 /// <summary>
-/// How a model's tensor names map to its structure: which tensors belong to decoder layer N, which are the token
-/// embeddings, the final norm and the output head. Known architectures use their exact Hugging Face names;
-/// for any other, the layers are inferred from names of the form <c>….layers.N.…</c> (or <c>.h.N.</c>,
-/// <c>.blocks.N.</c>) and the rest from common words (embed, norm, lm_head), so that merging still works.
-/// The merge engine uses it for per-layer parameters; frankenmerges use <see cref="WithLayer"/> to renumber.
+/// The one map from a model's tensor names to its structure (<see cref="TensorPlace"/>): which tensors belong to
+/// layer N and to which part of it, which are the token embeddings, the final norm and the output head, and
+/// which module holds them. Known architectures use their exact Hugging Face names; for any other, the layers
+/// are inferred from names of the form <c>….layers.N.…</c> (or <c>.h.N.</c>, <c>.blocks.N.</c>) and the rest
+/// from common words (embed, norm, lm_head), so that merging still works. The merge plan carries each tensor's
+/// place, PS groups match on it, and frankenmerges use <see cref="WithLayer"/> to renumber. A new model family
+/// (LLaVA modules, UNet blocks) is a change here and nowhere else.
 /// </summary>
-public sealed partial class TensorLayout
+public sealed partial class ModelAnatomy
 {
     /// <summary>The Hugging Face names shared by the Llama family of decoders.</summary>
     static readonly string[] LlamaFamily =
@@ -28,8 +20,8 @@ public sealed partial class TensorLayout
         "Qwen2MoeForCausalLM", "GemmaForCausalLM", "Gemma2ForCausalLM", "Phi3ForCausalLM", "Starcoder2ForCausalLM",
     ];
 
-    static readonly TensorLayout Llama = new("model.layers.", ["model.embed_tokens.weight"], ["model.norm.weight", "model.norm.bias"], ["lm_head.weight"], isKnown: true);
-    static readonly TensorLayout GptNeoX = new("gpt_neox.layers.", ["gpt_neox.embed_in.weight"], ["gpt_neox.final_layer_norm.weight", "gpt_neox.final_layer_norm.bias"], ["embed_out.weight"], isKnown: true);
+    static readonly ModelAnatomy Llama = new("model.layers.", ["model.embed_tokens.weight"], ["model.norm.weight", "model.norm.bias"], ["lm_head.weight"], isKnown: true);
+    static readonly ModelAnatomy GptNeoX = new("gpt_neox.layers.", ["gpt_neox.embed_in.weight"], ["gpt_neox.final_layer_norm.weight", "gpt_neox.final_layer_norm.bias"], ["embed_out.weight"], isKnown: true);
 
     readonly string? _layerPrefix; // for known layouts: the exact text before the layer number
     readonly HashSet<string> _embeddings, _finalNorms, _heads;
@@ -37,7 +29,7 @@ public sealed partial class TensorLayout
     /// <summary>True when the names come from a known architecture, false when inferred from the tensor names.</summary>
     public bool IsKnown { get; }
 
-    TensorLayout(string? layerPrefix, string[] embeddings, string[] finalNorms, string[] heads, bool isKnown)
+    ModelAnatomy(string? layerPrefix, string[] embeddings, string[] finalNorms, string[] heads, bool isKnown)
     {
         _layerPrefix = layerPrefix;
         _embeddings = [.. embeddings];
@@ -47,7 +39,7 @@ public sealed partial class TensorLayout
     }
 
     /// <summary>The layout for a config's architecture (e.g. "LlamaForCausalLM"), or one inferred from tensor names when it is unknown or absent.</summary>
-    public static TensorLayout For(string? architecture) => architecture switch
+    public static ModelAnatomy For(string? architecture) => architecture switch
     {
         _ when architecture != null && LlamaFamily.Contains(architecture) => Llama,
         "GPTNeoXForCausalLM" => GptNeoX,
@@ -57,14 +49,15 @@ public sealed partial class TensorLayout
     /// <summary>Architectures whose tensor names are known exactly.</summary>
     public static IReadOnlyList<string> KnownArchitectures { get; } = [.. LlamaFamily, "GPTNeoXForCausalLM"];
 
-    static readonly TensorLayout Inferred = new(null, [], [], [], isKnown: false);
+    static readonly ModelAnatomy Inferred = new(null, [], [], [], isKnown: false);
 
     [GeneratedRegex(@"^(?<prefix>(?:[^.]+\.)*?(?:layers|h|blocks|layer)\.)(?<index>\d+)\.")]
     private static partial Regex LayerName();
 
-    public TensorPlace Classify(string name)
+    /// <summary>Where the tensor <paramref name="name"/> sits.</summary>
+    public TensorPlace Place(string name)
     {
-        if (TryLayer(name, out int layer, out _)) return TensorPlace.OfLayer(layer);
+        if (TryLayer(name, out int layer, out _)) return TensorPlace.OfLayer(layer, PartOf(name));
         if (IsKnown)
         {
             if (_embeddings.Contains(name)) return TensorPlace.Of(TensorRole.Embedding);
@@ -81,6 +74,14 @@ public sealed partial class TensorLayout
             return TensorPlace.Of(TensorRole.FinalNorm);
         return TensorPlace.Of(TensorRole.Other);
     }
+
+    /// <summary>
+    /// The sub-block of a layer tensor: the MLP (its projections, and the norm that feeds it), else attention, as
+    /// the PS groups split a layer. Names of unknown architectures follow the same words.
+    /// </summary>
+    static TensorPart PartOf(string name) =>
+        name.Contains(".mlp.", StringComparison.Ordinal) || name.Contains("post_attention_layernorm", StringComparison.Ordinal)
+            ? TensorPart.Mlp : TensorPart.Attention;
 
     /// <summary>The layer index of a tensor, or -1 when it belongs to no layer.</summary>
     public int LayerOf(string name) => TryLayer(name, out int layer, out _) ? layer : -1;

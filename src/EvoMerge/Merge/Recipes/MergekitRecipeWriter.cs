@@ -1,11 +1,11 @@
 using System.Globalization;
 using System.Text;
-using EvoMerge.Evolution.Spaces;
+using EvoMerge.Anatomy;
 
-namespace EvoMerge.Evolution.Recipes;
+namespace EvoMerge.Merge.Recipes;
 
 /// <summary>
-/// Writes a PS recipe as a mergekit YAML config, so that the found merge can be reproduced with
+/// Writes a grouped recipe (a decoded PS genome) as a mergekit YAML config, so that the found merge can be reproduced with
 /// <c>evomerge merge</c> or mergekit itself. Per-group values become mergekit's per-layer value lists (one entry
 /// per layer, so mergekit's interpolation lands exactly on each layer) under tensor-name filters; the first
 /// matching filter wins in mergekit, so the specific filters come first.
@@ -13,7 +13,7 @@ namespace EvoMerge.Evolution.Recipes;
 public static class MergekitRecipeWriter
 {
     /// <param name="globals">Fixed global parameters of the method (ps.globals).</param>
-    public static string Write(PsRecipe recipe, int layerCount, IReadOnlyDictionary<string, double>? globals = null, string dtype = "bfloat16")
+    public static string Write(GroupedRecipe recipe, int layerCount, IReadOnlyDictionary<string, double>? globals = null, string dtype = "bfloat16")
     {
         var y = new StringBuilder();
         y.AppendLine($"merge_method: {recipe.Method}");
@@ -43,11 +43,11 @@ public static class MergekitRecipeWriter
     }
 
     /// <summary>(filter or null for the default, value text) in the order mergekit should try them.</summary>
-    static IEnumerable<(string? Filter, string Value)> Rules(PsRecipe recipe, int model, string parameter, int layerCount)
+    static IEnumerable<(string? Filter, string Value)> Rules(GroupedRecipe recipe, int model, string parameter, int layerCount)
     {
-        string Outside(string tensor) => Number(recipe.Value(recipe.GroupOf(tensor), model, parameter));
+        string Outside(string tensor) => Number(recipe.Value(recipe.GroupOf(Llama.Place(tensor)), model, parameter));
         string PerLayer(string tensorSuffix) => Values(Enumerable.Range(0, layerCount)
-            .Select(l => recipe.Value(recipe.GroupOf($"model.layers.{l}.{tensorSuffix}"), model, parameter)).ToList());
+            .Select(l => recipe.Value(recipe.GroupOf(Llama.Place($"model.layers.{l}.{tensorSuffix}")), model, parameter)).ToList());
 
         yield return ("embed_tokens", Outside("model.embed_tokens.weight"));
         yield return ("lm_head", Outside("lm_head.weight"));
@@ -59,6 +59,9 @@ public static class MergekitRecipeWriter
         yield return ("mlp", mlp);
         yield return ("post_attention_layernorm", mlp);
     }
+
+    /// <summary>The filters below name Llama-family tensors, as mergekit's do.</summary>
+    static readonly ModelAnatomy Llama = ModelAnatomy.For("LlamaForCausalLM");
 
     static string Values(IReadOnlyList<double> perLayer) =>
         perLayer.All(v => v == perLayer[0]) ? Number(perLayer[0]) : "[" + string.Join(", ", perLayer.Select(Number)) + "]";

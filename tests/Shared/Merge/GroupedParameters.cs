@@ -1,10 +1,13 @@
-using EvoMerge.IO;
+using EvoMerge.Anatomy;
 using EvoMerge.Merge.Methods;
 
-namespace EvoMerge.Merge.Execution;
+using EvoMerge.Merge;
+using EvoMerge.Merge.Execution;
+
+namespace EvoMerge.TestSupport;
 
 /// <summary>
-/// Parameters as the evolution loop searches them: one value per model, per layer group, per parameter, plus
+/// Test and benchmark parameters set by hand: one value per model, per layer group, per parameter, plus
 /// globals. A grouping function maps each tensor to a group (see <see cref="LayerGroups"/>); unset values fall back
 /// to the method's defaults, and a required parameter left unset is an error naming it.
 /// </summary>
