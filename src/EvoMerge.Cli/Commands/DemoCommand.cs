@@ -1,7 +1,6 @@
 using System.ComponentModel;
 using EvoMerge.Cli.Demo;
 using EvoMerge.Demo;
-using EvoMerge.Torch.Demo;
 using Spectre.Console;
 using Spectre.Console.Cli;
 using TorchSharp;

@@ -1,5 +1,5 @@
 using System.Globalization;
-using EvoMerge.Torch.Demo;
+using EvoMerge.Demo;
 using Spectre.Console;
 
 namespace EvoMerge.Cli.Demo;

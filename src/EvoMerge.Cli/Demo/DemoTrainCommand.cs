@@ -1,6 +1,6 @@
 using System.ComponentModel;
 using System.Diagnostics;
-using EvoMerge.Torch.Demo;
+using EvoMerge.Demo;
 using Spectre.Console;
 using Spectre.Console.Cli;
 using TorchSharp;

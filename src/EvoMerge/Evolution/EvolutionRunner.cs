@@ -133,7 +133,7 @@ public static class EvolutionRunner
     }
 
     /// <summary>Task names as summary keys; a task listed twice is told apart by its data file.</summary>
-    internal static string TaskKey(IReadOnlyList<TaskConfig> tasks, int k) =>
+    public static string TaskKey(IReadOnlyList<TaskConfig> tasks, int k) =>
         tasks.Count(t => t.Task == tasks[k].Task) > 1 ? $"{tasks[k].Task} ({tasks[k].Data})" : tasks[k].Task;
 }
 

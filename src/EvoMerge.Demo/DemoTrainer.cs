@@ -5,7 +5,7 @@ using EvoMerge.Torch.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace EvoMerge.Torch.Demo;
+namespace EvoMerge.Demo;
 
 /// <summary>Progress of <c>demo train</c>: which model, and the trainer's step report.</summary>
 public readonly record struct DemoTrainingProgress(string Model, TrainingStep Step);

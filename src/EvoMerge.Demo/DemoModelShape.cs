@@ -1,7 +1,7 @@
 using EvoMerge.Demo;
 using EvoMerge.Torch.Model;
 
-namespace EvoMerge.Torch.Demo;
+namespace EvoMerge.Demo;
 
 /// <summary>The demo models' shape: the checked prototype's (4 layers, d=128, 4 heads, SwiGLU 384, untied head).</summary>
 public static class DemoModelShape

@@ -1,6 +1,6 @@
 using EvoMerge.Demo;
 
-namespace EvoMerge.Tests.Demo;
+namespace EvoMerge.Demo.Tests;
 
 public class CharacterTokenizerTests
 {

@@ -1,7 +1,7 @@
-namespace EvoMerge.Cli.Demo;
+namespace EvoMerge.Demo;
 
 /// <summary>Finds the models the project ships (<c>demo/models</c>) from the current folder or the program's folder upwards.</summary>
-static class ShippedModels
+public static class ShippedModels
 {
     public static string Find()
     {

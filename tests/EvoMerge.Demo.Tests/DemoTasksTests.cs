@@ -3,7 +3,7 @@ using EvoMerge.Evaluation;
 using EvoMerge.Evolution;
 using EvoMerge.Evolution.Config;
 
-namespace EvoMerge.Tests.Demo;
+namespace EvoMerge.Demo.Tests;
 
 /// <summary>The demo's tasks, built by the evaluation engine from the written files, mark replies as the issue says.</summary>
 public class DemoTasksTests : IDisposable

@@ -3,7 +3,7 @@ using EvoMerge.Demo;
 using EvoMerge.Evolution.Config;
 using EvoMerge.Evolution.Spaces;
 
-namespace EvoMerge.Tests.Demo;
+namespace EvoMerge.Demo.Tests;
 
 public class DemoRecipeTextTests
 {

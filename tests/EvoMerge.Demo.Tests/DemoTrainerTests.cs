@@ -1,9 +1,8 @@
 using EvoMerge.Demo;
-using EvoMerge.Torch.Demo;
 using EvoMerge.Torch.Runtime;
 using TorchSharp;
 
-namespace EvoMerge.Torch.Tests.Demo;
+namespace EvoMerge.Demo.Tests;
 
 public class DemoTrainerTests
 {

@@ -1,7 +1,7 @@
 using System.Text.RegularExpressions;
 using EvoMerge.Demo;
 
-namespace EvoMerge.Tests.Demo;
+namespace EvoMerge.Demo.Tests;
 
 public class MiniatureWorldTests
 {

@@ -1,4 +1,4 @@
-namespace EvoMerge.Torch.Demo;
+namespace EvoMerge.Demo;
 
 /// <summary>
 /// How much searching a demo run does. <see cref="Full"/> is the setting (7×7 grid, CMA-ES λ=12 × 20
