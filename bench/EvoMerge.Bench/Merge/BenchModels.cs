@@ -49,7 +49,7 @@ static class BenchModels
             Parallel.ForEach(specs, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, spec =>
             {
                 var values = new float[Math.Min(spec.ElementCount, 1 << 22)];
-                ulong state = EvoMerge.Merge.Methods.TensorRandom.KeyFor(0, spec.Name) | 1, noise = (ulong)(seed + 1) * 0xD1B54A32D192ED03UL;
+                ulong state = EvoMerge.Merge.Kernels.TensorRandom.KeyFor(0, spec.Name) | 1, noise = (ulong)(seed + 1) * 0xD1B54A32D192ED03UL;
                 for (long offset = 0; offset < spec.ElementCount; offset += values.Length)
                 {
                     int n = (int)Math.Min(values.Length, spec.ElementCount - offset);

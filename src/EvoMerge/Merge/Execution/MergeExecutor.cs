@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using EvoMerge.Merge.Methods;
+using EvoMerge.Merge.Kernels;
 
 namespace EvoMerge.Merge.Execution;
 

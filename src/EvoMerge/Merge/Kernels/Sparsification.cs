@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Numerics.Tensors;
-using EvoMerge.Merge.Methods;
 
 namespace EvoMerge.Merge.Kernels;
 
@@ -22,23 +21,38 @@ public enum SparsificationKind
     DellaMagprune,
 }
 
+/// <summary>What happens to the entries a sparsifier keeps.</summary>
+public enum SparsificationRescale
+{
+    /// <summary>Kept entries keep their values.</summary>
+    None,
+
+    /// <summary>Random methods divide each kept entry by its keep probability (the DARE and DELLA papers).</summary>
+    DivideByKeepProbability,
+
+    /// <summary>Scale the thinned vector so that its L1 norm equals the one before thinning (mergekit; skipped near zero).</summary>
+    MatchL1Norm,
+}
+
 /// <summary>The per-task-vector sparsifiers of the task-arithmetic family, in place over a span.</summary>
 public static class Sparsification
 {
     /// <summary>
-    /// Thins <paramref name="delta"/> in place. With <paramref name="rescale"/>, random methods divide kept entries by
-    /// their keep probability (the papers) or, in mergekit mode, scale the result to the original L1 norm; magnitude
-    /// methods always use the L1 match (no paper prescribes a rescale for them).
+    /// Thins <paramref name="delta"/> in place, then rescales what is kept (<see cref="SparsificationRescale"/>; magnitude
+    /// methods have no keep probability, so they accept only <see cref="SparsificationRescale.None"/> and
+    /// <see cref="SparsificationRescale.MatchL1Norm"/>). Random draws come from <paramref name="streamKey"/>'s stream
+    /// at the entries' indices in the whole tensor (<paramref name="elementOffset"/> for the first).
     /// </summary>
     public static void Apply(SparsificationKind kind, Span<float> delta, double density, double gamma, double epsilon,
-        bool rescale, MergeCompat compat, ulong streamKey, int rows, Span<float> scratch, long elementOffset = 0)
+        SparsificationRescale rescale, ulong streamKey, int rows, Span<float> scratch, long elementOffset = 0)
     {
+        bool random = kind is SparsificationKind.Random or SparsificationKind.DellaMagprune;
+        if (rescale == SparsificationRescale.DivideByKeepProbability && !random && kind != SparsificationKind.None)
+            throw new ArgumentException($"{kind} keeps entries by rank, not with a probability: rescale by the L1 norm or not at all");
         if (kind == SparsificationKind.None || density >= 1) return;
         int n = delta.Length;
         if (density <= 0) { delta.Clear(); return; }
-        // Random methods divide by p in the papers' mode; everything else matches the L1 norm from before thinning.
-        bool random = kind is SparsificationKind.Random or SparsificationKind.DellaMagprune;
-        bool matchL1 = rescale && (!random || compat == MergeCompat.Mergekit);
+        bool matchL1 = rescale == SparsificationRescale.MatchL1Norm, divide = rescale == SparsificationRescale.DivideByKeepProbability;
         float l1Before = matchL1 ? TensorPrimitives.SumOfMagnitudes(delta) : 0;
         switch (kind)
         {
@@ -53,10 +67,10 @@ public static class Sparsification
                 break;
             case SparsificationKind.Random:
                 float p = (float)density;
-                TensorRandom.KeepWithProbability(delta, p, rescale && !matchL1 ? 1 / p : 1, streamKey, elementOffset);
+                TensorRandom.KeepWithProbability(delta, p, divide ? 1 / p : 1, streamKey, elementOffset);
                 break;
             case SparsificationKind.DellaMagprune:
-                DellaMagprune(delta, density, epsilon, rescale && !matchL1, streamKey, rows);
+                DellaMagprune(delta, density, epsilon, divide, streamKey, rows);
                 break;
         }
         if (matchL1) MatchL1(delta, l1Before);

@@ -1,6 +1,5 @@
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
-using EvoMerge.Merge.Methods;
 
 namespace EvoMerge.Merge.Kernels;
 
@@ -17,6 +16,8 @@ public readonly record struct CombineRule(bool Consensus, bool Normalize, float 
 /// The last step of the task-arithmetic family and SCE (<see cref="CombineRule"/>), one vectorised pass per chunk:
 /// every model's value of an entry is read once and the output written once, instead of a pass per model and per
 /// step. Task vectors come unweighted as one model-major chunk, <c>deltas[m · length + i]</c>, that stays in L1.
+/// Every tier does the scalar loop's operations in the same order per lane (products, then sums in model order, no
+/// fused multiply-add), so all give the same bits.
 /// </summary>
 public static class TaskVectorCombine
 {
@@ -24,46 +25,26 @@ public static class TaskVectorCombine
     public const int ChunkElements = 1024;
 
     /// <summary>output = base + λ · combine(deltas) for one chunk (deltas.Length = weights.Length · output.Length).</summary>
-    public static void Chunk(ReadOnlySpan<float> deltas, ReadOnlySpan<float> weights, CombineRule rule, ReadOnlySpan<float> baseValues, Span<float> output)
+    public static void Chunk(ReadOnlySpan<float> deltas, ReadOnlySpan<float> weights, CombineRule rule, ReadOnlySpan<float> baseValues, Span<float> output) =>
+        Chunk(deltas, weights, rule, baseValues, output, VectorTiers.Best);
+
+    /// <summary>The same at a chosen tier (tests run each one against <see cref="VectorTier.Scalar"/>).</summary>
+    public static void Chunk(ReadOnlySpan<float> deltas, ReadOnlySpan<float> weights, CombineRule rule, ReadOnlySpan<float> baseValues,
+        Span<float> output, VectorTier tier)
     {
-        int length = output.Length, models = weights.Length, i = 0;
+        if (deltas.Length != weights.Length * output.Length || baseValues.Length != output.Length)
+            throw new ArgumentException($"{weights.Length} models × {output.Length} entries need as many deltas (got {deltas.Length}) and {output.Length} base values (got {baseValues.Length})");
         float weightSum = 0;
         foreach (float w in weights) weightSum += w;
         float scale = rule.Lambda / (rule.Normalize && Math.Abs(weightSum) >= 1e-8f ? weightSum : 1);
-        ref float d0 = ref MemoryMarshal.GetReference(deltas);
-        if (Vector512.IsHardwareAccelerated)
+        int i = tier switch
         {
-            ref float b0 = ref MemoryMarshal.GetReference(baseValues);
-            ref float o0 = ref MemoryMarshal.GetReference(output);
-            var zero = Vector512<float>.Zero;
-            for (; i <= length - 16; i += 16)
-            {
-                var sum = zero;
-                for (int m = 0; m < models; m++)
-                {
-                    var d = Vector512.LoadUnsafe(ref d0, (nuint)(m * length + i));
-                    sum += rule.ElectUnweighted ? d : d * weights[m];
-                }
-                Vector512<float> mixed;
-                if (!rule.Consensus) mixed = sum * scale;
-                else
-                {
-                    var positive = Vector512.GreaterThanOrEqual(sum, zero);
-                    var kept = zero;
-                    mixed = zero;
-                    for (int m = 0; m < models; m++)
-                    {
-                        var wd = Vector512.LoadUnsafe(ref d0, (nuint)(m * length + i)) * weights[m];
-                        var agree = Vector512.ConditionalSelect(positive, Vector512.GreaterThan(wd, zero), Vector512.LessThan(wd, zero));
-                        mixed += Vector512.ConditionalSelect(agree, wd, zero);
-                        kept += Vector512.ConditionalSelect(agree, Vector512.Create(weights[m]), zero);
-                    }
-                    if (rule.Normalize) mixed /= Vector512.ConditionalSelect(Vector512.Equals(kept, zero), Vector512<float>.One, kept);
-                    if (rule.Lambda != 1) mixed *= rule.Lambda;
-                }
-                (mixed + Vector512.LoadUnsafe(ref b0, (nuint)i)).StoreUnsafe(ref o0, (nuint)i);
-            }
-        }
+            VectorTier.Vector512 => Chunk512(deltas, weights, rule, scale, baseValues, output),
+            VectorTier.Vector256 => Chunk256(deltas, weights, rule, scale, baseValues, output),
+            VectorTier.Vector128 => Chunk128(deltas, weights, rule, scale, baseValues, output),
+            _ => 0,
+        };
+        int length = output.Length, models = weights.Length;
         for (; i < length; i++)
         {
             float sum = 0;
@@ -86,19 +67,117 @@ public static class TaskVectorCombine
         }
     }
 
-    /// <summary>
-    /// The same for task vectors held whole in scratch slots 1..models (methods that thin a tensor as a whole):
-    /// chunk by chunk, each model's slice is copied into the contiguous chunk buffer (slot models + 1) first.
-    /// </summary>
-    public static void FromSlots(TensorMergeContext input, ReadOnlySpan<float> weights, CombineRule rule, Span<float> output)
+    // The three vector tiers are one loop written at three widths (the runtime has no public width-generic vector
+    // interface); each returns how many entries it did, the rest is the scalar tail.
+
+    static int Chunk512(ReadOnlySpan<float> deltas, ReadOnlySpan<float> weights, CombineRule rule, float scale, ReadOnlySpan<float> baseValues, Span<float> output)
     {
-        int n = input.Length, models = input.ModelCount;
-        var chunk = input.Scratch(models + 1, models * Math.Min(n, ChunkElements));
-        for (int start = 0; start < n; start += ChunkElements)
+        int length = output.Length, models = weights.Length, i = 0;
+        ref float d0 = ref MemoryMarshal.GetReference(deltas);
+        ref float b0 = ref MemoryMarshal.GetReference(baseValues);
+        ref float o0 = ref MemoryMarshal.GetReference(output);
+        var zero = Vector512<float>.Zero;
+        for (; i <= length - 16; i += 16)
         {
-            int length = Math.Min(ChunkElements, n - start);
-            for (int m = 0; m < models; m++) input.Scratch(m + 1, n).Slice(start, length).CopyTo(chunk.Slice(m * length, length));
-            Chunk(chunk[..(models * length)], weights, rule, input.Base.Slice(start, length), output.Slice(start, length));
+            var sum = zero;
+            for (int m = 0; m < models; m++)
+            {
+                var d = Vector512.LoadUnsafe(ref d0, (nuint)(m * length + i));
+                sum += rule.ElectUnweighted ? d : d * weights[m];
+            }
+            Vector512<float> mixed;
+            if (!rule.Consensus) mixed = sum * scale;
+            else
+            {
+                var positive = Vector512.GreaterThanOrEqual(sum, zero);
+                var kept = zero;
+                mixed = zero;
+                for (int m = 0; m < models; m++)
+                {
+                    var wd = Vector512.LoadUnsafe(ref d0, (nuint)(m * length + i)) * weights[m];
+                    var agree = Vector512.ConditionalSelect(positive, Vector512.GreaterThan(wd, zero), Vector512.LessThan(wd, zero));
+                    mixed += Vector512.ConditionalSelect(agree, wd, zero);
+                    kept += Vector512.ConditionalSelect(agree, Vector512.Create(weights[m]), zero);
+                }
+                if (rule.Normalize) mixed /= Vector512.ConditionalSelect(Vector512.Equals(kept, zero), Vector512<float>.One, kept);
+                if (rule.Lambda != 1) mixed *= rule.Lambda;
+            }
+            (mixed + Vector512.LoadUnsafe(ref b0, (nuint)i)).StoreUnsafe(ref o0, (nuint)i);
         }
+        return i;
+    }
+
+    static int Chunk256(ReadOnlySpan<float> deltas, ReadOnlySpan<float> weights, CombineRule rule, float scale, ReadOnlySpan<float> baseValues, Span<float> output)
+    {
+        int length = output.Length, models = weights.Length, i = 0;
+        ref float d0 = ref MemoryMarshal.GetReference(deltas);
+        ref float b0 = ref MemoryMarshal.GetReference(baseValues);
+        ref float o0 = ref MemoryMarshal.GetReference(output);
+        var zero = Vector256<float>.Zero;
+        for (; i <= length - 8; i += 8)
+        {
+            var sum = zero;
+            for (int m = 0; m < models; m++)
+            {
+                var d = Vector256.LoadUnsafe(ref d0, (nuint)(m * length + i));
+                sum += rule.ElectUnweighted ? d : d * weights[m];
+            }
+            Vector256<float> mixed;
+            if (!rule.Consensus) mixed = sum * scale;
+            else
+            {
+                var positive = Vector256.GreaterThanOrEqual(sum, zero);
+                var kept = zero;
+                mixed = zero;
+                for (int m = 0; m < models; m++)
+                {
+                    var wd = Vector256.LoadUnsafe(ref d0, (nuint)(m * length + i)) * weights[m];
+                    var agree = Vector256.ConditionalSelect(positive, Vector256.GreaterThan(wd, zero), Vector256.LessThan(wd, zero));
+                    mixed += Vector256.ConditionalSelect(agree, wd, zero);
+                    kept += Vector256.ConditionalSelect(agree, Vector256.Create(weights[m]), zero);
+                }
+                if (rule.Normalize) mixed /= Vector256.ConditionalSelect(Vector256.Equals(kept, zero), Vector256<float>.One, kept);
+                if (rule.Lambda != 1) mixed *= rule.Lambda;
+            }
+            (mixed + Vector256.LoadUnsafe(ref b0, (nuint)i)).StoreUnsafe(ref o0, (nuint)i);
+        }
+        return i;
+    }
+
+    static int Chunk128(ReadOnlySpan<float> deltas, ReadOnlySpan<float> weights, CombineRule rule, float scale, ReadOnlySpan<float> baseValues, Span<float> output)
+    {
+        int length = output.Length, models = weights.Length, i = 0;
+        ref float d0 = ref MemoryMarshal.GetReference(deltas);
+        ref float b0 = ref MemoryMarshal.GetReference(baseValues);
+        ref float o0 = ref MemoryMarshal.GetReference(output);
+        var zero = Vector128<float>.Zero;
+        for (; i <= length - 4; i += 4)
+        {
+            var sum = zero;
+            for (int m = 0; m < models; m++)
+            {
+                var d = Vector128.LoadUnsafe(ref d0, (nuint)(m * length + i));
+                sum += rule.ElectUnweighted ? d : d * weights[m];
+            }
+            Vector128<float> mixed;
+            if (!rule.Consensus) mixed = sum * scale;
+            else
+            {
+                var positive = Vector128.GreaterThanOrEqual(sum, zero);
+                var kept = zero;
+                mixed = zero;
+                for (int m = 0; m < models; m++)
+                {
+                    var wd = Vector128.LoadUnsafe(ref d0, (nuint)(m * length + i)) * weights[m];
+                    var agree = Vector128.ConditionalSelect(positive, Vector128.GreaterThan(wd, zero), Vector128.LessThan(wd, zero));
+                    mixed += Vector128.ConditionalSelect(agree, wd, zero);
+                    kept += Vector128.ConditionalSelect(agree, Vector128.Create(weights[m]), zero);
+                }
+                if (rule.Normalize) mixed /= Vector128.ConditionalSelect(Vector128.Equals(kept, zero), Vector128<float>.One, kept);
+                if (rule.Lambda != 1) mixed *= rule.Lambda;
+            }
+            (mixed + Vector128.LoadUnsafe(ref b0, (nuint)i)).StoreUnsafe(ref o0, (nuint)i);
+        }
+        return i;
     }
 }

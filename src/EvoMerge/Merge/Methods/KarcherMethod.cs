@@ -10,19 +10,15 @@ namespace EvoMerge.Merge.Methods;
 /// </summary>
 public sealed class KarcherMethod : MergeMethod
 {
-    const int MaxIter = 0, Tol = 1, Weight = 0;
-
     public override string Name => "karcher";
     public override string Description => "weighted Riemannian (Karcher) mean of the models on the sphere";
     public override string Reference => "https://en.wikipedia.org/wiki/Karcher_mean";
     public override BaseModelUse BaseUse => BaseModelUse.Ignored;
-    public override IReadOnlyList<ParameterDef> GlobalParameters { get; } =
-    [
-        ParameterDef.Number("max_iter", 10, "maximum fixed-point iterations"),
-        ParameterDef.Number("tol", 1e-5, "stop when the tangent step's norm falls below this"),
-    ];
-    public override IReadOnlyList<ParameterDef> ModelParameters { get; } =
-        [ParameterDef.Number("weight", 1.0, "this model's weight (ignored with compat: mergekit)")];
+    static readonly MethodParameters Declared = new();
+    static readonly GlobalNumber MaxIter = Declared.Number("max_iter", 10, "maximum fixed-point iterations");
+    static readonly GlobalNumber Tol = Declared.Number("tol", 1e-5, "stop when the tangent step's norm falls below this");
+    static readonly ModelNumber Weight = Declared.PerModelNumber("weight", 1.0, "this model's weight (ignored with compat: mergekit)");
+    protected override MethodParameters Parameters => Declared;
 
     public override int ScratchBuffers(int models) => 1;
 
@@ -36,7 +32,7 @@ public sealed class KarcherMethod : MergeMethod
         for (int m = 0; m < n; m++)
         {
             norms[m] = Spherical.Norm(input.Model(m));
-            weights[m] = input.Compat == MergeCompat.Mergekit || norms[m] < 1e-8 ? (norms[m] < 1e-8 ? 0 : 1) : input.ModelParameter(m, Weight);
+            weights[m] = input.Compat == MergeCompat.Mergekit || norms[m] < 1e-8 ? (norms[m] < 1e-8 ? 0 : 1) : input[Weight, m];
             weightSum += weights[m];
             meanNorm += weights[m] * norms[m];
         }
@@ -50,7 +46,7 @@ public sealed class KarcherMethod : MergeMethod
             if (weights[m] != 0) TensorPrimitives.MultiplyAdd(input.Model(m), (float)(weights[m] / norms[m]), mu, mu);
         Normalize(mu);
         var step = input.Scratch(0, len);
-        for (int iteration = 0; iteration < (int)input.Global(MaxIter); iteration++)
+        for (int iteration = 0; iteration < (int)input[MaxIter]; iteration++)
         {
             step.Clear();
             for (int m = 0; m < n; m++)
@@ -65,7 +61,7 @@ public sealed class KarcherMethod : MergeMethod
                 TensorPrimitives.MultiplyAdd(mu, (float)(-scale * cos), step, step);
             }
             double stepNorm = Spherical.Norm(step);
-            if (stepNorm < input.Global(Tol)) break;
+            if (stepNorm < input[Tol]) break;
             // exp_μ(v) = cos‖v‖ · μ + sin‖v‖ · v/‖v‖.
             TensorPrimitives.Multiply(mu, (float)Math.Cos(stepNorm), mu);
             TensorPrimitives.MultiplyAdd(step, (float)(Math.Sin(stepNorm) / stepNorm), mu, mu);

@@ -22,9 +22,12 @@ public abstract class MergeMethod
 
     public virtual int MaxModels => int.MaxValue;
 
-    public virtual IReadOnlyList<ParameterDef> GlobalParameters => [];
+    /// <summary>The parameters a recipe may set, each declared once with the handle the kernel reads it through.</summary>
+    protected virtual MethodParameters Parameters { get; } = new();
 
-    public virtual IReadOnlyList<ParameterDef> ModelParameters => [];
+    public IReadOnlyList<ParameterDef> GlobalParameters => Parameters.Globals;
+
+    public IReadOnlyList<ParameterDef> ModelParameters => Parameters.PerModel;
 
     /// <summary>
     /// True when each output entry depends only on the same entry of the inputs (and its index), and on the tensor's
@@ -36,13 +39,13 @@ public abstract class MergeMethod
     /// <summary>
     /// Problems with one tensor's resolved parameter values that would make the kernel fail (e.g. DELLA's
     /// density ± epsilon outside (0, 1)), or null. The planner calls it for every tensor, so <c>check</c> reports them
-    /// before any data is read. Values are indexed as the declarations are.
+    /// before any data is read. Read the values with the declared handles' <c>Of</c>.
     /// </summary>
     public virtual string? CheckValues(IReadOnlyList<double> globals, IReadOnlyList<double[]> perModel) => null;
 
     /// <summary>
     /// How many sums over the whole tensor the kernel needs besides each entry's own values (slerp: ‖a‖², ‖b‖², a·b),
-    /// given the tensor's resolved global parameters (indexed as declared); 0 for none. The executor first runs <see cref="Accumulate"/> over the
+    /// given the tensor's resolved global parameters (read with the handles' <c>Of</c>); 0 for none. The executor first runs <see cref="Accumulate"/> over the
     /// tensor (block by block when streaming it) and hands the totals to <see cref="Merge"/> as
     /// <see cref="TensorMergeContext.Statistics"/>, so such a method streams large tensors in two passes over row
     /// blocks instead of holding them whole.

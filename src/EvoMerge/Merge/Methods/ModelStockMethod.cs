@@ -9,21 +9,20 @@ namespace EvoMerge.Merge.Methods;
 /// </summary>
 public sealed class ModelStockMethod : MergeMethod
 {
-    const int FilterWise = 0;
-
     public override string Name => "model_stock";
     public override string Description => "interpolate the models' average towards the base by the angle between task vectors";
     public override string Reference => "https://arxiv.org/abs/2403.19522";
     public override BaseModelUse BaseUse => BaseModelUse.Required;
     public override int MinModels => 2;
-    public override IReadOnlyList<ParameterDef> GlobalParameters { get; } =
-        [ParameterDef.Flag("filter_wise", false, "compute the angle and ratio per row instead of per tensor")];
+    static readonly MethodParameters Declared = new();
+    static readonly GlobalFlag FilterWise = Declared.Flag("filter_wise", false, "compute the angle and ratio per row instead of per tensor");
+    protected override MethodParameters Parameters => Declared;
 
     public override int ScratchBuffers(int models) => models;
 
     public override void Merge(TensorMergeContext input, Span<float> output)
     {
-        int rows = input.Flag(FilterWise) ? input.Rows : 1, cols = input.Length / rows, n = input.ModelCount;
+        int rows = input[FilterWise] ? input.Rows : 1, cols = input.Length / rows, n = input.ModelCount;
         for (int m = 0; m < n; m++)
         {
             var d = input.Scratch(m, input.Length);

@@ -10,35 +10,31 @@ namespace EvoMerge.Merge.Methods;
 /// </summary>
 public sealed class MultiSlerpMethod : MergeMethod
 {
-    const int NormalizeWeights = 0, Eps = 1, Weight = 0;
-
     public override string Name => "multislerp";
     public override string Description => "spherical barycentric interpolation of any number of models";
     public override string Reference => "https://goddard.blog/posts/multislerp-wow-what-a-cool-idea";
     public override BaseModelUse BaseUse => BaseModelUse.Optional;
-    public override IReadOnlyList<ParameterDef> GlobalParameters { get; } =
-    [
-        ParameterDef.Flag("normalize_weights", true, "divide the weights by their sum"),
-        ParameterDef.Number("eps", 1e-8, "numerical floor for norms"),
-    ];
-    public override IReadOnlyList<ParameterDef> ModelParameters { get; } =
-        [ParameterDef.Number("weight", null, "this model's weight")];
+    static readonly MethodParameters Declared = new();
+    static readonly GlobalFlag NormalizeWeights = Declared.Flag("normalize_weights", true, "divide the weights by their sum");
+    static readonly GlobalNumber Eps = Declared.Number("eps", 1e-8, "numerical floor for norms");
+    static readonly ModelNumber Weight = Declared.PerModelNumber("weight", null, "this model's weight");
+    protected override MethodParameters Parameters => Declared;
 
     public override int ScratchBuffers(int models) => models + 1;
 
     public override string? CheckValues(IReadOnlyList<double> globals, IReadOnlyList<double[]> perModel) =>
-        globals[NormalizeWeights] != 0 && perModel.Count > 1 && perModel.Sum(p => p[Weight]) == 0 ? "the weights sum to zero and cannot be normalized" : null;
+        NormalizeWeights.Of(globals) && perModel.Count > 1 && perModel.Sum(p => Weight.Of(p)) == 0 ? "the weights sum to zero and cannot be normalized" : null;
 
     public override void Merge(TensorMergeContext input, Span<float> output)
     {
         int n = input.ModelCount, len = input.Length;
         if (n == 1) { input.Model(0).CopyTo(output); return; }
-        double eps = input.Global(Eps);
+        double eps = input[Eps];
         Span<double> w = stackalloc double[n];
         Span<double> norms = stackalloc double[n];
         double sum = 0;
-        for (int m = 0; m < n; m++) sum += w[m] = input.ModelParameter(m, Weight);
-        if (input.Flag(NormalizeWeights))
+        for (int m = 0; m < n; m++) sum += w[m] = input[Weight, m];
+        if (input[NormalizeWeights])
         {
             if (sum == 0) throw new EvoMergeException($"multislerp: the weights of tensor {input.Name} sum to zero and cannot be normalized");
             for (int m = 0; m < n; m++) w[m] /= sum;

@@ -6,21 +6,20 @@ namespace EvoMerge.Merge.Methods;
 /// </summary>
 public sealed class NearSwapMethod : MergeMethod
 {
-    const int T = 0;
-
     public override string Name => "nearswap";
     public override string Description => "swap in the other model's entries that lie within t of the base";
     public override string Reference => "https://huggingface.co/alchemonaut/QuartetAnemoi-70B-t0.0001";
     public override BaseModelUse BaseUse => BaseModelUse.Required;
     public override int MaxModels => 1;
-    public override IReadOnlyList<ParameterDef> GlobalParameters { get; } =
-        [ParameterDef.Number("t", null, "distance below which entries are swapped")];
+    static readonly MethodParameters Declared = new();
+    static readonly GlobalNumber T = Declared.Number("t", null, "distance below which entries are swapped");
+    protected override MethodParameters Parameters => Declared;
 
     public override bool IsElementwise(MergeCompat compat) => true;
 
     public override void Merge(TensorMergeContext input, Span<float> output)
     {
-        float t = (float)input.Global(T);
+        float t = (float)input[T];
         var b = input.Base;
         var x = input.Model(0);
         for (int i = 0; i < output.Length; i++)

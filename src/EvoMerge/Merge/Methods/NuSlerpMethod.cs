@@ -9,31 +9,27 @@ namespace EvoMerge.Merge.Methods;
 /// </summary>
 public sealed class NuSlerpMethod : MergeMethod
 {
-    const int Flatten = 0, RowWise = 1, Weight = 0;
-
     public override string Name => "nuslerp";
     public override string Description => "slerp of two models (or their task vectors) with t from relative weights";
     public override string Reference => "https://github.com/arcee-ai/mergekit/blob/main/docs/merge_methods.md";
     public override BaseModelUse BaseUse => BaseModelUse.Optional;
     public override int MinModels => 2;
     public override int MaxModels => 2;
-    public override IReadOnlyList<ParameterDef> GlobalParameters { get; } =
-    [
-        ParameterDef.Flag("nuslerp_flatten", true, "slerp the whole tensor as one vector"),
-        ParameterDef.Flag("nuslerp_row_wise", false, "when not flattened: slerp rows (true) or columns (false)"),
-    ];
-    public override IReadOnlyList<ParameterDef> ModelParameters { get; } =
-        [ParameterDef.Number("weight", null, "relative weight of this model")];
+    static readonly MethodParameters Declared = new();
+    static readonly GlobalFlag Flatten = Declared.Flag("nuslerp_flatten", true, "slerp the whole tensor as one vector");
+    static readonly GlobalFlag RowWise = Declared.Flag("nuslerp_row_wise", false, "when not flattened: slerp rows (true) or columns (false)");
+    static readonly ModelNumber Weight = Declared.PerModelNumber("weight", null, "relative weight of this model");
+    protected override MethodParameters Parameters => Declared;
 
     public override int ScratchBuffers(int models) => 3;
 
     public override string? CheckValues(IReadOnlyList<double> globals, IReadOnlyList<double[]> perModel) =>
-        perModel[0][Weight] + perModel[1][Weight] == 0 ? "the two models' weights sum to zero, so t = w₁/(w₀+w₁) is undefined" : null;
+        Weight.Of(perModel[0]) + Weight.Of(perModel[1]) == 0 ? "the two models' weights sum to zero, so t = w₁/(w₀+w₁) is undefined" : null;
 
     public override void Merge(TensorMergeContext input, Span<float> output)
     {
         int n = input.Length;
-        double w0 = input.ModelParameter(0, Weight), w1 = input.ModelParameter(1, Weight);
+        double w0 = input[Weight, 0], w1 = input[Weight, 1];
         if (w0 + w1 == 0) throw new EvoMergeException($"nuslerp: the two weights of tensor {input.Name} sum to zero");
         double t = w1 / (w0 + w1);
         ReadOnlySpan<float> a = input.Model(0), b = input.Model(1);
@@ -46,8 +42,8 @@ public sealed class NuSlerpMethod : MergeMethod
             a = da;
             b = db;
         }
-        if (input.Flag(Flatten) || input.Shape.Length < 2) Spherical.Slerp(t, a, b, output);
-        else if (input.Flag(RowWise)) Spherical.SlerpRows(t, a, b, output, input.Rows);
+        if (input[Flatten] || input.Shape.Length < 2) Spherical.Slerp(t, a, b, output);
+        else if (input[RowWise]) Spherical.SlerpRows(t, a, b, output, input.Rows);
         else SlerpColumns(t, a, b, output, input.Rows, input.Columns, input.Scratch(2, 3 * input.Rows));
         if (input.HasBase) TensorPrimitives.Add(output, input.Base, output);
     }

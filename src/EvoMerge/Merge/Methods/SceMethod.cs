@@ -10,17 +10,15 @@ namespace EvoMerge.Merge.Methods;
 /// </summary>
 public sealed class SceMethod : MergeMethod
 {
-    const int Int8Mask = 0, SelectTopK = 1;
-
     public override string Name => "sce";
     public override string Description => "select high-variance entries, weight models by energy, erase sign conflicts";
     public override string Reference => "https://arxiv.org/abs/2408.07990";
     public override BaseModelUse BaseUse => BaseModelUse.Required;
-    public override IReadOnlyList<ParameterDef> GlobalParameters { get; } =
-    [
-        ParameterDef.Flag("int8_mask", false, "accepted for mergekit compatibility; masks are exact either way"),
-        ParameterDef.Number("select_topk", 1.0, "fraction of entries (by variance across models) to keep"),
-    ];
+    static readonly MethodParameters Declared = new();
+    // Accepted so that mergekit recipes load; never read.
+    static readonly GlobalFlag Int8Mask = Declared.Flag("int8_mask", false, "accepted for mergekit compatibility; masks are exact either way");
+    static readonly GlobalNumber SelectTopK = Declared.Number("select_topk", 1.0, "fraction of entries (by variance across models) to keep");
+    protected override MethodParameters Parameters => Declared;
 
     public override int ScratchBuffers(int models) => models + 3;
 
@@ -28,17 +26,17 @@ public sealed class SceMethod : MergeMethod
     {
         int n = input.Length, models = input.ModelCount;
         for (int m = 0; m < models; m++)
-            TensorPrimitives.Subtract(input.Model(m), input.Base, input.Scratch(m + 1, n));
-        double topK = input.Global(SelectTopK);
+            TensorPrimitives.Subtract(input.Model(m), input.Base, WholeTaskVectors.Of(input, m));
+        double topK = input[SelectTopK];
         if (topK < 1) MaskLowVariance(input, topK);
 
         Span<double> energy = stackalloc double[models];
         double total = 0;
-        for (int m = 0; m < models; m++) total += energy[m] = Spherical.Dot(input.Scratch(m + 1, n), input.Scratch(m + 1, n)) / n;
+        for (int m = 0; m < models; m++) total += energy[m] = Spherical.Dot(WholeTaskVectors.Of(input, m), WholeTaskVectors.Of(input, m)) / n;
         Span<float> weights = stackalloc float[models];
         for (int m = 0; m < models; m++) weights[m] = (float)(total == 0 ? 1.0 / models : energy[m] / total);
         // SCE elects signs from the unweighted task vectors, then sums the weighted ones that agree.
-        TaskVectorCombine.FromSlots(input, weights, new CombineRule(Consensus: true, Normalize: true, Lambda: 1, ElectUnweighted: true), output);
+        WholeTaskVectors.Combine(input, weights, new CombineRule(Consensus: true, Normalize: true, Lambda: 1, ElectUnweighted: true), output);
     }
 
     /// <summary>Zeroes, in every task vector, the entries outside the top fraction by variance across models.</summary>
@@ -48,12 +46,12 @@ public sealed class SceMethod : MergeMethod
         var variance = input.Scratch(models + 1, n);
         var mean = input.Scratch(models + 2, n);
         mean.Clear();
-        for (int m = 0; m < models; m++) TensorPrimitives.Add(mean, input.Scratch(m + 1, n), mean);
+        for (int m = 0; m < models; m++) TensorPrimitives.Add(mean, WholeTaskVectors.Of(input, m), mean);
         TensorPrimitives.Multiply(mean, 1f / models, mean);
         variance.Clear();
         for (int m = 0; m < models; m++)
         {
-            var d = input.Scratch(m + 1, n);
+            var d = WholeTaskVectors.Of(input, m);
             for (int i = 0; i < n; i++) { float e = d[i] - mean[i]; variance[i] += e * e; }
         }
         int nonZero = CountNonZero(variance);
@@ -62,7 +60,7 @@ public sealed class SceMethod : MergeMethod
         RankSelection.KeepRankWindow(variance, n - k, n, input.Scratch(0, n));
         for (int m = 0; m < models; m++)
         {
-            var d = input.Scratch(m + 1, n);
+            var d = WholeTaskVectors.Of(input, m);
             for (int i = 0; i < n; i++) if (variance[i] == 0) d[i] = 0;
         }
     }

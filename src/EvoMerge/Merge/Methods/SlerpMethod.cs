@@ -5,21 +5,18 @@ namespace EvoMerge.Merge.Methods;
 /// <summary>Spherical interpolation from the base (t = 0) to the other model (t = 1), per tensor or per row.</summary>
 public sealed class SlerpMethod : MergeMethod
 {
-    const int T = 0, RowWise = 1;
-
     public override string Name => "slerp";
     public override string Description => "spherical interpolation between the base and one other model";
     public override string Reference => "https://en.wikipedia.org/wiki/Slerp";
     public override BaseModelUse BaseUse => BaseModelUse.Required;
     public override int MaxModels => 1;
-    public override IReadOnlyList<ParameterDef> GlobalParameters { get; } =
-    [
-        ParameterDef.Number("t", null, "interpolation factor: 0 gives the base, 1 the other model"),
-        ParameterDef.Flag("row_wise", false, "interpolate each row separately (EvoMerge extension)"),
-    ];
+    static readonly MethodParameters Declared = new();
+    static readonly GlobalNumber T = Declared.Number("t", null, "interpolation factor: 0 gives the base, 1 the other model");
+    static readonly GlobalFlag RowWise = Declared.Flag("row_wise", false, "interpolate each row separately (EvoMerge extension)");
+    protected override MethodParameters Parameters => Declared;
 
     /// <summary>Per-tensor slerp needs ‖base‖², ‖model‖² and base·model over the whole tensor before any entry (row-wise needs none).</summary>
-    public override int StatisticsCount(IReadOnlyList<double> globals) => globals[RowWise] != 0 ? 0 : 3;
+    public override int StatisticsCount(IReadOnlyList<double> globals) => RowWise.Of(globals) ? 0 : 3;
 
     /// <summary>Entry-wise once the tensor's sums are known; row-wise slerp only ever needs the rows of a block.</summary>
     public override bool IsElementwise(MergeCompat compat) => true;
@@ -34,8 +31,8 @@ public sealed class SlerpMethod : MergeMethod
 
     public override void Merge(TensorMergeContext input, Span<float> output)
     {
-        double t = input.Global(T);
-        if (input.Flag(RowWise))
+        double t = input[T];
+        if (input[RowWise])
         {
             Spherical.SlerpRows(t, input.Base, input.Model(0), output, input.Rows);
             return;

@@ -11,14 +11,12 @@ namespace EvoMerge.Merge.Methods;
 /// </summary>
 public sealed class TaskArithmeticFamily : MergeMethod
 {
-    // Indices into the declared parameter lists below.
-    const int Int8Mask = 0, Normalize = 1, Rescale = 2, Lambda = 3;
-    const int Weight = 0, Density = 1, Extra = 2;
-
     readonly SparsificationKind _sparsification;
     readonly bool _consensus;
-    readonly ParameterDef[] _globals;
-    readonly ParameterDef[] _perModel;
+    readonly GlobalFlag _normalize, _rescale;
+    readonly GlobalNumber _lambda;
+    readonly ModelNumber _weight;
+    readonly ModelNumber? _density, _gamma, _epsilon;
 
     public TaskArithmeticFamily(string name, string description, string reference, SparsificationKind sparsification,
         bool consensus, bool defaultNormalize, bool defaultRescale)
@@ -28,29 +26,24 @@ public sealed class TaskArithmeticFamily : MergeMethod
         Reference = reference;
         _sparsification = sparsification;
         _consensus = consensus;
-        _globals =
-        [
-            ParameterDef.Flag("int8_mask", false, "accepted for mergekit compatibility; masks are exact either way"),
-            ParameterDef.Flag("normalize", defaultNormalize, "divide the summed task vectors by the summed weights that contributed"),
-            ParameterDef.Flag("rescale", defaultRescale, "rescale kept entries after sparsification"),
-            ParameterDef.Number("lambda", 1.0, "scale of the combined task vector"),
-        ];
-        var perModel = new List<ParameterDef> { ParameterDef.Number("weight", null, "scale of this model's task vector") };
+        var p = Parameters;
+        p.Flag("int8_mask", false, "accepted for mergekit compatibility; masks are exact either way");
+        _normalize = p.Flag("normalize", defaultNormalize, "divide the summed task vectors by the summed weights that contributed");
+        _rescale = p.Flag("rescale", defaultRescale, "rescale kept entries after sparsification");
+        _lambda = p.Number("lambda", 1.0, "scale of the combined task vector");
+        _weight = p.PerModelNumber("weight", null, "scale of this model's task vector");
         if (sparsification != SparsificationKind.None)
-            perModel.Add(ParameterDef.Number("density", 1.0, "fraction of the task vector to keep"));
+            _density = p.PerModelNumber("density", 1.0, "fraction of the task vector to keep");
         if (sparsification == SparsificationKind.MagnitudeOutliers)
-            perModel.Add(ParameterDef.Number("gamma", 0.01, "fraction of largest-magnitude entries removed as outliers"));
+            _gamma = p.PerModelNumber("gamma", 0.01, "fraction of largest-magnitude entries removed as outliers");
         if (sparsification == SparsificationKind.DellaMagprune)
-            perModel.Add(ParameterDef.Number("epsilon", 0.15, "spread of keep probabilities around density"));
-        _perModel = perModel.ToArray();
+            _epsilon = p.PerModelNumber("epsilon", 0.15, "spread of keep probabilities around density");
     }
 
     public override string Name { get; }
     public override string Description { get; }
     public override string Reference { get; }
     public override BaseModelUse BaseUse => BaseModelUse.Required;
-    public override IReadOnlyList<ParameterDef> GlobalParameters => _globals;
-    public override IReadOnlyList<ParameterDef> ModelParameters => _perModel;
 
     /// <summary>
     /// Entry-wise unless a step needs the whole tensor: magnitude ranking (TIES, Breadcrumbs, DELLA's row ranks) or
@@ -63,50 +56,63 @@ public sealed class TaskArithmeticFamily : MergeMethod
 
     public override string? CheckValues(IReadOnlyList<double> globals, IReadOnlyList<double[]> perModel)
     {
-        if (_sparsification != SparsificationKind.DellaMagprune) return null;
+        if (_epsilon is not { } epsilon || _density is not { } density) return null;
         foreach (var p in perModel)
-            if (p[Density] > 0 && p[Density] < 1 && (p[Density] - p[Extra] <= 0 || p[Density] + p[Extra] >= 1))
-                return $"density ± epsilon must lie in (0, 1), got density {p[Density]} and epsilon {p[Extra]}";
+        {
+            double d = density.Of(p), e = epsilon.Of(p);
+            if (d > 0 && d < 1 && (d - e <= 0 || d + e >= 1))
+                return $"density ± epsilon must lie in (0, 1), got density {d} and epsilon {e}";
+        }
         return null;
     }
+
+    /// <summary>
+    /// Which rescale the recipe's <c>rescale</c> flag means: random thinning divides by the keep probability (the
+    /// papers) or, in mergekit mode, matches the L1 norm; magnitude thinning always matches the L1 norm (no paper
+    /// prescribes a rescale for it).
+    /// </summary>
+    SparsificationRescale RescaleFor(bool rescale, MergeCompat compat) =>
+        !rescale ? SparsificationRescale.None
+        : _sparsification is SparsificationKind.Random or SparsificationKind.DellaMagprune && compat == MergeCompat.Paper
+            ? SparsificationRescale.DivideByKeepProbability
+            : SparsificationRescale.MatchL1Norm;
 
     /// <summary>
     /// Entry-wise configurations run chunk by chunk (<see cref="TaskVectorCombine.ChunkElements"/>): each model's
     /// task vector is formed and masked in an L1-sized slice of the chunk buffer and combined straight
     /// away, so the only passes over memory are reading the inputs and writing the output. Thinning that ranks or
-    /// rescales the whole tensor first forms every task vector whole (scratch slots 1..models, slot 0 for the
-    /// sparsifier), then combines them chunk by chunk.
+    /// rescales the whole tensor first forms every task vector whole (<see cref="WholeTaskVectors"/>, slot 0 for the
+    /// sparsifier's scratch), then combines them chunk by chunk.
     /// </summary>
     public override void Merge(TensorMergeContext input, Span<float> output)
     {
         int n = input.Length, models = input.ModelCount;
         Span<float> weights = models <= 64 ? stackalloc float[models] : new float[models];
-        for (int m = 0; m < models; m++) weights[m] = (float)input.ModelParameter(m, Weight);
-        var rule = new CombineRule(_consensus, input.Flag(Normalize), (float)input.Global(Lambda));
+        for (int m = 0; m < models; m++) weights[m] = (float)input[_weight, m];
+        var rule = new CombineRule(_consensus, input[_normalize], (float)input[_lambda]);
+        var rescale = RescaleFor(input[_rescale], input.Compat);
         if (!IsElementwise(input.Compat))
         {
-            for (int m = 0; m < models; m++) TaskVector(input, m, 0, input.Scratch(m + 1, n));
-            TaskVectorCombine.FromSlots(input, weights, rule, output);
+            for (int m = 0; m < models; m++) TaskVector(input, m, 0, WholeTaskVectors.Of(input, m), rescale);
+            WholeTaskVectors.Combine(input, weights, rule, output);
             return;
         }
         var chunk = input.Scratch(models + 1, models * Math.Min(n, TaskVectorCombine.ChunkElements));
         for (int start = 0; start < n; start += TaskVectorCombine.ChunkElements)
         {
             int length = Math.Min(TaskVectorCombine.ChunkElements, n - start);
-            for (int m = 0; m < models; m++) TaskVector(input, m, start, chunk.Slice(m * length, length));
+            for (int m = 0; m < models; m++) TaskVector(input, m, start, chunk.Slice(m * length, length), rescale);
             TaskVectorCombine.Chunk(chunk[..(models * length)], weights, rule, input.Base.Slice(start, length), output.Slice(start, length));
         }
     }
 
     /// <summary>thin(θₘ − θ_base) for entries [start, start + delta.Length) of the span being merged (weighted when combined).</summary>
-    void TaskVector(TensorMergeContext input, int m, int start, Span<float> delta)
+    void TaskVector(TensorMergeContext input, int m, int start, Span<float> delta, SparsificationRescale rescale)
     {
         TensorPrimitives.Subtract(input.Model(m).Slice(start, delta.Length), input.Base.Slice(start, delta.Length), delta);
-        if (_sparsification != SparsificationKind.None)
-            Sparsification.Apply(_sparsification, delta, input.ModelParameter(m, Density),
-                _sparsification == SparsificationKind.MagnitudeOutliers ? input.ModelParameter(m, Extra) : 0,
-                _sparsification == SparsificationKind.DellaMagprune ? input.ModelParameter(m, Extra) : 0,
-                input.Flag(Rescale), input.Compat, TensorRandom.StreamKey(input.RandomKey, m), input.Rows, input.Scratch(0, delta.Length),
-                input.ElementOffset + start);
+        if (_density is not { } density) return;
+        Sparsification.Apply(_sparsification, delta, input[density, m],
+            _gamma is { } gamma ? input[gamma, m] : 0, _epsilon is { } epsilon ? input[epsilon, m] : 0,
+            rescale, TensorRandom.StreamKey(input.RandomKey, m), input.Rows, input.Scratch(0, delta.Length), input.ElementOffset + start);
     }
 }

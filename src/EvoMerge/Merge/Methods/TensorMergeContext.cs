@@ -2,7 +2,7 @@ namespace EvoMerge.Merge.Methods;
 
 /// <summary>
 /// Everything a kernel sees for one tensor: the inputs as float32 spans, the parameters resolved for this tensor
-/// (indexed in the order the method declares them), the compatibility mode, the tensor's random key and scratch
+/// (read through the method's declared handles), the compatibility mode, the tensor's random key and scratch
 /// buffers. One context per worker thread is reused across tensors, so kernels allocate nothing per call.
 /// </summary>
 public sealed class TensorMergeContext
@@ -48,11 +48,14 @@ public sealed class TensorMergeContext
     /// <summary>The whole tensor's sums the method asked for (<see cref="MergeMethod.StatisticsCount"/>).</summary>
     public ReadOnlySpan<double> Statistics => _statistics;
 
-    public double Global(int index) => _globals[index];
+    /// <summary>A global number's value for this tensor.</summary>
+    public double this[GlobalNumber parameter] => _globals[parameter.Index];
 
-    public bool Flag(int index) => _globals[index] != 0;
+    /// <summary>A global flag's value for this tensor.</summary>
+    public bool this[GlobalFlag parameter] => _globals[parameter.Index] != 0;
 
-    public double ModelParameter(int model, int index) => _modelParameters[model][index];
+    /// <summary>Model <paramref name="model"/>'s value of a per-model number for this tensor.</summary>
+    public double this[ModelNumber parameter, int model] => _modelParameters[model][parameter.Index];
 
     /// <summary>A reusable buffer of at least <paramref name="length"/> floats; slots are independent of each other.</summary>
     public Span<float> Scratch(int slot, int length)
