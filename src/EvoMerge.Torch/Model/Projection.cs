@@ -1,6 +1,5 @@
-using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
+using EvoMerge.Merge.Kernels;
 using static TorchSharp.torch;
 
 namespace EvoMerge.Torch.Model;
@@ -10,8 +9,9 @@ namespace EvoMerge.Torch.Model;
 /// batch-1 decode step. That product reads every weight once and is bound by memory bandwidth, yet libtorch's CPU
 /// kernel for it streams the weights at a fraction of what the memory delivers (measured 6–12 GB/s against
 /// llama.cpp's ~32 GB/s, bench <c>runtime</c>), so decoding one sequence ran at half of llama.cpp's speed. Here
-/// each weight row is a SIMD dot product with x (bf16 widened to f32 in registers), rows split over torch's thread
-/// count. Everything else (batches, prefill, training, CUDA) goes to libtorch.
+/// each weight row is a SIMD dot product with x (<see cref="DotProduct"/>: bf16 widened to f32 in registers, one
+/// summation order at every vector width), rows split over torch's thread count. Everything else (batches, prefill,
+/// training, CUDA) goes to libtorch.
 /// </summary>
 public static class Projection
 {
@@ -46,8 +46,8 @@ public static class Projection
             var xs = new ReadOnlySpan<float>(inputPointer, columns);
             for (int r = from; r < to; r++)
                 outputPointer[r] = bf16
-                    ? DotBFloat16(new ReadOnlySpan<ushort>((ushort*)weights + (long)r * columns, columns), xs)
-                    : TensorPrimitives.Dot(new ReadOnlySpan<float>((float*)weights + (long)r * columns, columns), xs);
+                    ? DotProduct.BFloat16(new ReadOnlySpan<ushort>((ushort*)weights + (long)r * columns, columns), xs)
+                    : DotProduct.Float32(new ReadOnlySpan<float>((float*)weights + (long)r * columns, columns), xs);
         }
 
         if (bias is not null) output.add_(bias.to_type(ScalarType.Float32));
@@ -64,27 +64,4 @@ public static class Projection
 
     [DllImport("LibTorchSharp")]
     static extern IntPtr THSTensor_data(IntPtr handle);
-
-    static float Widen(ushort bfloat16) => BitConverter.Int32BitsToSingle(bfloat16 << 16);
-
-    /// <summary>Σ w[i]·x[i] with w in bfloat16 (the upper half of a float32, so widening is a 16-bit shift).</summary>
-    static float DotBFloat16(ReadOnlySpan<ushort> w, ReadOnlySpan<float> x)
-    {
-        int i = 0;
-        float sum = 0;
-        if (Vector256.IsHardwareAccelerated && w.Length >= 16)
-        {
-            var acc0 = Vector256<float>.Zero;
-            var acc1 = Vector256<float>.Zero;
-            for (; i <= w.Length - 16; i += 16)
-            {
-                var (lo, hi) = Vector256.Widen(Vector256.Create(w.Slice(i, 16)));
-                acc0 = Vector256.FusedMultiplyAdd(Vector256.ShiftLeft(lo, 16).AsSingle(), Vector256.Create(x.Slice(i, 8)), acc0);
-                acc1 = Vector256.FusedMultiplyAdd(Vector256.ShiftLeft(hi, 16).AsSingle(), Vector256.Create(x.Slice(i + 8, 8)), acc1);
-            }
-            sum = Vector256.Sum(acc0 + acc1);
-        }
-        for (; i < w.Length; i++) sum += Widen(w[i]) * x[i];
-        return sum;
-    }
 }
