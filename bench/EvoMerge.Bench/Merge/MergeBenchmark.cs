@@ -1,109 +1,145 @@
 using System.Diagnostics;
 using System.Globalization;
-using EvoMerge.IO;
+using EvoMerge.Merge.Kernels;
 
 namespace EvoMerge.Bench.Merge;
 
 /// <summary>
-/// `merge [--params 1e9] [--dir /tmp/evomerge-merge-bench] [--threads N] [--engines evomerge,pytorch]`: generates three
-/// Llama-shaped bf16 models (base, a, b), then merges them with dare_ties (base + a + b) and slerp (base → a), each by EvoMerge and by a
-/// PyTorch implementation of the same arithmetic on the same files (merge_torch.py, Debian's python3-torch), each in
-/// its own process so that peak RSS is its own. Prints wall time, GB/s and peak RSS beside the floor: bytes read +
-/// written ÷ the memory-copy bandwidth measured in this run (1 GiB buffers, read + write bytes per second). Inputs are
-/// read once before each run (warm page cache). `--engines evomerge` skips PyTorch (for quick iterations).
+/// `merge [--params 1e9 | --shape 7b] [--dir DIR] [--threads N] [--engines evomerge,pytorch] [--methods dare_ties,slerp,linear]`:
+/// generates three Llama-shaped bf16 models (base, a, b), merges them with each method by EvoMerge (`merge-run`, a
+/// child process, so that peak RSS and CPU time are its own) and by a PyTorch implementation of the same arithmetic
+/// on the same files (merge_torch.py, Debian's python3-torch), with the page cache warmed before each run. dare_ties
+/// runs twice more in a child with AVX-512 switched off (<c>DOTNET_EnableAVX512=0</c>), on the same files, and the
+/// two outputs are compared byte for byte. Beside each wall time: the I/O floor (reading every input byte through the
+/// page cache + writing the output's bytes with fsync by a plain copy, both measured here) and the memory floor
+/// (bytes read + written ÷ memory-copy bandwidth measured here).
 /// </summary>
 public sealed class MergeBenchmark : IBenchmark
 {
     public string Name => "merge";
-    public string Description => "dare_ties and slerp of three generated bf16 models vs the copy floor and PyTorch";
+    public string Description => "dare_ties, slerp, linear of three generated bf16 models vs the I/O and memory floors, AVX-512 off beside on, and PyTorch";
+
+    sealed record Measured(string Method, string Engine, int Inputs, double Seconds, long Rss, double Cpu, string? Tier);
+
+    static readonly string[] Avx512Off = ["DOTNET_EnableAVX512=0", "DOTNET_EnableAVX512F=0"];
 
     public void Run(string[] args)
     {
-        double parameters = double.Parse(Option(args, "--params", "1e9"), CultureInfo.InvariantCulture);
+        bool large = Option(args, "--shape", "1b") == "7b";
+        var shape = large ? BenchModels.Shape.Mistral7B : BenchModels.Shape.Small(double.Parse(Option(args, "--params", "1e9"), CultureInfo.InvariantCulture));
         string dir = Option(args, "--dir", Path.Combine(Path.GetTempPath(), "evomerge-merge-bench"));
         int threads = int.Parse(Option(args, "--threads", Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
-        string[] engines = Option(args, "--engines", "evomerge,pytorch").Split(',');
+        // PyTorch holds whole float32 tensors of three models: at 7B it needs far more memory than the merge itself.
+        string[] engines = Option(args, "--engines", large ? "evomerge" : "evomerge,pytorch").Split(',');
+        string[] methods = Option(args, "--methods", "dare_ties,slerp,linear").Split(',');
         Directory.CreateDirectory(dir);
-        var models = BenchModels.Ensure(dir, parameters);
-        string script = Path.Combine(AppContext.BaseDirectory, "Merge", "merge_torch.py");
-        Console.WriteLine($"models: 3 × {models.Parameters / 1e9:0.000} B parameters, bf16, {models.BytesPerModel / 1e9:0.00} GB each; {threads} threads");
-        Console.WriteLine($"machine load average at start: {File.ReadAllText("/proc/loadavg").Split(' ')[0]} on {Environment.ProcessorCount} cores; Vector512 accelerated: {System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated}");
-        var runs = new List<(string Method, string Engine, long Bytes, double Seconds, long Rss, double Cpu)>();
-        foreach (var (method, inputs) in new[] { ("dare_ties", 3), ("slerp", 2) })
+        var models = BenchModels.Ensure(dir, shape);
+        Console.WriteLine($"models: 3 × {models.Parameters / 1e9:0.000} B parameters ({shape.Name} shape), bf16, {models.BytesPerModel / 1e9:0.00} GB each; {threads} threads");
+        Console.WriteLine($"machine load average at start: {File.ReadAllText("/proc/loadavg").Split(' ')[0]} on {Environment.ProcessorCount} cores; widest kernel tier: {VectorTiers.Best}");
+
+        var runs = new List<Measured>();
+        foreach (string method in methods)
         {
+            string[] sources = method == "slerp" ? [models.Base, models.A] : [models.Base, models.A, models.B];
             string recipe = Path.Combine(dir, method + ".yml");
-            File.WriteAllText(recipe, method == "dare_ties"
-                ? $"merge_method: dare_ties\nbase_model: {models.Base}\nmodels:\n  - model: {models.A}\n    parameters: {{weight: 0.5, density: 0.5}}\n  - model: {models.B}\n    parameters: {{weight: 0.5, density: 0.5}}\ndtype: bfloat16\n"
-                : $"merge_method: slerp\nbase_model: {models.Base}\nmodels:\n  - model: {models.A}\nparameters:\n  t: 0.5\ndtype: bfloat16\n");
-            string[] sources = inputs == 3 ? [models.Base, models.A, models.B] : [models.Base, models.A];
-            foreach (var engine in engines)
+            File.WriteAllText(recipe, Recipe(method, models));
+            var variants = new List<(string Engine, string[] Env)>();
+            foreach (string engine in engines)
             {
-                string output = Path.Combine(dir, $"out-{method}-{engine}");
+                variants.Add((engine, []));
+                if (engine == "evomerge" && method == "dare_ties" && VectorTiers.Best == VectorTier.Vector512) variants.Add(("evomerge, AVX-512 off", Avx512Off));
+            }
+            var outputs = new List<string>();
+            foreach (var (engine, env) in variants)
+            {
+                string output = Path.Combine(dir, $"out-{method}-{engine.Replace(", ", "-").Replace(' ', '-')}");
                 if (Directory.Exists(output)) Directory.Delete(output, true);
                 BenchModels.Warm(sources);
-                var (seconds, rss, cpu) = engine == "evomerge"
-                    ? Measure(Environment.ProcessPath!, $"\"{typeof(MergeBenchmark).Assembly.Location}\" merge-run \"{recipe}\" \"{output}\" {threads}")
-                    : Measure("/usr/bin/python3", $"\"{script}\" {method} \"{output}\" {threads} {string.Join(' ', sources.Select(s => $"\"{s}\""))}");
-                runs.Add((method, engine, models.BytesPerModel * (inputs + 1), seconds, rss, cpu));
-                if (Directory.Exists(output)) Directory.Delete(output, true);
+                var psi = engine.StartsWith("evomerge", StringComparison.Ordinal)
+                    ? SelfProcess.Command("merge-run", recipe, output, threads.ToString(CultureInfo.InvariantCulture))
+                    : Python(method, output, threads, sources);
+                foreach (string e in env) psi.Environment[e.Split('=')[0]] = e.Split('=')[1];
+                var (seconds, rss, cpu, tier) = Measure(psi);
+                runs.Add(new Measured(method, engine, sources.Length, seconds, rss, cpu, tier));
+                if (engine.StartsWith("evomerge", StringComparison.Ordinal)) outputs.Add(output);
+                else Directory.Delete(output, true);
             }
+            if (outputs.Count == 2)
+                Console.WriteLine($"{method}: output with AVX-512 off is {(SameFiles(outputs[0], outputs[1]) ? "byte-identical to" : "DIFFERENT from")} the output with it on");
+            foreach (string output in outputs) Directory.Delete(output, true);
         }
 
-        // The copy is measured after the merges: its 2 GiB of buffers, held while the merges ran, made the kernel
-        // reclaim memory inside the first merge and charged that to its CPU time.
-        double copyGBs = CopyBandwidth(threads), copyOneThread = CopyBandwidth(1);
-        Console.WriteLine($"memory copy of 1 GiB, read + write bytes: {copyGBs:0.0} GB/s on {threads} threads, {copyOneThread:0.0} GB/s on 1 (the floor uses the first)");
+        // Floors after the merges: the copy's 2 GiB of buffers, held while the merges ran, made the kernel reclaim memory
+        // inside the first merge and charged that to its CPU time.
+        var read = runs.Select(r => r.Inputs).Distinct().ToDictionary(n => n,
+            n => Floors.ReadSeconds(BenchModels.Files(models.Folders.Take(n)).ToList(), threads));
+        double write = Floors.WriteSeconds(models.Base, dir);
+        double copy = Floors.CopyBandwidth(threads), copyOneThread = Floors.CopyBandwidth(1);
+        foreach (var (n, seconds) in read.OrderBy(p => p.Key))
+            Console.WriteLine($"read floor, {n} inputs ({n * models.BytesPerModel / 1e9:0.00} GB through the page cache, pread on {threads} threads): {seconds:0.00} s");
+        Console.WriteLine($"write floor ({models.BytesPerModel / 1e9:0.00} GB copied and fsynced, 1 thread): {write:0.00} s");
+        Console.WriteLine($"memory copy of 1 GiB, read + write bytes: {copy:0.0} GB/s on {threads} threads, {copyOneThread:0.0} GB/s on 1 (the memory floor uses the first)");
         Console.WriteLine();
-        Console.WriteLine("| method | engine | wall s | CPU s | GB/s (read+write) | peak RSS GB | floor s | wall × floor |");
-        Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|");
+        Console.WriteLine("| method | engine | wall s | CPU s | CPU ns/param | peak RSS GB | I/O floor s | wall ÷ I/O floor | memory floor s | wall ÷ memory floor |");
+        Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var r in runs)
         {
-            double floor = r.Bytes / 1e9 / copyGBs;
+            double io = read[r.Inputs] + write, memory = (r.Inputs + 1) * models.BytesPerModel / 1e9 / copy;
+            string engine = r.Tier is null ? r.Engine : $"{r.Engine} ({r.Tier})";
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {r.Method} | {r.Engine} | {r.Seconds:0.00} | {r.Cpu:0.00} | {r.Bytes / 1e9 / r.Seconds:0.00} | {r.Rss / 1e9:0.00} | {floor:0.00} | {r.Seconds / floor:0.0} |"));
+                $"| {r.Method} | {engine} | {r.Seconds:0.00} | {r.Cpu:0.00} | {r.Cpu / models.Parameters * 1e9:0.00} | {r.Rss / 1e9:0.00} | {io:0.00} | {r.Seconds / io:0.00} | {memory:0.00} | {r.Seconds / memory:0.0} |"));
         }
     }
 
-    /// <summary>Runs a process to completion; returns its wall time and what it printed as "peak_rss_bytes N" and "cpu_seconds S".</summary>
-    static (double Seconds, long PeakRss, double Cpu) Measure(string file, string arguments)
+    static string Recipe(string method, BenchModels.Set models) => method switch
     {
-        var psi = new ProcessStartInfo(file, arguments) { RedirectStandardOutput = true, RedirectStandardError = true };
+        "dare_ties" => $"merge_method: dare_ties\nbase_model: {models.Base}\nmodels:\n  - model: {models.A}\n    parameters: {{weight: 0.5, density: 0.5}}\n  - model: {models.B}\n    parameters: {{weight: 0.5, density: 0.5}}\ndtype: bfloat16\n",
+        "slerp" => $"merge_method: slerp\nbase_model: {models.Base}\nmodels:\n  - model: {models.A}\nparameters:\n  t: 0.5\ndtype: bfloat16\n",
+        "linear" => $"merge_method: linear\nmodels:\n  - model: {models.Base}\n    parameters: {{weight: 1}}\n  - model: {models.A}\n    parameters: {{weight: 1}}\n  - model: {models.B}\n    parameters: {{weight: 1}}\ndtype: bfloat16\n",
+        _ => throw new ArgumentException($"--methods: unknown method '{method}'; valid: dare_ties, slerp, linear"),
+    };
+
+    static ProcessStartInfo Python(string method, string output, int threads, string[] sources)
+    {
+        string script = Path.Combine(AppContext.BaseDirectory, "Merge", "merge_torch.py");
+        var psi = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (string arg in new[] { script, method, output, threads.ToString(CultureInfo.InvariantCulture) }.Concat(sources)) psi.ArgumentList.Add(arg);
+        return psi;
+    }
+
+    /// <summary>Runs a process to completion; returns its wall time and what it printed as "peak_rss_bytes N", "cpu_seconds S" and (EvoMerge) "vector_tier T".</summary>
+    static (double Seconds, long PeakRss, double Cpu, string? Tier) Measure(ProcessStartInfo psi)
+    {
         var clock = Stopwatch.StartNew();
         using var p = Process.Start(psi)!;
         var stderr = p.StandardError.ReadToEndAsync();
         string stdout = p.StandardOutput.ReadToEnd();
         p.WaitForExit();
         double seconds = clock.Elapsed.TotalSeconds;
-        if (p.ExitCode != 0) throw new InvalidOperationException($"{file} {arguments} failed ({p.ExitCode}):\n{stdout}\n{stderr.Result}");
-        string Value(string key) => stdout.Split('\n').LastOrDefault(l => l.StartsWith(key + " ", StringComparison.Ordinal))?[(key.Length + 1)..]
-            ?? throw new InvalidOperationException($"no {key} line in:\n" + stdout);
-        return (seconds, long.Parse(Value("peak_rss_bytes"), CultureInfo.InvariantCulture), double.Parse(Value("cpu_seconds"), CultureInfo.InvariantCulture));
+        string command = $"{psi.FileName} {string.Join(' ', psi.ArgumentList)}";
+        if (p.ExitCode != 0) throw new InvalidOperationException($"{command} failed ({p.ExitCode}):\n{stdout}\n{stderr.Result}");
+        string? Value(string key) => stdout.Split('\n').LastOrDefault(l => l.StartsWith(key + " ", StringComparison.Ordinal))?[(key.Length + 1)..].Trim();
+        string Required(string key) => Value(key) ?? throw new InvalidOperationException($"{command}: no {key} line in:\n{stdout}");
+        return (seconds, long.Parse(Required("peak_rss_bytes"), CultureInfo.InvariantCulture), double.Parse(Required("cpu_seconds"), CultureInfo.InvariantCulture), Value("vector_tier"));
     }
 
-    /// <summary>
-    /// Memory traffic of a buffer copy in GB/s, counting bytes read + bytes written (as STREAM does, and as the floor
-    /// counts the merge's bytes), split across <paramref name="threads"/> threads, best of three. Both buffers are
-    /// written in full first: a fresh array's untouched pages all map the kernel's one zero page, so copying from
-    /// them reads 4 KiB of cache over and over and reports several times the real bandwidth.
-    /// </summary>
-    internal static double CopyBandwidth(int threads, int bytes = 1 << 30)
+    static bool SameFiles(string a, string b)
     {
-        var source = GC.AllocateUninitializedArray<byte>(bytes);
-        var destination = GC.AllocateUninitializedArray<byte>(bytes);
-        source.AsSpan().Fill(0x5A);
-        destination.AsSpan().Fill(1);
-        double best = double.MaxValue;
-        for (int run = 0; run < 3; run++)
+        var left = BenchModels.Files([a]).ToList();
+        var right = BenchModels.Files([b]).ToList();
+        if (!left.Select(Path.GetFileName).SequenceEqual(right.Select(Path.GetFileName))) return false;
+        var x = new byte[1 << 20];
+        var y = new byte[1 << 20];
+        foreach (var (l, r) in left.Zip(right))
         {
-            var clock = Stopwatch.StartNew();
-            Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
-            {
-                long chunk = source.Length / threads;
-                source.AsSpan((int)(t * chunk), (int)chunk).CopyTo(destination.AsSpan((int)(t * chunk)));
-            });
-            best = Math.Min(best, clock.Elapsed.TotalSeconds);
+            using var fl = File.OpenRead(l);
+            using var fr = File.OpenRead(r);
+            if (fl.Length != fr.Length) return false;
+            int n;
+            while ((n = fl.ReadAtLeast(x, x.Length, throwOnEndOfStream: false)) > 0)
+                if (fr.ReadAtLeast(y, n, throwOnEndOfStream: false) != n || !x.AsSpan(0, n).SequenceEqual(y.AsSpan(0, n))) return false;
         }
-        return 2.0 * bytes / 1e9 / best;
+        return true;
     }
 
     static string Option(string[] args, string name, string fallback)

@@ -4,7 +4,7 @@ using EvoMerge.Merge.Recipes;
 
 namespace EvoMerge.Bench.Merge;
 
-/// <summary>`merge-run recipe.yml out-dir threads`: one merge in this process, then its peak RSS (for `merge`).</summary>
+/// <summary>`merge-run recipe.yml out-dir threads`: one merge in this process, then its peak RSS, CPU time and widest kernel tier (for `merge`).</summary>
 public sealed class MergeRunBenchmark : IBenchmark
 {
     public string Name => "merge-run";
@@ -18,6 +18,7 @@ public sealed class MergeRunBenchmark : IBenchmark
         string hwm = status.Split('\n').First(l => l.StartsWith("VmHWM:"));
         long kb = long.Parse(hwm.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]);
         Console.WriteLine($"peak_rss_bytes {kb * 1024}");
+        Console.WriteLine($"vector_tier {EvoMerge.Merge.Kernels.VectorTiers.Best}");
         Console.WriteLine($"cpu_seconds {System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
     }
 }

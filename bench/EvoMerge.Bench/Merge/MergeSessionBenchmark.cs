@@ -37,7 +37,7 @@ public sealed class MergeSessionBenchmark : IBenchmark
         double perCandidate = clock.Elapsed.TotalSeconds / candidates;
         double cpuPerCandidate = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalSeconds / candidates;
         double bytes = elements * 4.0 * 4; // three inputs read, one output written, float32
-        double copy = MergeBenchmark.CopyBandwidth(Environment.ProcessorCount, 1 << 28);
+        double copy = Floors.CopyBandwidth(Environment.ProcessorCount, 1 << 28);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{elements / 1e6:0.0} M parameters × 3 models, {Environment.ProcessorCount} threads, load {File.ReadAllText("/proc/loadavg").Split(' ')[0]}"));
         Console.WriteLine("| path | wall ms per candidate | CPU ms per candidate | floor ms | wall × floor |");

@@ -1,10 +1,10 @@
 #!/usr/bin/python3
-"""PyTorch reference for the merge benchmark: the same dare_ties / slerp arithmetic as EvoMerge on the same files.
+"""PyTorch reference for the merge benchmark: the same dare_ties / slerp / linear arithmetic as EvoMerge on the same files.
 
-usage: merge_torch.py {dare_ties|slerp} OUT_DIR THREADS BASE A [B]
+usage: merge_torch.py {dare_ties|slerp|linear} OUT_DIR THREADS BASE A [B]
 Reads each model's model.safetensors through numpy memmaps, merges tensor by tensor in float32 with torch ops
 (dare_ties: Bernoulli(0.5) masks rescaled by 1/0.5, weight 0.5 each, TIES sign consensus, no normalization;
-slerp: t = 0.5 over the flattened tensor), writes bf16 safetensors, and prints its peak RSS.
+slerp: t = 0.5 over the flattened tensor; linear: the mean of all three), writes bf16 safetensors, and prints its peak RSS.
 """
 import json
 import os
@@ -56,6 +56,10 @@ def slerp(base, others, t=0.5):
     return (torch.sin((1 - t) * th) * base + torch.sin(t * th) * others[0]) / torch.sin(th)
 
 
+def linear(base, others):
+    return (base + sum(others)) / (1 + len(others))
+
+
 models = [open_model(f) for f in folders]
 names = list(models[0][0].keys())
 header, offset = {}, 0
@@ -67,7 +71,7 @@ for name in names:
 blob = json.dumps(header).encode()
 blob += b" " * ((8 - len(blob) % 8) % 8)
 os.makedirs(out_dir, exist_ok=True)
-merge = dare_ties if method == "dare_ties" else slerp
+merge = {"dare_ties": dare_ties, "slerp": slerp, "linear": linear}[method]
 with open(os.path.join(out_dir, "model.safetensors"), "wb") as f:
     f.write(struct.pack("<Q", len(blob)))
     f.write(blob)
