@@ -51,20 +51,21 @@ public static class TensorRandom
             values[i] = Uniform(streamKey, elementOffset + i) < p ? values[i] * scale : 0;
     }
 
-    // Each tier hashes two vectors of 64-bit counters, narrows the 24-bit draws into one vector of floats and masks a
-    // vector of values; it returns how many entries it did (the rest is the scalar tail).
+    // Each tier hashes two vectors of 64-bit counters key + Golden·index, narrows the 24-bit draws into one vector of
+    // floats and masks a vector of values; it returns how many entries it did (the rest is the scalar tail). The
+    // counters advance by adding Golden·width (wrapping, as the scalar product wraps) instead of multiplying anew.
 
     static int Keep512(Span<float> values, float p, float scale, ulong streamKey, long elementOffset)
     {
-        var lanes = Vector512.Create(0UL, 1, 2, 3, 4, 5, 6, 7);
-        var key = Vector512.Create(streamKey);
+        var counter = Vector512.Create(streamKey) + (Vector512.Create((ulong)elementOffset) + Vector512.Create(0UL, 1, 2, 3, 4, 5, 6, 7)) * Golden;
+        var half = Vector512.Create(unchecked(8UL * Golden));
+        var step = Vector512.Create(unchecked(16UL * Golden));
         ref float start = ref MemoryMarshal.GetReference(values);
         int i = 0;
-        for (; i <= values.Length - 16; i += 16)
+        for (; i <= values.Length - 16; i += 16, counter += step)
         {
-            var index = Vector512.Create((ulong)(elementOffset + i)) + lanes;
-            var low = Mix(key + index * Golden) >> 40;
-            var high = Mix(key + (index + Vector512.Create(8UL)) * Golden) >> 40;
+            var low = Mix(counter) >> 40;
+            var high = Mix(counter + half) >> 40;
             var uniform = Vector512.ConvertToSingle(Vector512.Narrow(low, high).AsInt32()) * Unit;
             var v = Vector512.LoadUnsafe(ref start, (nuint)i);
             Vector512.ConditionalSelect(Vector512.LessThan(uniform, Vector512.Create(p)), v * scale, Vector512<float>.Zero).StoreUnsafe(ref start, (nuint)i);
@@ -74,15 +75,15 @@ public static class TensorRandom
 
     static int Keep256(Span<float> values, float p, float scale, ulong streamKey, long elementOffset)
     {
-        var lanes = Vector256.Create(0UL, 1, 2, 3);
-        var key = Vector256.Create(streamKey);
+        var counter = Vector256.Create(streamKey) + (Vector256.Create((ulong)elementOffset) + Vector256.Create(0UL, 1, 2, 3)) * Golden;
+        var half = Vector256.Create(unchecked(4UL * Golden));
+        var step = Vector256.Create(unchecked(8UL * Golden));
         ref float start = ref MemoryMarshal.GetReference(values);
         int i = 0;
-        for (; i <= values.Length - 8; i += 8)
+        for (; i <= values.Length - 8; i += 8, counter += step)
         {
-            var index = Vector256.Create((ulong)(elementOffset + i)) + lanes;
-            var low = Mix(key + index * Golden) >> 40;
-            var high = Mix(key + (index + Vector256.Create(4UL)) * Golden) >> 40;
+            var low = Mix(counter) >> 40;
+            var high = Mix(counter + half) >> 40;
             var uniform = Vector256.ConvertToSingle(Vector256.Narrow(low, high).AsInt32()) * Unit;
             var v = Vector256.LoadUnsafe(ref start, (nuint)i);
             Vector256.ConditionalSelect(Vector256.LessThan(uniform, Vector256.Create(p)), v * scale, Vector256<float>.Zero).StoreUnsafe(ref start, (nuint)i);
@@ -92,15 +93,15 @@ public static class TensorRandom
 
     static int Keep128(Span<float> values, float p, float scale, ulong streamKey, long elementOffset)
     {
-        var lanes = Vector128.Create(0UL, 1);
-        var key = Vector128.Create(streamKey);
+        var counter = Vector128.Create(streamKey) + (Vector128.Create((ulong)elementOffset) + Vector128.Create(0UL, 1)) * Golden;
+        var half = Vector128.Create(unchecked(2UL * Golden));
+        var step = Vector128.Create(unchecked(4UL * Golden));
         ref float start = ref MemoryMarshal.GetReference(values);
         int i = 0;
-        for (; i <= values.Length - 4; i += 4)
+        for (; i <= values.Length - 4; i += 4, counter += step)
         {
-            var index = Vector128.Create((ulong)(elementOffset + i)) + lanes;
-            var low = Mix(key + index * Golden) >> 40;
-            var high = Mix(key + (index + Vector128.Create(2UL)) * Golden) >> 40;
+            var low = Mix(counter) >> 40;
+            var high = Mix(counter + half) >> 40;
             var uniform = Vector128.ConvertToSingle(Vector128.Narrow(low, high).AsInt32()) * Unit;
             var v = Vector128.LoadUnsafe(ref start, (nuint)i);
             Vector128.ConditionalSelect(Vector128.LessThan(uniform, Vector128.Create(p)), v * scale, Vector128<float>.Zero).StoreUnsafe(ref start, (nuint)i);
