@@ -32,6 +32,11 @@ public sealed class MergeBenchmark : IBenchmark
         // PyTorch holds whole float32 tensors of three models: at 7B it needs far more memory than the merge itself.
         string[] engines = Option(args, "--engines", large ? "evomerge" : "evomerge,pytorch").Split(',');
         string[] methods = Option(args, "--methods", "dare_ties,slerp,linear").Split(',');
+        if (engines.Contains("pytorch") && !HasTorch())
+        {
+            Console.WriteLine("pytorch skipped: /usr/bin/python3 cannot import torch (Debian: apt-get install python3-torch)");
+            engines = engines.Where(e => e != "pytorch").ToArray();
+        }
         Directory.CreateDirectory(dir);
         var models = BenchModels.Ensure(dir, shape);
         Console.WriteLine($"models: 3 × {models.Parameters / 1e9:0.000} B parameters ({shape.Name} shape), bf16, {models.BytesPerModel / 1e9:0.00} GB each; {threads} threads");
@@ -98,6 +103,17 @@ public sealed class MergeBenchmark : IBenchmark
         "linear" => $"merge_method: linear\nmodels:\n  - model: {models.Base}\n    parameters: {{weight: 1}}\n  - model: {models.A}\n    parameters: {{weight: 1}}\n  - model: {models.B}\n    parameters: {{weight: 1}}\ndtype: bfloat16\n",
         _ => throw new ArgumentException($"--methods: unknown method '{method}'; valid: dare_ties, slerp, linear"),
     };
+
+    static bool HasTorch()
+    {
+        try
+        {
+            using var p = Process.Start(new ProcessStartInfo("/usr/bin/python3", "-c \"import torch\"") { RedirectStandardError = true, RedirectStandardOutput = true })!;
+            p.WaitForExit();
+            return p.ExitCode == 0;
+        }
+        catch (System.ComponentModel.Win32Exception) { return false; }
+    }
 
     static ProcessStartInfo Python(string method, string output, int threads, string[] sources)
     {
