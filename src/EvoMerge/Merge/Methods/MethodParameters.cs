@@ -27,6 +27,16 @@ public sealed class MethodParameters
     public ModelNumber PerModelNumber(string name, double? defaultValue, string description) =>
         new(Add(_perModel, ParameterDef.Number(name, defaultValue, description)));
 
+    /// <summary>
+    /// mergekit's <c>int8_mask</c> flag: accepted so that mergekit recipes load, never read (masks are exact here).
+    /// Returns this list, for declarations that start with it.
+    /// </summary>
+    public MethodParameters AcceptInt8Mask()
+    {
+        Add(_globals, ParameterDef.Flag("int8_mask", false, "accepted for mergekit compatibility; masks are exact either way"));
+        return this;
+    }
+
     static int Add(List<ParameterDef> list, ParameterDef def)
     {
         if (list.Any(p => p.Name == def.Name)) throw new InvalidOperationException($"parameter '{def.Name}' is declared twice");

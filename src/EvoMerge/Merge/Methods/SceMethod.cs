@@ -14,9 +14,7 @@ public sealed class SceMethod : MergeMethod
     public override string Description => "select high-variance entries, weight models by energy, erase sign conflicts";
     public override string Reference => "https://arxiv.org/abs/2408.07990";
     public override BaseModelUse BaseUse => BaseModelUse.Required;
-    static readonly MethodParameters Declared = new();
-    // Accepted so that mergekit recipes load; never read.
-    static readonly GlobalFlag Int8Mask = Declared.Flag("int8_mask", false, "accepted for mergekit compatibility; masks are exact either way");
+    static readonly MethodParameters Declared = new MethodParameters().AcceptInt8Mask();
     static readonly GlobalNumber SelectTopK = Declared.Number("select_topk", 1.0, "fraction of entries (by variance across models) to keep");
     protected override MethodParameters Parameters => Declared;
 

@@ -26,8 +26,7 @@ public sealed class TaskArithmeticFamily : MergeMethod
         Reference = reference;
         _sparsification = sparsification;
         _consensus = consensus;
-        var p = Parameters;
-        p.Flag("int8_mask", false, "accepted for mergekit compatibility; masks are exact either way");
+        var p = Parameters.AcceptInt8Mask();
         _normalize = p.Flag("normalize", defaultNormalize, "divide the summed task vectors by the summed weights that contributed");
         _rescale = p.Flag("rescale", defaultRescale, "rescale kept entries after sparsification");
         _lambda = p.Number("lambda", 1.0, "scale of the combined task vector");
