@@ -37,9 +37,10 @@ public sealed class MethodParameters
         return this;
     }
 
-    static int Add(List<ParameterDef> list, ParameterDef def)
+    /// <summary>Appends a declaration; a recipe names parameters without saying global or per model, so names are unique across both.</summary>
+    int Add(List<ParameterDef> list, ParameterDef def)
     {
-        if (list.Any(p => p.Name == def.Name)) throw new InvalidOperationException($"parameter '{def.Name}' is declared twice");
+        if (_globals.Concat(_perModel).Any(p => p.Name == def.Name)) throw new InvalidOperationException($"parameter '{def.Name}' is declared twice");
         list.Add(def);
         return list.Count - 1;
     }
