@@ -1,5 +1,6 @@
 using EvoMerge.Candidates;
 using EvoMerge.Merge.Recipes;
+using EvoMerge.Reporting;
 using ScottPlot;
 
 namespace EvoMerge.Cli.Report;

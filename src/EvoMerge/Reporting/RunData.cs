@@ -3,14 +3,14 @@ using EvoMerge.Candidates;
 using EvoMerge.Evolution.Spaces;
 using EvoMerge.Merge.Recipes;
 
-namespace EvoMerge.Cli.Report;
+namespace EvoMerge.Reporting;
 
 /// <summary>
-/// What the report shows, read from a run folder: per stage, each generation's best and mean and the best so far
-/// (computed from the journal, so a report of a running or killed run works too), each stage's best candidate,
-/// and the comparison table from summary.json once the run has finished.
+/// What a run folder holds, as <c>evomerge report</c> and the dashboard show it: per stage, each generation's best
+/// and mean and the best so far (computed from the journal, so a report of a running or killed run works too), each
+/// stage's best candidate, and the comparison table from summary.json once the run has finished.
 /// </summary>
-sealed record RunData(string Root, IReadOnlyList<StageData> Stages, EvolutionSummary? Summary)
+public sealed record RunData(string Root, IReadOnlyList<StageData> Stages, EvolutionSummary? Summary)
 {
     public static RunData Load(string runDirectory)
     {
@@ -26,7 +26,7 @@ sealed record RunData(string Root, IReadOnlyList<StageData> Stages, EvolutionSum
 /// <param name="Best">Per generation: best candidate fitness (on its minibatch, if any).</param>
 /// <param name="BestSoFar">Per generation: best full-dev fitness found up to it.</param>
 /// <param name="Winner">The stage's best candidate on the full dev set.</param>
-sealed record StageData(string Stage, double[] Best, double[] Mean, double[] BestSoFar, JournalEntry Winner)
+public sealed record StageData(string Stage, double[] Best, double[] Mean, double[] BestSoFar, JournalEntry Winner)
 {
     public static StageData From(IGrouping<string, JournalEntry> stage)
     {
