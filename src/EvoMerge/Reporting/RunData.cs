@@ -15,12 +15,15 @@ public sealed record RunData(string Root, IReadOnlyList<StageData> Stages, Evolu
     public static RunData Load(string runDirectory)
     {
         var folder = new RunFolder(runDirectory);
-        var entries = Journal.Read(folder.JournalFile);
-        var stages = entries.Where(e => e.Kind != EntryKinds.Test).GroupBy(e => e.Stage).Select(StageData.From).ToList();
+        var stages = StagesOf(Journal.Read(folder.JournalFile));
         if (stages.Count == 0) throw new EvoMergeException($"{folder.JournalFile}: no candidate has been scored yet");
         var summary = File.Exists(folder.SummaryFile) ? RunJson.ReadFile<EvolutionSummary>(folder.SummaryFile) : null;
         return new RunData(folder.Root, stages, summary);
     }
+
+    /// <summary>The search stages' series, in the order the journal first mentions them (test entries are not a stage).</summary>
+    public static List<StageData> StagesOf(IEnumerable<JournalEntry> entries) =>
+        entries.Where(e => e.Kind != EntryKinds.Test).GroupBy(e => e.Stage).Select(StageData.From).ToList();
 }
 
 /// <param name="Best">Per generation: best candidate fitness (on its minibatch, if any).</param>
