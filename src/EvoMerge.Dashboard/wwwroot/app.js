@@ -372,7 +372,7 @@ function fillTable(state) {
   state.table.tHead.replaceChildren(head);
   const stageNames = [...new Set(state.rows.map(r => r.stage))];
   if (state.stageSelect.options.length !== stageNames.length + 1)
-    state.stageSelect.replaceChildren(el("option", { value: "", text: "all stages" }), stageNames.map(s => el("option", { value: s, text: s })));
+    state.stageSelect.replaceChildren(el("option", { value: "", text: "all stages" }), ...stageNames.map(s => el("option", { value: s, text: s })));
   state.stageSelect.value = state.stage;
   const sortCol = cols.find(c => c.key === state.sort.key) || cols[0];
   const winners = new Set(state.run.stages.map(s => s.winner));
@@ -380,22 +380,16 @@ function fillTable(state) {
     .filter(r => !state.stage || r.stage === state.stage)
     .filter(r => !state.filter || cols.some(c => c.text && String(c.get(r)).toLowerCase().includes(state.filter)))
     .map(r => ({ r, v: sortCol.get(r) }))
-    .sort((a, b) => compare(a.v, b.v) * state.sort.dir || a.r.row - b.r.row)
+    .sort((a, b) => missing(a.v) - missing(b.v) || (missing(a.v) ? 0 : compare(a.v, b.v) * state.sort.dir) || a.r.row - b.r.row)
     .map(x => x.r);
   state.count.textContent = `${rows.length} of ${state.rows.length} rows` + (rows.length > MAX_ROWS ? ` (first ${MAX_ROWS} shown)` : "");
   state.table.tBodies[0].replaceChildren(...rows.slice(0, MAX_ROWS).map(r => el("tr", { "data-row": r.row, class: winners.has(r.row) ? "winner" : null },
     cols.map(c => { const v = c.get(r); return el("td", { class: c.cls || (c.text ? "text" : null), "data-key": c.key, text: c.show ? c.show(v) : String(v) }); }))));
 }
 
-// Numbers before NaN, then by value; text by locale.
-function compare(a, b) {
-  if (typeof a === "number" && typeof b === "number") {
-    if (Number.isNaN(a)) return Number.isNaN(b) ? 0 : 1;
-    if (Number.isNaN(b)) return -1;
-    return a - b;
-  }
-  return String(a).localeCompare(String(b));
-}
+// Rows without a value (a test row has no fitness-task scores) go last in either direction.
+function missing(v) { return typeof v === "number" && Number.isNaN(v) ? 1 : 0; }
+function compare(a, b) { return typeof a === "number" && typeof b === "number" ? a - b : String(a).localeCompare(String(b)); }
 
 // ---- compare view -----------------------------------------------------------------------------------------------
 
