@@ -27,6 +27,9 @@ function sv(tag, attrs, ...children) {
   return node;
 }
 
+// Shrinks with the screen, never grows past its drawn size (text stays at its drawn size on wide screens).
+function sized(svg, width) { svg.style.maxWidth = width + "px"; return svg; }
+
 function num(v) { return typeof v === "number" ? v : Number(v); }   // the API writes NaN and ±Infinity as strings
 function fmt(v, digits = 4) {
   v = num(v);
@@ -55,6 +58,9 @@ function showError(message) {
   main.replaceChildren(el("h1", { text: "Not available" }), el("ul", { class: "errors" }, el("li", { text: message })));
 }
 
+// replaceChildren without the absent parts (replaceChildren would write "null").
+function setChildren(node, ...children) { node.replaceChildren(...children.flat().filter(c => c !== null && c !== undefined)); }
+
 function statusBadge(status) { return el("span", { class: `status status-${status}`, text: status }); }
 
 // ---- charts -----------------------------------------------------------------------------------------------------
@@ -80,13 +86,23 @@ function extent(values, pad) {
 
 // A scatter/line chart. series: [{ name, color, points: [[x, y, title?]], line, marker: "dot"|"diamond"|null, cls }].
 function chart({ id, title, xLabel, yLabel, series, integerX, width = 760, height = 340 }) {
-  const m = { left: 62, right: 16, top: 28, bottom: 70 };
+  const m = { left: 62, right: 16, top: 28, bottom: 64 };
+  // Legend entries flow into rows under the plot; each extra row makes the chart taller.
+  const legend = [];
+  let lx = m.left, row = 0;
+  series.forEach((s, i) => {
+    const w = 26 + 6.2 * s.name.length;
+    if (lx + w > width - m.right && lx > m.left) { lx = m.left; row++; }
+    legend.push({ x: lx, row, color: s.color || PALETTE[i % PALETTE.length], name: s.name });
+    lx += w + 10;
+  });
+  height += 15 * row;
   const all = series.flatMap(s => s.points);
   const [x0, x1] = integerX ? extent(all.map(p => p[0]).concat([0]), 0.04) : extent(all.map(p => p[0]), 0.05);
   const [y0, y1] = extent(all.map(p => p[1]), 0.08);
   const X = x => m.left + (x - x0) / (x1 - x0) * (width - m.left - m.right);
   const Y = y => height - m.bottom - (y - y0) / (y1 - y0) * (height - m.top - m.bottom);
-  const svg = sv("svg", { class: "chart", id, viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": title });
+  const svg = sized(sv("svg", { class: "chart", id, viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": title }), width);
   svg.append(sv("text", { x: m.left, y: 17, class: "title" }, title));
   const grid = sv("g", { class: "grid" }), axis = sv("g", { class: "axis" });
   for (const t of ticks(y0, y1, 5)) {
@@ -120,14 +136,10 @@ function chart({ id, title, xLabel, yLabel, series, integerX, width = 760, heigh
     }
     svg.append(g);
   });
-  // Legend under the plot, wrapping into rows.
-  let lx = m.left, ly = height - 26;
-  series.forEach((s, i) => {
-    const color = s.color || PALETTE[i % PALETTE.length], w = 26 + 6.2 * s.name.length;
-    if (lx + w > width - m.right) { lx = m.left; ly += 15; }
-    svg.append(sv("rect", { x: lx, y: ly - 8, width: 12, height: 8, fill: color }), sv("text", { x: lx + 16, y: ly }, s.name));
-    lx += w + 10;
-  });
+  for (const l of legend) {
+    const y = height - 14 - 15 * (row - l.row);
+    svg.append(sv("rect", { x: l.x, y: y - 8, width: 12, height: 8, fill: l.color }), sv("text", { x: l.x + 16, y }, l.name));
+  }
   svg.dataset.points = points;
   return svg;
 }
@@ -163,6 +175,7 @@ function heatmaps(stage) {
     const width = left + cw * h.groups.length + 20, height = top + ch * h.models.length + 58;
     const svg = sv("svg", { class: "chart heatmap", id: `heatmap-${stage.stage}-${parameter}`, viewBox: `0 0 ${width} ${height}`,
       "data-models": h.models.length, "data-groups": h.groups.length, role: "img", "aria-label": `${parameter} per model and group` });
+    sized(svg, width);
     svg.append(sv("text", { x: 4, y: 17, class: "title" }, `best ${parameter} per model × group (${h.method})`));
     h.models.forEach((model, mi) => {
       svg.append(sv("text", { x: left - 6, y: top + mi * ch + ch / 2 + 4, "text-anchor": "end" }, `${letter(mi)}: ${model}`.slice(0, 18)));
@@ -199,6 +212,7 @@ function pathDiagram(stage) {
   const X = i => left + dx * i + dx / 2, Y = l => top + dy * (layers - 1 - l) + dy / 2;
   const svg = sv("svg", { class: "chart path", id: `path-${stage.stage}`, viewBox: `0 0 ${width} ${height}`, "data-steps": steps.length,
     role: "img", "aria-label": "layer path" });
+  sized(svg, width);
   svg.append(sv("text", { x: 4, y: 17, class: "title" }, `best layer path: ${steps.length} steps`));
   for (let l = 0; l < layers; l++) svg.append(sv("text", { x: left - 8, y: Y(l) + 4, "text-anchor": "end" }, `L${l}`));
   svg.append(sv("polyline", { points: steps.map((s, i) => `${X(i)},${Y(s.layer)}`).join(" "), fill: "none", stroke: "#b6bdca", "stroke-width": 2 }));
@@ -296,7 +310,7 @@ async function runPage(id) {
 function render(state, header, stagesBox, summaryBox) {
   const run = state.run, c = run.config;
   document.title = `${run.name} · EvoMerge`;
-  header.replaceChildren(
+  setChildren(header,
     el("h1", {}, run.name, statusBadge(run.status)),
     el("p", { class: "muted", id: "status-detail", text: run.status_detail }),
     el("p", {}, `space ${run.space || "?"}`, c ? ` · ${c.optimizer}${c.population ? ", population " + c.population : ""}${c.generations ? ", " + c.generations + " generations" : ""} · models ${c.models.join(", ")}` : "",
