@@ -24,9 +24,9 @@ public static class DashboardEndpoints
         app.MapGet("/runs/{**id}", (string id, RunCatalog runs) => runs.Find(id) is null ? NotFound(id) : EmbeddedAssets.Page());
         app.MapGet("/assets/{name}", (string name) => EmbeddedAssets.Asset(name));
 
-        app.MapGet("/api/runs", (RunCatalog runs) => Json(runs.All().Select(r => RunApi.ListItem(r.Refresh())).ToList()));
+        app.MapGet("/api/runs", (RunCatalog runs) => Json(runs.All().Select(ListItem).ToList()));
         app.MapGet("/api/runs/{**id}", (string id, RunCatalog runs) =>
-            runs.Find(id) is { } run ? Json(RunApi.Detail(run.Refresh())) : NotFound(id));
+            runs.Find(id) is { } run ? Shown(run, () => Json(RunApi.Detail(run.Refresh()))) : NotFound(id));
         app.MapGet("/api/events/{**id}", (string id, int? from, RunCatalog runs, HttpContext context) =>
             runs.Find(id) is { } run ? EventStream.Run(run, from ?? 0, context) : NotFound(id).ExecuteAsync(context));
         app.MapGet("/api/file/{name}/{**id}", (string name, string id, RunCatalog runs) =>
@@ -40,6 +40,30 @@ public static class DashboardEndpoints
     }
 
     internal static IResult Json<T>(T value) => Results.Json(value, RunJson.Options);
+
+    /// <summary>
+    /// A run whose files pass every check but still cannot be drawn is a bug here, not a reason for an empty 500:
+    /// the answer names the run and what failed.
+    /// </summary>
+    static IResult Shown(RunView run, Func<IResult> show)
+    {
+        try { return show(); }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            return Results.Json(new { error = $"{run.Folder.Root}: cannot be shown: {e.GetType().Name}: {e.Message}" }, statusCode: 500);
+        }
+    }
+
+    /// <summary>One run that cannot be listed does not hide the others: it is listed with what went wrong.</summary>
+    static RunListItem ListItem(RunView run)
+    {
+        try { return RunApi.ListItem(run.Refresh()); }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            return new RunListItem(run.Id, run.Id, null, RunApi.StatusName(RunStatus.Failed), null, 0, 0, null,
+                [$"{run.Folder.Root}: cannot be shown: {e.GetType().Name}: {e.Message}"]);
+        }
+    }
 
     static IResult NotFound(string id) => Results.Json(new { error = $"no run '{id}' under the dashboard's runs folder" }, statusCode: 404);
 }

@@ -19,6 +19,8 @@ sealed class RunView(string id, string root)
     readonly object _gate = new();
     readonly JournalTail _tail = new(new RunFolder(root).JournalFile);
     readonly List<JournalEntry> _entries = [];
+    readonly List<string> _malformed = [];
+    RunStatus? _status;
     readonly RunFolder _folder = new(root);
     (DateTime Time, long Length, EvolutionConfig? Value, string? Error) _config;
     (DateTime Time, long Length, EvolutionSummary? Value, string? Error) _summary;
@@ -36,17 +38,25 @@ sealed class RunView(string id, string root)
         lock (_gate)
         {
             var added = _tail.Read(out bool restarted);
-            if (restarted) { _entries.Clear(); Generation++; Version++; }
-            if (added.Count > 0) { _entries.AddRange(added); Version++; }
-            if (Reload(_folder.ConfigFile, ref _config)) Version++;
-            if (Reload(_folder.SummaryFile, ref _summary)) Version++;
+            if (restarted) { _entries.Clear(); _malformed.Clear(); Generation++; Version++; }
+            foreach (var entry in added)
+            {
+                if (CandidateShape.Problem(entry) is { } problem) _malformed.Add($"{_tail.Path}: {entry.Stage} generation {entry.Generation} #{entry.Index}: {problem}; not shown");
+                else _entries.Add(entry);
+            }
+            if (added.Count > 0) Version++;
+            if (Reload(_folder.ConfigFile, ref _config, c => EvolutionConfigReader.Validate(c, _folder.ConfigFile))) Version++;
+            if (Reload(_folder.SummaryFile, ref _summary, s => CheckSummary(s, _folder.SummaryFile))) Version++;
+            var status = StatusOf();
+            if (status != _status) { _status = status; Version++; }   // e.g. a killed run: its lock goes, nothing else changes
             var errors = new List<string>();
-            if (_config.Error is { } c) errors.Add(c);
-            if (_summary.Error is { } s) errors.Add(s);
+            if (_config.Error is { } configError) errors.Add(configError);
+            if (_summary.Error is { } summaryError) errors.Add(summaryError);
             errors.AddRange(_tail.Errors);
-            if (_tail.PartialBytes > 0 && StatusOf() != RunStatus.Running)
+            errors.AddRange(_malformed);
+            if (_tail.PartialBytes > 0 && status != RunStatus.Running)
                 errors.Add($"{_tail.Path}: the last line is incomplete ({_tail.PartialBytes} bytes, the run was stopped mid-write); it is ignored");
-            return new RunSnapshot(this, [.. _entries], _config.Value, _summary.Value, StatusOf(), errors, Version, Generation);
+            return new RunSnapshot(this, [.. _entries], _config.Value, _summary.Value, status, errors, Version, Generation);
         }
     }
 
@@ -61,7 +71,7 @@ sealed class RunView(string id, string root)
     }
 
     /// <summary>Re-reads a JSON file of the run when its timestamp or size changed; returns whether anything did.</summary>
-    static bool Reload<T>(string path, ref (DateTime Time, long Length, T? Value, string? Error) state) where T : class
+    static bool Reload<T>(string path, ref (DateTime Time, long Length, T? Value, string? Error) state, Action<T> check) where T : class
     {
         var info = new FileInfo(path);
         if (!info.Exists)
@@ -75,10 +85,23 @@ sealed class RunView(string id, string root)
         if (info.Length == 0 || info.Length > MaxJsonBytes || info.LinkTarget is not null)
             state.Error = $"{path}: not read ({(info.LinkTarget is not null ? "a link" : $"{info.Length} bytes")}; expected a {typeof(T).Name} JSON file)";
         else
-            try { state.Value = RunJson.ReadFile<T>(path); }
+            try
+            {
+                var value = RunJson.ReadFile<T>(path);
+                check(value);
+                state.Value = value;
+            }
             catch (Exception e) when (e is EvoMergeException or IOException or NotSupportedException or InvalidOperationException)
             { state.Error = e.Message; }
+            // JSON null where the record expects a list or an object: the checks above trip over it.
+            catch (NullReferenceException) { state.Error = $"{path}: not a valid {typeof(T).Name} file: a required field is null"; }
         return true;
+    }
+
+    static void CheckSummary(EvolutionSummary s, string path)
+    {
+        if (s.Stages is null || s.Models is null || s.Models.Any(m => m?.TestScores is null || m.Label is null))
+            throw new EvoMergeException($"{path}: not a valid {nameof(EvolutionSummary)} file: stages, models and their test scores are required");
     }
 }
 

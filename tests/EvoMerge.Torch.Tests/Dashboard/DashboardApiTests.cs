@@ -121,6 +121,37 @@ public class DashboardApiTests(DashboardRuns runs)
     }
 
     [SharedDataFact(StoriesExperts.Checkpoint)]
+    public async Task Hostile_journal_lines_and_summary_are_named_and_the_rest_is_shown()
+    {
+        string folder = Path.Combine(runs.Root, "hostile");
+        Directory.CreateDirectory(folder);
+        File.Copy(Path.Combine(runs.Pareto, "config.json"), Path.Combine(folder, "config.json"), overwrite: true);
+        var lines = File.ReadAllLines(Path.Combine(runs.Pareto, "journal.jsonl"));
+        var misshapen = JsonNode.Parse(lines[1])!;
+        misshapen["candidate"]!["recipe"]!["values"]!.AsArray().RemoveAt(0);   // one group's values missing
+        var nanFitness = JsonNode.Parse(lines[2])!;
+        nanFitness["fitness"] = "NaN";
+        File.WriteAllText(Path.Combine(folder, "journal.jsonl"), string.Join("\n",
+            lines[0], "{}", "not json at all", misshapen.ToJsonString(), nanFitness.ToJsonString(), "[1,2,3]", lines[3][..40]));
+        File.WriteAllText(Path.Combine(folder, "summary.json"), "{\"name\": \"x\", \"stages\": null, \"models\": null}");
+
+        using var factory = new DashboardFactory(runs.Root);
+        var run = await Get(factory, "/api/runs/hostile");
+        var errors = run["errors"]!.AsArray().Select(e => (string)e!).ToList();
+        string journal = Path.Combine(folder, "journal.jsonl");
+        Assert.Equal(2, (int)run["candidate_count"]!);   // the first line and the NaN one
+        Assert.Contains(errors, e => e.StartsWith($"{journal}: line 2: not a journal entry"));
+        Assert.Contains(errors, e => e.StartsWith($"{journal}: line 3: not a journal entry"));
+        Assert.Contains(errors, e => e.StartsWith($"{journal}: line 6: not a journal entry"));
+        Assert.Contains(errors, e => e.Contains("PS recipe values are not 3 groups × 2 models × 1 parameters"));
+        Assert.Contains(errors, e => e.StartsWith($"{Path.Combine(folder, "summary.json")}: not a valid EvolutionSummary file"));
+        Assert.Contains(errors, e => e.Contains("last line is incomplete (40 bytes"));
+        Assert.Equal("NaN", (string)run["candidates"]![1]!["fitness"]!);
+        var listed = (await Get(factory, "/api/runs")).AsArray().Single(r => (string)r!["id"]! == "hostile")!;
+        Assert.Equal("failed", (string)listed["status"]!);
+    }
+
+    [SharedDataFact(StoriesExperts.Checkpoint)]
     public async Task Nothing_outside_the_runs_folder_is_served()
     {
         string outside = Path.Combine(Path.GetDirectoryName(runs.Root)!, "secret");
