@@ -185,7 +185,7 @@ function heatmaps(stage) {
           "data-model": mi, "data-group": g, "data-value": v });
         cell.append(sv("title", {}, `${model}, ${group}: ${parameter} ${fmt(v)}`));
         svg.append(cell, sv("text", { x: left + g * cw + cw / 2 - 1, y: top + mi * ch + ch / 2 + 4, "text-anchor": "middle",
-          fill: t > 0.6 ? "#1d2330" : "#ffffff" }, fmt(v, 2)));
+          class: t > 0.6 ? "on-light" : "on-dark" }, fmt(v, 2)));
       });
     });
     h.groups.forEach((group, g) => svg.append(sv("text", { x: left + g * cw + cw / 2, y: top + h.models.length * ch + 14,
@@ -219,7 +219,7 @@ function pathDiagram(stage) {
   steps.forEach((s, i) => {
     const dot = sv("circle", { cx: X(i), cy: Y(s.layer), r: 8, fill: PALETTE[s.model % PALETTE.length], class: "step" });
     dot.append(sv("title", {}, `step ${i}: ${path.models[s.model] ?? "?"} layer ${s.layer}, input × ${fmt(s.scale)}`));
-    svg.append(dot, sv("text", { x: X(i), y: Y(s.layer) + 4, "text-anchor": "middle", fill: "#fff" }, letter(s.model)));
+    svg.append(dot, sv("text", { x: X(i), y: Y(s.layer) + 4, "text-anchor": "middle", class: "on-dark" }, letter(s.model)));
     if (num(s.scale) !== 1) svg.append(sv("text", { x: X(i), y: Y(s.layer) - 12, "text-anchor": "middle" }, "×" + fmt(s.scale, 2)));
     svg.append(sv("text", { x: X(i), y: top + dy * layers + 14, "text-anchor": "middle" }, String(i)));
   });
@@ -261,7 +261,7 @@ async function runsPage() {
   main.replaceChildren(el("h1", { text: "Runs" }), note,
     el("div", { class: "table-wrap" }, el("table", { id: "runs" },
       el("thead", {}, el("tr", {}, ["", "name", "run folder", "space", "status", "best fitness", "evaluations", "wall time", "last write"]
-        .map((h, i) => el("th", { class: i < 4 ? "text" : null, text: h })))), body)),
+        .map((h, i) => el("th", { class: i < 5 ? "text" : null, text: h })))), body)),
     el("div", { class: "controls" }, compare));
   async function refresh() {
     let runs;
@@ -398,7 +398,10 @@ function fillTable(state) {
     .map(x => x.r);
   state.count.textContent = `${rows.length} of ${state.rows.length} rows` + (rows.length > MAX_ROWS ? ` (first ${MAX_ROWS} shown)` : "");
   state.table.tBodies[0].replaceChildren(...rows.slice(0, MAX_ROWS).map(r => el("tr", { "data-row": r.row, class: winners.has(r.row) ? "winner" : null },
-    cols.map(c => { const v = c.get(r); return el("td", { class: c.cls || (c.text ? "text" : null), "data-key": c.key, text: c.show ? c.show(v) : String(v) }); }))));
+    cols.map(c => {
+      const v = c.get(r), text = c.show ? c.show(v) : String(v);
+      return el("td", { class: c.cls || (c.text ? "text" : null), "data-key": c.key, text, title: c.cls === "recipe" ? text : null });
+    }))));
 }
 
 // Rows without a value (a test row has no fitness-task scores) go last in either direction.

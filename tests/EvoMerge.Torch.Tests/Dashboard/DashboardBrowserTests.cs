@@ -84,6 +84,7 @@ public sealed class DashboardBrowserTests(DashboardRuns runs) : IAsyncLifetime
                 new() { Timeout = 2000, PollingInterval = 25 });
         }
         await Screenshot(page, "run-live");
+        await Screenshot(page, "run-live-top", fullPage: false);
         NoScriptErrors();
     }
 
@@ -196,9 +197,9 @@ public sealed class DashboardBrowserTests(DashboardRuns runs) : IAsyncLifetime
     static async Task<List<int>> Rows(IPage page) =>
         (await page.Locator("#candidates tbody tr").EvaluateAllAsync<int[]>("rows => rows.map(r => +r.dataset.row)")).ToList();
 
-    static async Task Screenshot(IPage page, string name)
+    static async Task Screenshot(IPage page, string name, bool fullPage = true)
     {
         Directory.CreateDirectory(Artifacts);
-        await page.ScreenshotAsync(new() { Path = Path.Combine(Artifacts, name + ".png"), FullPage = true });
+        await page.ScreenshotAsync(new() { Path = Path.Combine(Artifacts, name + ".png"), FullPage = fullPage });
     }
 }
