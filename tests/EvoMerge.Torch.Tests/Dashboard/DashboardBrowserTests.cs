@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using EvoMerge.Dashboard;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Playwright;
+using Xunit.Abstractions;
 
 namespace EvoMerge.Torch.Tests.Dashboard;
 
@@ -12,7 +13,7 @@ namespace EvoMerge.Torch.Tests.Dashboard;
 /// screenshot is kept in <see cref="Artifacts"/> (docs/dashboard.md shows two).
 /// </summary>
 [Collection(DashboardCollection.Name)]
-public sealed class DashboardBrowserTests(DashboardRuns runs) : IAsyncLifetime
+public sealed class DashboardBrowserTests(DashboardRuns runs, ITestOutputHelper output) : IAsyncLifetime
 {
     public static string Artifacts { get; } = Environment.GetEnvironmentVariable("EVOMERGE_ARTIFACTS") is { Length: > 0 } a
         ? Path.Combine(a, "dashboard") : Path.Combine(AppContext.BaseDirectory, "artifacts", "dashboard");
@@ -70,6 +71,7 @@ public sealed class DashboardBrowserTests(DashboardRuns runs) : IAsyncLifetime
         var page = await Page();
         await page.GotoAsync(_url + "/runs/live");
         await page.WaitForSelectorAsync("#chart-ps");
+        var delays = new List<long>();
         for (int step = 0; step < 3; step++)
         {
             int lines = DashboardRuns.CompleteLines(journal).Count;
@@ -80,9 +82,12 @@ public sealed class DashboardBrowserTests(DashboardRuns runs) : IAsyncLifetime
                 await Task.Delay(10);
             }
             // The line is on disk now: the chart must show it (and every earlier one) within 2 s.
+            var shown = Stopwatch.StartNew();
             await page.WaitForFunctionAsync("n => +(document.querySelector('#chart-ps')?.dataset.points ?? 0) >= n", lines + 1,
                 new() { Timeout = 2000, PollingInterval = 25 });
+            delays.Add(shown.ElapsedMilliseconds);
         }
+        output.WriteLine($"journal line seen on disk → its point on the chart: {string.Join(", ", delays)} ms (+ up to 10 ms of the test's polling)");
         await Screenshot(page, "run-live");
         await Screenshot(page, "run-live-top", fullPage: false);
         NoScriptErrors();
