@@ -1,5 +1,5 @@
+using EvoMerge.Candidates;
 using EvoMerge.Evolution.Run;
-using EvoMerge.Evolution.Spaces;
 
 namespace EvoMerge.Dashboard;
 
@@ -12,16 +12,16 @@ static class CandidateShape
     /// <returns>Null when the entry can be shown, else what is wrong with it.</returns>
     public static string? Problem(JournalEntry e) => e.Candidate switch
     {
-        PsCandidate { Recipe: var r } when r?.Models is null || r.Parameters is null || r.Groups is null || r.Values is null
+        MergeBuild { Recipe: var r } when r?.Models is null || r.Parameters is null || r.Groups is null || r.Values is null
             || r.Models.Any(m => m is null) || r.Parameters.Any(p => p is null) || r.Groups.Any(g => g?.Name is null) =>
             "PS recipe without models, parameters, groups or values",
-        PsCandidate { Recipe: var r } when r.Values.Count != r.Groups.Count
+        MergeBuild { Recipe: var r } when r.Values.Count != r.Groups.Count
             || r.Values.Any(g => g is null || g.Count != r.Models.Count || g.Any(m => m is null || m.Count != r.Parameters.Count)) =>
             $"PS recipe values are not {r.Groups.Count} groups × {r.Models.Count} models × {r.Parameters.Count} parameters",
-        DfsCandidate { Path: var p } when p?.Models is null || p.Steps is null || p.Models.Any(m => m is null) => "DFS path without models or steps",
-        DfsCandidate { Path: var p } when p.Steps.Any(s => s.Model < 0 || s.Model >= p.Models.Count || s.Layer < 0) =>
+        PathBuild { Path: var p } when p?.Models is null || p.Steps is null || p.Models.Any(m => m is null) => "DFS path without models or steps",
+        PathBuild { Path: var p } when p.Steps.Any(s => s.Model < 0 || s.Model >= p.Models.Count || s.Layer < 0) =>
             $"DFS path step outside its {p.Models.Count} models",
-        SourceCandidate { Model: null } => "source candidate without a model",
+        SourceBuild { Model: null } => "source candidate without a model",
         _ => null,
     };
 }

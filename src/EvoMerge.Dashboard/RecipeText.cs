@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
-using EvoMerge.Evolution.Spaces;
+using EvoMerge.Candidates;
+using EvoMerge.Merge.Recipes;
 using EvoMerge.Reporting;
 
 namespace EvoMerge.Dashboard;
@@ -8,16 +9,16 @@ namespace EvoMerge.Dashboard;
 /// <summary>A candidate decoded into one line for the candidates table (searchable with the filter box).</summary>
 static class RecipeText
 {
-    public static string Of(Candidate candidate) => candidate switch
+    public static string Of(ModelBuild candidate) => candidate switch
     {
-        PsCandidate ps => Ps(ps.Recipe),
-        DfsCandidate dfs => Dfs(dfs.Path),
-        SourceCandidate source => ModelNames.Short(source.Model),
+        MergeBuild ps => Ps(ps.Recipe),
+        PathBuild dfs => Dfs(dfs.Path),
+        SourceBuild source => ModelNames.Short(source.Model),
         _ => "",
     };
 
     /// <summary>"a: weight 0.52/0.41, density 0.90/0.80; b: ...": per model, each parameter's value per group.</summary>
-    static string Ps(PsRecipe r)
+    static string Ps(GroupedRecipe r)
     {
         var text = new StringBuilder();
         for (int m = 0; m < r.Models.Count; m++)

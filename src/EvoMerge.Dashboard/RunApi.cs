@@ -1,9 +1,9 @@
 using System.Text.RegularExpressions;
-using EvoMerge.Evolution;
+using EvoMerge.Candidates;
 using EvoMerge.Evolution.Config;
 using EvoMerge.Evolution.Optimizers;
 using EvoMerge.Evolution.Run;
-using EvoMerge.Evolution.Spaces;
+using EvoMerge.Evolution;
 using EvoMerge.Reporting;
 
 namespace EvoMerge.Dashboard;

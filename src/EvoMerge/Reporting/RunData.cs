@@ -1,6 +1,5 @@
-using EvoMerge.Evolution.Run;
 using EvoMerge.Candidates;
-using EvoMerge.Evolution.Spaces;
+using EvoMerge.Evolution.Run;
 using EvoMerge.Merge.Recipes;
 
 namespace EvoMerge.Reporting;

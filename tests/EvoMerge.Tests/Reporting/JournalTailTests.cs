@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
+using EvoMerge.Candidates;
 using EvoMerge.Evolution.Run;
-using EvoMerge.Evolution.Spaces;
 using EvoMerge.Reporting;
 
 namespace EvoMerge.Tests.Reporting;
@@ -13,7 +13,7 @@ public class JournalTailTests : IDisposable
     string Journal => Path.Combine(_dir, "journal.jsonl");
 
     static string Line(int index, double fitness) => JsonSerializer.Serialize(new JournalEntry("ps", EntryKinds.Search, 0, index, null, [0.5],
-        "h", new SourceCandidate("m"), null, [fitness], fitness, 0.1, 0.2, false), RunJson.Options) + "\n";
+        "h", new SourceBuild("m"), null, [fitness], fitness, 0.1, 0.2, false), RunJson.Options) + "\n";
 
     [Fact]
     public void Only_lines_with_their_newline_are_read_and_each_once()
