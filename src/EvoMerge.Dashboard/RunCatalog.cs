@@ -12,7 +12,8 @@ namespace EvoMerge.Dashboard;
 public sealed class RunCatalog
 {
     const int MaxDepth = 3;
-    const int MaxFolders = 10_000;
+    /// <summary>A folder holding more runs than this is listed up to it (the scan stays bounded).</summary>
+    const int MaxRuns = 10_000;
     static readonly TimeSpan Rescan = TimeSpan.FromSeconds(2);
 
     readonly ConcurrentDictionary<string, RunView> _runs = new(StringComparer.Ordinal);
@@ -63,7 +64,7 @@ public sealed class RunCatalog
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return; }
         foreach (var child in children)
         {
-            if (found.Count >= MaxFolders) return;
+            if (found.Count >= MaxRuns) return;
             if (child.Name.StartsWith('.') || child.LinkTarget is not null) continue;
             string id = prefix + child.Name;
             if (IsRun(child.FullName)) found.Add((id, child.FullName));

@@ -31,6 +31,16 @@ public class DashboardApiTests(DashboardRuns runs)
     }
 
     [SharedDataFact(StoriesExperts.Checkpoint)]
+    public async Task A_single_run_folder_is_served_as_the_one_run()
+    {
+        using var factory = new DashboardFactory(runs.Finished);
+        var list = (await Get(factory, "/api/runs")).AsArray();
+        Assert.Equal("finished", (string)Assert.Single(list)!["id"]!);
+        Assert.Equal(DashboardRuns.CompleteLines(Path.Combine(runs.Finished, "journal.jsonl")).Count,
+            (int)(await Get(factory, "/api/runs/finished"))["candidate_count"]!);
+    }
+
+    [SharedDataFact(StoriesExperts.Checkpoint)]
     public async Task A_run_has_its_series_candidates_heatmap_path_and_downloads()
     {
         using var factory = new DashboardFactory(runs.Root);
