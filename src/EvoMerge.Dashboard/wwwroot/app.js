@@ -352,7 +352,8 @@ function columns(run) {
     { key: "generation", label: "gen", get: r => r.generation },
     { key: "index", label: "idx", get: r => r.index },
     { key: "fitness", label: "fitness", get: r => num(r.fitness), show: fmt },
-    ...run.tasks.map((t, k) => ({ key: "s" + k, label: t, get: r => num(r.scores[k]), show: fmt })),
+    // Test rows score the test tasks, not these: their scores are in the comparison table.
+    ...run.tasks.map((t, k) => ({ key: "s" + k, label: t, get: r => r.kind === "test" ? NaN : num(r.scores[k]), show: fmt })),
     { key: "build", label: "build s", get: r => num(r.build_seconds), show: v => fmt(v, 3) },
     { key: "score", label: "score s", get: r => num(r.score_seconds), show: v => fmt(v, 3) },
     { key: "cached", label: "cached", get: r => r.cached ? 1 : 0, show: v => v ? "yes" : "" },

@@ -111,6 +111,12 @@ public sealed class DashboardBrowserTests(DashboardRuns runs, ITestOutputHelper 
 
         await page.ClickAsync("#candidates th[data-key='s1']");
         Assert.Equal(scored.OrderBy(x => x.score).ThenBy(x => x.row).Select(x => x.row).Concat(unscored), await Rows(page));
+        // The test rows carry test-task scores, not fitness-task ones: they stay last under the first task too.
+        var first = lines.Select((l, row) => (row, l)).Where(x => (string)x.l["kind"]! != "test")
+            .Select(x => (x.row, score: (double)x.l["scores"]![0]!)).ToList();
+        await page.ClickAsync("#candidates th[data-key='s0']");
+        Assert.Equal(first.OrderByDescending(x => x.score).ThenBy(x => x.row).Select(x => x.row).Concat(unscored), await Rows(page));
+
         await page.ClickAsync("#candidates th[data-key='row']");
         await Screenshot(page, "run-finished");
 
