@@ -15,7 +15,9 @@ public sealed class ChromiumFactAttribute : FactAttribute
     public ChromiumFactAttribute()
     {
         if (Executable is null)
-            Skip = "chromium not found at /usr/bin/chromium (apt-get install chromium; .ci/run does) and EVOMERGE_CHROMIUM is not set";
+            Skip = Environment.GetEnvironmentVariable("EVOMERGE_CHROMIUM") is { Length: > 0 } set
+                ? $"chromium not found at EVOMERGE_CHROMIUM={set}"
+                : "chromium not found at /usr/bin/chromium (apt-get install chromium; .ci/run does; or set EVOMERGE_CHROMIUM)";
         else if (!SharedData.Has(StoriesExperts.Checkpoint))
             Skip = $"shared data '{StoriesExperts.Checkpoint}' not found under {SharedData.DataRoot} (set EVOMERGE_SHARED_DATA)";
     }
