@@ -52,6 +52,8 @@ public static class CliApp
                 .WithDescription("Search for the best merge recipe by evolution.");
             config.AddCommand<ReportCommand>("report")
                 .WithDescription("Render the HTML/PNG report of an evolution run.");
+            config.AddCommand<DashboardCommand>("dashboard")
+                .WithDescription("Serve a live dashboard of the evolution runs under a folder (127.0.0.1:8080).");
         });
         try
         {

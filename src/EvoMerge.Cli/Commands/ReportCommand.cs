@@ -1,5 +1,6 @@
 using System.ComponentModel;
 using EvoMerge.Cli.Report;
+using EvoMerge.Reporting;
 using Spectre.Console;
 using Spectre.Console.Cli;
 

@@ -1,5 +1,6 @@
 using EvoMerge.Cli.Report;
 using EvoMerge.Demo;
+using EvoMerge.Reporting;
 using Spectre.Console;
 
 namespace EvoMerge.Cli.Demo;

@@ -1,5 +1,6 @@
 using EvoMerge.Candidates;
 using EvoMerge.Merge.Recipes;
+using EvoMerge.Reporting;
 using ScottPlot;
 
 namespace EvoMerge.Cli.Report;
@@ -53,7 +54,7 @@ static class ReportCharts
             }
         plot.Axes.Bottom.SetTicks(Enumerable.Range(0, groups).Select(g => (double)g).ToArray(), recipe.Groups.Select(g => g.Name).ToArray());
         plot.Axes.Left.SetTicks(Enumerable.Range(0, models).Select(m => (double)(models - 1 - m)).ToArray(),
-            recipe.Models.Select(ShortName).ToArray());
+            recipe.Models.Select(ModelNames.Short).ToArray());
         plot.Axes.Bottom.TickLabelStyle.Rotation = groups > 6 ? 45 : 0;
         plot.Title($"evolved {parameter} per source model and tensor group");
         plot.SavePng(png, Width, Math.Max(300, 120 + 90 * models));
@@ -74,7 +75,7 @@ static class ReportCharts
             if (own.Count == 0) continue;
             var points = plot.Add.ScatterPoints(own.Select(p => (double)p.i).ToArray(), own.Select(p => (double)p.s.Layer).ToArray());
             points.MarkerSize = 12;
-            points.LegendText = $"model {(char)('A' + m)}: {ShortName(path.Models[m])}";
+            points.LegendText = $"model {(char)('A' + m)}: {ModelNames.Short(path.Models[m])}";
         }
         for (int i = 0; i < steps.Count; i++)
             if (steps[i].Scale != 1)
@@ -93,9 +94,4 @@ static class ReportCharts
     }
 
     static void IntegerTicks(IAxis axis) => axis.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
-
-    public static string ShortName(string model) =>
-        Directory.Exists(model) || model.Contains(System.IO.Path.DirectorySeparatorChar)
-            ? System.IO.Path.GetFileName(model.TrimEnd(System.IO.Path.DirectorySeparatorChar)) is { Length: > 0 } n ? n : model
-            : model;
 }

@@ -67,9 +67,22 @@ public sealed class Journal : IDisposable
         {
             lineNumber++;
             if (line.Length == 0) continue;
-            try { entries.Add(JsonSerializer.Deserialize<JournalEntry>(line, RunJson.Options)!); }
-            catch (JsonException e) { throw new EvoMergeException($"{path}: line {lineNumber}: not a journal entry: {e.Message}", e); }
+            entries.Add(ParseLine(path, lineNumber, line));
         }
         return entries;
+    }
+
+    /// <summary>One line of the journal as an entry; a line that is not one throws, naming file and line.</summary>
+    public static JournalEntry ParseLine(string path, int lineNumber, string line)
+    {
+        try
+        {
+            var entry = JsonSerializer.Deserialize<JournalEntry>(line, RunJson.Options);
+            // Positional records take null for absent keys; every reader relies on these.
+            if (entry?.Stage is null || entry.Kind is null || entry.Candidate is null || entry.Scores is null)
+                throw new JsonException("stage, kind, candidate and scores are required");
+            return entry;
+        }
+        catch (JsonException e) { throw new EvoMergeException($"{path}: line {lineNumber}: not a journal entry: {e.Message}", e); }
     }
 }

@@ -1,32 +1,34 @@
-using EvoMerge.Evolution.Run;
 using EvoMerge.Candidates;
-using EvoMerge.Evolution.Spaces;
+using EvoMerge.Evolution.Run;
 using EvoMerge.Merge.Recipes;
 
-namespace EvoMerge.Cli.Report;
+namespace EvoMerge.Reporting;
 
 /// <summary>
-/// What the report shows, read from a run folder: per stage, each generation's best and mean and the best so far
-/// (computed from the journal, so a report of a running or killed run works too), each stage's best candidate,
-/// and the comparison table from summary.json once the run has finished.
+/// What a run folder holds, as <c>evomerge report</c> and the dashboard show it: per stage, each generation's best
+/// and mean and the best so far (computed from the journal, so a report of a running or killed run works too), each
+/// stage's best candidate, and the comparison table from summary.json once the run has finished.
 /// </summary>
-sealed record RunData(string Root, IReadOnlyList<StageData> Stages, EvolutionSummary? Summary)
+public sealed record RunData(string Root, IReadOnlyList<StageData> Stages, EvolutionSummary? Summary)
 {
     public static RunData Load(string runDirectory)
     {
         var folder = new RunFolder(runDirectory);
-        var entries = Journal.Read(folder.JournalFile);
-        var stages = entries.Where(e => e.Kind != EntryKinds.Test).GroupBy(e => e.Stage).Select(StageData.From).ToList();
+        var stages = StagesOf(Journal.Read(folder.JournalFile));
         if (stages.Count == 0) throw new EvoMergeException($"{folder.JournalFile}: no candidate has been scored yet");
         var summary = File.Exists(folder.SummaryFile) ? RunJson.ReadFile<EvolutionSummary>(folder.SummaryFile) : null;
         return new RunData(folder.Root, stages, summary);
     }
+
+    /// <summary>The search stages' series, in the order the journal first mentions them (test entries are not a stage).</summary>
+    public static List<StageData> StagesOf(IEnumerable<JournalEntry> entries) =>
+        entries.Where(e => e.Kind != EntryKinds.Test).GroupBy(e => e.Stage).Select(StageData.From).ToList();
 }
 
 /// <param name="Best">Per generation: best candidate fitness (on its minibatch, if any).</param>
 /// <param name="BestSoFar">Per generation: best full-dev fitness found up to it.</param>
 /// <param name="Winner">The stage's best candidate on the full dev set.</param>
-sealed record StageData(string Stage, double[] Best, double[] Mean, double[] BestSoFar, JournalEntry Winner)
+public sealed record StageData(string Stage, double[] Best, double[] Mean, double[] BestSoFar, JournalEntry Winner)
 {
     public static StageData From(IGrouping<string, JournalEntry> stage)
     {
