@@ -6,7 +6,7 @@ using Spectre.Console.Cli;
 
 namespace EvoMerge.Cli.Commands;
 
-/// <summary><c>evomerge export gguf &lt;model&gt; &lt;out.gguf&gt; [--type f32|f16|bf16|q8_0]</c>.</summary>
+/// <summary><c>evomerge export gguf &lt;model&gt; &lt;out.gguf&gt; [--type f32|f16|bf16|q8_0|q6_k|q5_k_m|q4_k_m|q4_0]</c>.</summary>
 public sealed class ExportGgufCommand : Command<ExportGgufCommand.Settings>
 {
     public sealed class Settings : CommandSettings
@@ -20,7 +20,7 @@ public sealed class ExportGgufCommand : Command<ExportGgufCommand.Settings>
         public string Output { get; init; } = "";
 
         [CommandOption("--type <TYPE>")]
-        [Description("Storage type of weight matrices: f32, f16 (default, as llama.cpp's converter), bf16 or q8_0. Norms stay f32.")]
+        [Description("Storage type of weight matrices: f32, f16 (default, as llama.cpp's converter), bf16, q8_0, q6_k, q5_k_m, q4_k_m or q4_0, with llama.cpp quantize's per-tensor mix. Norms stay f32.")]
         [DefaultValue("f16")]
         public string Type { get; init; } = "f16";
     }

@@ -98,7 +98,7 @@ public class LlamaGgufExportTests
         var spec = new GgufModelSpec("llama", "tiny", 256, 64, 2, 172, 8, 4, 8, 1e-5f, 10000f, 5);
         var vocab = new GgufVocabulary("llama", ["<unk>", "<s>", "</s>"],
             [GgufTokenType.Unknown, GgufTokenType.Control, GgufTokenType.Control], [0f, 0f, 0f], null, 1, 2, 0);
-        var m = LlamaGgufExport.Metadata(spec, vocab, GgufOutputType.Q8_0);
+        var m = LlamaGgufExport.Metadata(spec, vocab, GgufOutputType.Q8_0, [new GgufTensor("output.weight", [5, 64], GgufTensorType.Q8_0, _ => { })]);
         object Value(string key) => m.Entries.Single(e => e.Key == key).Value;
         Assert.Equal("llama", Value("general.architecture"));
         Assert.Equal(7u, Value("general.file_type"));
@@ -108,6 +108,10 @@ public class LlamaGgufExportTests
         Assert.Equal(new[] { "<unk>", "<s>", "</s>", "[PAD3]", "[PAD4]" }, (IReadOnlyList<string>)Value("tokenizer.ggml.tokens"));
         Assert.Equal(1u, Value("tokenizer.ggml.bos_token_id"));
         Assert.False(m.Contains("llama.attention.key_length"));
+        // The GGUF specification asks for general.quantization_version whenever a tensor is quantized, and only then.
+        Assert.Equal(2u, Value("general.quantization_version"));
+        Assert.False(LlamaGgufExport.Metadata(spec, vocab, GgufOutputType.Q8_0, [new GgufTensor("output.weight", [5, 63], GgufTensorType.F16, _ => { })])
+            .Contains("general.quantization_version"));
     }
 }
 

@@ -5,7 +5,13 @@ public enum GgufTensorType : uint
 {
     F32 = 0,
     F16 = 1,
+    Q4_0 = 2,
+    Q5_0 = 6,
+    Q5_1 = 7,
     Q8_0 = 8,
+    Q4_K = 12,
+    Q5_K = 13,
+    Q6_K = 14,
     BF16 = 30,
 }
 
@@ -27,44 +33,3 @@ public enum GgufTokenType
     Byte = 6,
 }
 
-/// <summary>The output types <c>export gguf --type</c> offers.</summary>
-public enum GgufOutputType
-{
-    F32,
-    F16,
-    BF16,
-    Q8_0,
-}
-
-public static class GgufOutputTypes
-{
-    /// <summary>ggml type of 2-D weight matrices for an output type.</summary>
-    public static GgufTensorType MatrixType(this GgufOutputType type) => type switch
-    {
-        GgufOutputType.F32 => GgufTensorType.F32,
-        GgufOutputType.F16 => GgufTensorType.F16,
-        GgufOutputType.BF16 => GgufTensorType.BF16,
-        GgufOutputType.Q8_0 => GgufTensorType.Q8_0,
-        _ => throw new ArgumentOutOfRangeException(nameof(type)),
-    };
-
-    /// <summary>llama.cpp's <c>general.file_type</c> (<c>llama_ftype</c>): ALL_F32, MOSTLY_F16, MOSTLY_BF16, MOSTLY_Q8_0.</summary>
-    public static uint FileType(this GgufOutputType type) => type switch
-    {
-        GgufOutputType.F32 => 0,
-        GgufOutputType.F16 => 1,
-        GgufOutputType.BF16 => 32,
-        GgufOutputType.Q8_0 => 7,
-        _ => throw new ArgumentOutOfRangeException(nameof(type)),
-    };
-
-    /// <summary>Parses the CLI spelling (f32, f16, bf16, q8_0), case-insensitively.</summary>
-    public static GgufOutputType Parse(string text) => text.ToLowerInvariant() switch
-    {
-        "f32" => GgufOutputType.F32,
-        "f16" => GgufOutputType.F16,
-        "bf16" => GgufOutputType.BF16,
-        "q8_0" => GgufOutputType.Q8_0,
-        _ => throw new EvoMergeException($"GGUF type '{text}': expected one of f32, f16, bf16, q8_0"),
-    };
-}

@@ -26,16 +26,21 @@ public sealed record GgufSourceTensor(string Name, long[] Shape, Action<Span<flo
 /// <summary>
 /// Turns a Llama-family model (HF tensor names) into a GGUF file llama.cpp runs: metadata, tokenizer, GGUF
 /// tensor names, Q/K rows permuted to llama.cpp's RoPE layout, and each tensor's storage type. Like llama.cpp's
-/// own converter, 1-D tensors (norms, biases) stay float32, and Q8_0 falls back to f16 for rows that are not a
-/// multiple of 32 long.
+/// converter and quantizer, 1-D tensors (norms, biases) stay float32 and <see cref="GgufTypeMix"/> picks each
+/// matrix's type; <c>general.quantization_version</c> 2 marks files with quantized tensors, as the GGUF
+/// specification requires.
 /// </summary>
 public static class LlamaGgufExport
 {
     public static void Write(string path, GgufModelSpec spec, IReadOnlyList<GgufSourceTensor> tensors, GgufVocabulary vocabulary,
         GgufOutputType type, IProgress<GgufWriteProgress>? progress = null)
-        => GgufWriter.Write(path, Metadata(spec, vocabulary, type), Plan(spec, tensors, type), progress);
+    {
+        var planned = Plan(spec, tensors, type);
+        GgufWriter.Write(path, Metadata(spec, vocabulary, type, planned), planned, progress);
+    }
 
-    public static GgufMetadata Metadata(GgufModelSpec spec, GgufVocabulary vocabulary, GgufOutputType type)
+    /// <summary>The file's metadata; <paramref name="planned"/> (from <see cref="Plan"/>) tells whether any tensor is quantized.</summary>
+    public static GgufMetadata Metadata(GgufModelSpec spec, GgufVocabulary vocabulary, GgufOutputType type, IReadOnlyList<GgufTensor> planned)
     {
         if (spec.Architecture is not ("llama" or "qwen2"))
             throw new EvoMergeException($"GGUF export: architecture '{spec.Architecture}' is not supported; expected llama or qwen2");
@@ -44,6 +49,7 @@ public static class LlamaGgufExport
         m.Add("general.architecture", a);
         m.Add("general.name", spec.Name);
         m.Add("general.file_type", type.FileType());
+        if (planned.Any(t => GgufEncoding.IsQuantized(t.Type))) m.Add("general.quantization_version", 2u);
         m.Add("general.alignment", (uint)GgufWriter.Alignment);
         m.Add($"{a}.context_length", (uint)spec.ContextLength);
         m.Add($"{a}.embedding_length", (uint)spec.HiddenSize);
@@ -67,16 +73,17 @@ public static class LlamaGgufExport
 
     public static List<GgufTensor> Plan(GgufModelSpec spec, IReadOnlyList<GgufSourceTensor> tensors, GgufOutputType type)
     {
-        var planned = new List<GgufTensor>();
+        var named = new List<(GgufSourceTensor Source, string Name)>();
         foreach (var t in tensors)
         {
             if (LlamaGgufNames.IsSkipped(t.Name)) continue;
-            string name = LlamaGgufNames.ToGguf(t.Name)
-                ?? throw new EvoMergeException($"GGUF export: tensor '{t.Name}' is not part of a Llama-family model; expected HF names such as model.layers.N.self_attn.q_proj.weight");
-            var storage = t.Shape.Length <= 1 ? GgufTensorType.F32 : type.MatrixType();
-            if (!GgufEncoding.Supports(storage, t.Shape[^1])) storage = GgufTensorType.F16;
-            planned.Add(new GgufTensor(name, t.Shape, storage, ReaderFor(spec, t, name)));
+            named.Add((t, LlamaGgufNames.ToGguf(t.Name)
+                ?? throw new EvoMergeException($"GGUF export: tensor '{t.Name}' is not part of a Llama-family model; expected HF names such as model.layers.N.self_attn.q_proj.weight")));
         }
+        bool hasOutput = named.Exists(n => n.Name == "output.weight");
+        var planned = named
+            .Select(n => new GgufTensor(n.Name, n.Source.Shape, GgufTypeMix.Choose(type, n.Name, n.Source.Shape, spec.LayerCount, hasOutput), ReaderFor(spec, n.Source, n.Name)))
+            .ToList();
         if (spec.RopeScaling?.FrequencyFactors(spec.HeadDim, spec.RopeTheta) is float[] factors)
             planned.Add(new GgufTensor("rope_freqs.weight", [factors.Length], GgufTensorType.F32, dst => factors.CopyTo(dst)));
         return planned;
