@@ -43,7 +43,13 @@ public static class LlamaCpp
     }
 
     /// <summary>Greedy decoding from <paramref name="prompt"/> for <paramref name="count"/> new tokens.</summary>
-    public static List<int> Greedy(string ggufPath, int[] prompt, int count)
+    public static List<int> Greedy(string ggufPath, int[] prompt, int count) => Continue(ggufPath, prompt, count, null);
+
+    /// <summary>Sampling at temperature 1 from the model's own distribution, seeded: text whose perplexity can only
+    /// grow in expectation when the weights are perturbed (the growth is the KL divergence).</summary>
+    public static List<int> Sample(string ggufPath, int[] prompt, int count, int seed) => Continue(ggufPath, prompt, count, new Random(seed));
+
+    static List<int> Continue(string ggufPath, int[] prompt, int count, Random? sampler)
     {
         var parameters = Parameters(ggufPath, prompt.Length + count, threads: 1);
         using var weights = LLamaWeights.LoadFromFile(parameters);
@@ -55,13 +61,52 @@ public static class LlamaCpp
         {
             if (context.Decode(batch) != DecodeResult.Ok) throw new InvalidOperationException("llama_decode failed");
             var logits = context.NativeHandle.GetLogitsIth(batch.TokenCount - 1);
-            int next = 0;
-            for (int t = 1; t < logits.Length; t++) if (logits[t] > logits[next]) next = t;
+            int next = sampler == null ? ArgMax(logits) : Draw(logits, sampler.NextDouble());
             generated.Add(next);
             batch.Clear();
             batch.Add(next, pos, LLamaSeqId.Zero, logits: true);
         }
         return generated;
+    }
+
+    static int ArgMax(ReadOnlySpan<float> logits)
+    {
+        int best = 0;
+        for (int t = 1; t < logits.Length; t++) if (logits[t] > logits[best]) best = t;
+        return best;
+    }
+
+    static int Draw(ReadOnlySpan<float> logits, double u)
+    {
+        float max = logits[ArgMax(logits)];
+        double total = 0;
+        foreach (float l in logits) total += Math.Exp(l - max);
+        double target = u * total;
+        for (int t = 0; t < logits.Length; t++)
+            if ((target -= Math.Exp(logits[t] - max)) <= 0) return t;
+        return logits.Length - 1;
+    }
+
+    /// <summary>Perplexity of each sequence's tokens after the first, from llama.cpp's logits: exp of the mean negative log-likelihood.</summary>
+    public static double Perplexity(string ggufPath, IReadOnlyList<int[]> sequences)
+    {
+        var logits = Logits(ggufPath, sequences);
+        double nll = 0;
+        int n = 0;
+        for (int s = 0; s < sequences.Count; s++)
+        {
+            int vocab = logits[s].Length / sequences[s].Length;
+            for (int i = 0; i + 1 < sequences[s].Length; i++)
+            {
+                var row = logits[s].AsSpan(i * vocab, vocab);
+                float max = row[ArgMax(row)];
+                double z = 0;
+                foreach (float l in row) z += Math.Exp(l - max);
+                nll += Math.Log(z) + max - row[sequences[s][i + 1]];
+                n++;
+            }
+        }
+        return Math.Exp(nll / n);
     }
 
     /// <summary>llama.cpp's own tokenization with the vocabulary stored in the GGUF (BOS added).</summary>

@@ -20,10 +20,16 @@ public static class RandomLlamaModel
     /// <summary>The same shape as Qwen2: biases on the q, k and v projections.</summary>
     public static readonly LlamaConfig Qwen2Config = Config with { AttentionBias = true };
 
-    /// <summary>Tensors in HF naming and PyTorch shapes, deterministic for a seed; Qwen2-shaped with <paramref name="qwen2"/>.</summary>
-    public static HfModelFixture Create(int seed, bool qwen2 = false)
+    /// <summary>Rows of 256 and 512, whole k-quant super-blocks, and eight layers so that the _M mixes differ by layer.
+    /// Create it with <c>attentionScale: 1</c>: eight layers of peaked attention are chaotic (Q8_0 rounding alone
+    /// moves logits by their whole spread), which hides any difference between runtimes.</summary>
+    public static readonly LlamaConfig WideConfig = Config with { HiddenSize = 256, IntermediateSize = 512, NumLayers = 8, HeadDim = 64, MaxPositionEmbeddings = 256 };
+
+    /// <summary>Tensors in HF naming and PyTorch shapes, deterministic for a seed; Qwen2-shaped with <paramref name="qwen2"/>,
+    /// or of the shape <paramref name="config"/> gives (same vocabulary).</summary>
+    public static HfModelFixture Create(int seed, bool qwen2 = false, LlamaConfig? config = null, double attentionScale = 3)
     {
-        var c = qwen2 ? Qwen2Config : Config;
+        var c = config ?? (qwen2 ? Qwen2Config : Config);
         var rng = new Random(seed);
         var list = new List<(string, long[], float[])>();
         void Matrix(string name, int rows, int cols, double std) => list.Add((name, [rows, cols], Gaussian(rng, rows * cols, 0, std)));
@@ -35,8 +41,8 @@ public static class RandomLlamaModel
         {
             string p = $"model.layers.{l}.";
             Norm(p + "input_layernorm.weight");
-            Matrix(p + "self_attn.q_proj.weight", c.NumHeads * c.HeadDim, c.HiddenSize, 3 * fanIn);
-            Matrix(p + "self_attn.k_proj.weight", c.NumKvHeads * c.HeadDim, c.HiddenSize, 3 * fanIn);
+            Matrix(p + "self_attn.q_proj.weight", c.NumHeads * c.HeadDim, c.HiddenSize, attentionScale * fanIn);
+            Matrix(p + "self_attn.k_proj.weight", c.NumKvHeads * c.HeadDim, c.HiddenSize, attentionScale * fanIn);
             Matrix(p + "self_attn.v_proj.weight", c.NumKvHeads * c.HeadDim, c.HiddenSize, fanIn);
             if (qwen2)
                 foreach (var (proj, rows) in new[] { ("q", c.NumHeads), ("k", c.NumKvHeads), ("v", c.NumKvHeads) })

@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Numerics.Tensors;
 
 namespace EvoMerge.IO.Gguf;
 
@@ -23,8 +22,10 @@ static class LegacyQuants
     static void EncodeSymmetric(ReadOnlySpan<float> x, Span<byte> block, int bits)
     {
         int half = 1 << (bits - 1), top = (1 << bits) - 1;
-        // The signed extreme: the sign makes the extreme land on quant 0 rather than on the shorter positive side.
-        float max = x[TensorPrimitives.IndexOfMaxMagnitude(x)];
+        // The signed extreme (the first of equal magnitudes, +0 for a zero block, as ggml): its sign makes the
+        // extreme land on quant 0 rather than on the shorter positive side.
+        float max = 0;
+        foreach (float v in x) if (MathF.Abs(v) > MathF.Abs(max)) max = v;
         float d = max / -half, id = d != 0f ? 1f / d : 0f;
         BinaryPrimitives.WriteHalfLittleEndian(block, (Half)d);
         Span<byte> q = stackalloc byte[BlockSize];
@@ -35,7 +36,13 @@ static class LegacyQuants
     /// <summary>Q5_1: d = (max − min)/31 and m = min, both f16; q = round((x − min)/d).</summary>
     public static void EncodeQ5_1(ReadOnlySpan<float> x, Span<byte> block)
     {
-        float min = TensorPrimitives.Min(x), max = TensorPrimitives.Max(x);
+        // Plain comparisons keep the first of −0 and +0 as ggml does (TensorPrimitives.Min prefers −0).
+        float min = x[0], max = x[0];
+        foreach (float v in x)
+        {
+            if (v < min) min = v;
+            if (v > max) max = v;
+        }
         float d = (max - min) / 31f, id = d != 0f ? 1f / d : 0f;
         BinaryPrimitives.WriteHalfLittleEndian(block, (Half)d);
         BinaryPrimitives.WriteHalfLittleEndian(block[2..], (Half)min);
