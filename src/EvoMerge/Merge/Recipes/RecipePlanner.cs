@@ -8,7 +8,7 @@ namespace EvoMerge.Merge.Recipes;
 /// <summary>
 /// Checks a recipe against the models' config.json and safetensors headers (no tensor data is read) and plans it:
 /// mergekit's layout of a merge (embeddings from the first slice at t = 0, each slice's layers renumbered
-/// consecutively with t = i/(n−1), final norm and head from the last slice at t = 1). Every problem found is an
+/// consecutively with t = i/(n−1), final norm and head from the last slice at t = 0, as mergekit's plan.py). Every problem found is an
 /// <see cref="EvoMergeException"/> that names the recipe line and field, so <c>merge</c> fails before any work.
 /// </summary>
 public static class RecipePlanner
@@ -172,13 +172,14 @@ public static class RecipePlanner
                 }
             }
         }
-        // Final norm and head come from the last slice at t = 1.
+        // Final norm and head come from the last slice at t = 0: mergekit plans the tensors after the layers so (plan.py),
+        // and recipes written for it (a gradient on ties, say) expect the gradient's first value there, in both modes.
         var lastRef = models[(roles[^1].Base ?? roles[^1].Models[0]).Model];
         foreach (var t in lastRef.Weights.Tensors)
         {
             var place = anatomy.Place(t.Name);
             if (place.Role is TensorRole.FinalNorm or TensorRole.Head)
-                AddJob(t.Name, slices.Count - 1, new TensorPosition(place, slices.Count - 1, 1), _ => t.Name);
+                AddJob(t.Name, slices.Count - 1, new TensorPosition(place, slices.Count - 1, 0), _ => t.Name);
         }
 
         var plan = new MergePlan(method, sources, jobs);

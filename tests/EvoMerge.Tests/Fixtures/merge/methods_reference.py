@@ -312,6 +312,7 @@ add("dare_ties odd size density 0.3", "dare_ties", [5, 27], 2, per_model=[dict(w
 add("dare_ties odd size density 0.5", "dare_ties", [5, 27], 3, per_model=[dict(w, density=0.5) for w in W3])
 add("dare_linear odd size density 0.77", "dare_linear", [3, 50], 2, per_model=[dict(w, density=0.77) for w in W3[:2]])
 
-with open("methods_golden.json", "w") as f:
-    json.dump(cases, f, indent=0)
-print(len(cases), "cases")
+if __name__ == "__main__":
+    with open("methods_golden.json", "w") as f:
+        json.dump(cases, f, indent=0)
+    print(len(cases), "cases")
