@@ -22,6 +22,10 @@ public sealed class CheckCommand : Command<CheckCommand.Settings>
         [Description("'mergekit' to follow mergekit's arithmetic where it deviates from the papers.")]
         public string? Compat { get; init; }
 
+        [CommandOption("--strict")]
+        [Description("Treat warnings (keys mergekit ignores, parameters without effect) as errors; as 'strict: true' in the recipe.")]
+        public bool Strict { get; init; }
+
         [CommandOption("--threads <N>")]
         [Description("Threads the merge would use (for the memory estimate); default: all cores.")]
         public int Threads { get; init; }
@@ -29,7 +33,7 @@ public sealed class CheckCommand : Command<CheckCommand.Settings>
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
-        using var planned = RecipePlanner.Plan(RecipeParser.Load(settings.Recipe), MergeCommand.ParseCompat(settings.Compat));
+        using var planned = RecipePlanner.Plan(RecipeParser.Load(settings.Recipe), MergeCommand.ParseCompat(settings.Compat), settings.Strict);
         int threads = settings.Threads > 0 ? settings.Threads : Environment.ProcessorCount;
         if (settings.Json) RecipeCheckView.PrintJson(planned, threads);
         else RecipeCheckView.Print(planned, threads);

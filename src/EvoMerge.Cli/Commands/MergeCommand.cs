@@ -32,6 +32,10 @@ public sealed class MergeCommand : Command<MergeCommand.Settings>
         [Description("'mergekit' to follow mergekit's arithmetic where it deviates from the papers.")]
         public string? Compat { get; init; }
 
+        [CommandOption("--strict")]
+        [Description("Treat warnings (keys mergekit ignores, parameters without effect) as errors; as 'strict: true' in the recipe.")]
+        public bool Strict { get; init; }
+
         [CommandOption("--threads <N>")]
         [Description("Worker threads (default: all cores).")]
         public int Threads { get; init; }
@@ -47,7 +51,7 @@ public sealed class MergeCommand : Command<MergeCommand.Settings>
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
-        using var planned = RecipePlanner.Plan(RecipeParser.Load(settings.Recipe), ParseCompat(settings.Compat));
+        using var planned = RecipePlanner.Plan(RecipeParser.Load(settings.Recipe), ParseCompat(settings.Compat), settings.Strict);
         int threads = settings.Threads > 0 ? settings.Threads : Environment.ProcessorCount;
         RecipeCheckView.Print(planned, threads);
         var clock = Stopwatch.StartNew();

@@ -110,17 +110,21 @@ public class RecipeHostileTests : IDisposable
     }
 
     [Fact]
-    public void Misspelt_parameter_suggests_the_nearest()
+    public void Misspelt_parameter_warns_with_the_nearest_and_strict_refuses_it()
     {
-        string m = Fails("""
+        // mergekit ignores parameters a method does not declare: a warning, an error only under strict.
+        const string recipe = """
             models:
               - model: {root}/x
                 parameters: {weight: 1, densty: 0.5}
             merge_method: dare_ties
             base_model: {root}/base
-            """);
-        Assert.Contains("recipe.yml:3:", m);
-        Assert.Contains("unknown parameter 'densty' for dare_ties (did you mean 'density'?)", m);
+            """;
+        using (var planned = _run.Plan(recipe))
+            Assert.Contains(planned.Warnings, w => w.Contains("recipe.yml:3:") && w.Contains("unknown parameter 'densty' for dare_ties is ignored") && w.Contains("(did you mean 'density'?)"));
+        string m = Fails(recipe + "\nstrict: true\n");
+        Assert.Contains("unknown parameter 'densty' for dare_ties is ignored", m);
+        Assert.Contains("strict: warnings are errors", m);
     }
 
     [Fact]
@@ -244,14 +248,16 @@ public class RecipeHostileTests : IDisposable
     }
 
     [Fact]
-    public void Unknown_top_level_field_is_rejected_with_suggestion()
+    public void Unknown_top_level_field_warns_with_suggestion_and_a_missing_method_still_fails()
     {
         string m = Fails("""
             merge_methd: linear
             models:
               - model: {root}/x
             """);
-        Assert.Contains("recipe.yml:1:1: unknown field 'merge_methd' (did you mean 'merge_method'?)", m);
+        Assert.Contains("merge_method is missing", m);
+        var recipe = EvoMerge.Merge.Recipes.RecipeParser.Parse("merge_methd: linear\nmerge_method: linear\nmodels:\n  - model: x\n", "r.yml");
+        Assert.Contains("r.yml:1:1: unknown field 'merge_methd' is ignored, as mergekit ignores it (did you mean 'merge_method'?)", recipe.Warnings);
     }
 
     [Fact]

@@ -44,7 +44,13 @@ public sealed class Recipe
 
     public RecipeMark TokenizerMark { get; init; }
 
+    /// <summary>A mergekit built-in name (see <see cref="RecipeChatTemplates"/>) or a Jinja template written inline.</summary>
     public string? ChatTemplate { get; init; }
+
+    public RecipeMark ChatTemplateMark { get; init; }
+
+    /// <summary><c>strict: true</c>: every warning is an error.</summary>
+    public bool Strict { get; init; }
 
     /// <summary><c>mergekit</c> to follow mergekit's arithmetic where it deviates from the papers.</summary>
     public string? Compat { get; init; }

@@ -1,18 +1,23 @@
 using System.Globalization;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
+using EvoMerge.Merge.Methods;
 
 namespace EvoMerge.Merge.Recipes;
 
 /// <summary>
 /// Reads a mergekit YAML recipe into a <see cref="Recipe"/>, keeping each field's line and column. Structural
 /// problems (unknown top-level keys, wrong types, NaN values, both or neither of models/slices) fail here with the
-/// file, line and field; semantic checks against the models are <see cref="RecipeChecker"/>'s.
+/// file, line and field; semantic checks against the models are <see cref="RecipeChecker"/>'s. Keys mergekit
+/// accepts and ignores (unknown fields, the old per-source <c>revision</c>) are warnings naming the nearest valid
+/// name, which <c>strict: true</c> or <c>--strict</c> turns into errors.
 /// </summary>
 public static class RecipeParser
 {
     static readonly string[] TopLevelKeys =
-        ["merge_method", "base_model", "models", "slices", "parameters", "dtype", "out_dtype", "tokenizer_source", "tokenizer", "chat_template", "compat", "name"];
+        ["merge_method", "base_model", "models", "slices", "parameters", "dtype", "out_dtype", "tokenizer_source", "tokenizer", "chat_template", "compat", "name", "strict"];
+
+    static readonly string[] SourceKeys = ["model", "parameters", "layer_range"];
 
     public static Recipe Load(string path)
     {
@@ -27,13 +32,18 @@ public static class RecipeParser
         catch (YamlException e) { throw new EvoMergeException($"{file}:{e.Start.Line}:{e.Start.Column}: invalid YAML: {e.InnerException?.Message ?? e.Message}"); }
         if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode root)
             throw new EvoMergeException($"{file}: expected a mapping with merge_method, models or slices, ...");
-        var r = new Reader(file);
+        var warnings = new List<string>();
+        var r = new Reader(file, warnings);
 
         foreach (var (key, _) in root.Children)
         {
             string name = r.KeyText(key);
-            if (!TopLevelKeys.Contains(name))
-                throw r.Error(key, $"unknown field '{name}'{NearestName.Suggest(name, TopLevelKeys)}");
+            if (name == "modules")
+                throw r.Error(key, "`modules:` is not supported yet (per-module recipes for multimodal models); write the language model's slices or models instead");
+            if (TopLevelKeys.Contains(name)) continue;
+            warnings.Add(MergeMethods.AllParameterNames.Contains(name)
+                ? $"{r.Mark(key)}: top-level '{name}' is ignored, as mergekit ignores it; parameters go under 'parameters:' (parameters.{name})"
+                : $"{r.Mark(key)}: unknown field '{name}' is ignored, as mergekit ignores it{NearestName.Suggest(name, TopLevelKeys)}");
         }
         var methodNode = r.Field(root, "merge_method") ?? throw r.Error(root, "merge_method is missing (e.g. merge_method: ties)");
         var baseNode = r.Field(root, "base_model");
@@ -44,7 +54,6 @@ public static class RecipeParser
 
         string? tokenizerSource = r.OptionalText(root, "tokenizer_source");
         var tokenizerNode = r.Field(root, "tokenizer");
-        var warnings = new List<string>();
         if (tokenizerNode != null)
         {
             var map = r.Mapping(tokenizerNode, "tokenizer");
@@ -69,13 +78,20 @@ public static class RecipeParser
             TokenizerSource = tokenizerSource,
             TokenizerMark = r.Mark(tokenizerNode ?? r.Field(root, "tokenizer_source") ?? root),
             ChatTemplate = r.OptionalText(root, "chat_template"),
+            ChatTemplateMark = r.Mark(r.Field(root, "chat_template") ?? root),
+            Strict = r.Field(root, "strict") is { } strict && r.Text(strict, "strict") switch
+            {
+                "true" or "True" => true,
+                "false" or "False" => false,
+                _ => throw r.Error(strict, "strict: expected true or false"),
+            },
             Compat = r.OptionalText(root, "compat"),
             CompatMark = r.Mark(r.Field(root, "compat") ?? root),
             Warnings = warnings,
         };
     }
 
-    sealed class Reader(string file)
+    sealed class Reader(string file, List<string> warnings)
     {
         public RecipeMark Mark(YamlNode node) => new(file, (int)node.Start.Line, (int)node.Start.Column);
 
@@ -92,8 +108,15 @@ public static class RecipeParser
         public string? OptionalText(YamlMappingNode map, string field) => Field(map, field) is { } n ? Text(n, field) : null;
 
         /// <summary>A model reference: text, or mergekit's long form <c>{model: name}</c>.</summary>
-        public string ModelText(YamlNode node, string field) =>
-            node is YamlMappingNode m && Field(m, "model") is { } inner ? ModelText(inner, field) : Text(node, field);
+        public string ModelText(YamlNode node, string field)
+        {
+            if (node is YamlMappingNode m && Field(m, "model") is { } inner) return ModelText(inner, field);
+            string text = Text(node, field);
+            // mergekit reads "model+lora" as a model with a LoRA applied on load.
+            if (text.Contains('+'))
+                throw Error(node, $"{field}: '{text}': LoRA references (model+lora) are not supported yet; merge the LoRA into its model first");
+            return text;
+        }
 
         public YamlMappingNode Mapping(YamlNode node, string field) =>
             node as YamlMappingNode ?? throw Error(node, $"{field}: expected a mapping");
@@ -108,8 +131,10 @@ public static class RecipeParser
             foreach (var (key, _) in map.Children)
             {
                 string k = KeyText(key);
-                if (k is not ("model" or "parameters" or "layer_range"))
-                    throw Error(key, $"{field}: unknown field '{k}'{NearestName.Suggest(k, ["model", "parameters", "layer_range"])}");
+                if (SourceKeys.Contains(k)) continue;
+                warnings.Add(k == "revision"
+                    ? $"{Mark(key)}: {field}: 'revision' is ignored, as current mergekit ignores it; write the revision into the name (model: name@revision)"
+                    : $"{Mark(key)}: {field}: unknown field '{k}' is ignored, as mergekit ignores it{NearestName.Suggest(k, SourceKeys)}");
             }
             (int, int)? range = null;
             var rangeNode = Field(map, "layer_range");

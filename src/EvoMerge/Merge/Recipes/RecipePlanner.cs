@@ -13,13 +13,17 @@ namespace EvoMerge.Merge.Recipes;
 /// </summary>
 public static class RecipePlanner
 {
-    public static PlannedRecipe Plan(Recipe recipe, MergeCompat? compatOverride = null)
+    /// <summary>Plans <paramref name="recipe"/>; with <paramref name="strict"/> (or the recipe's <c>strict: true</c>) warnings are errors.</summary>
+    public static PlannedRecipe Plan(Recipe recipe, MergeCompat? compatOverride = null, bool strict = false)
     {
         var method = MergeMethods.Find(recipe.MergeMethod) ?? throw new EvoMergeException(
             $"{recipe.MergeMethodMark}: merge_method: unknown method '{recipe.MergeMethod}'{NearestName.Suggest(recipe.MergeMethod, MergeMethods.All.Select(m => m.Name))}");
         var compat = compatOverride ?? ParseCompat(recipe);
         var warnings = new List<string>(recipe.Warnings);
         CheckParameterNames(recipe, method, warnings);
+        RecipeChatTemplates.Resolve(recipe);
+        if ((strict || recipe.Strict) && warnings.Count > 0)
+            throw new EvoMergeException($"{warnings[0]} (strict: warnings are errors{(warnings.Count > 1 ? $"; {warnings.Count - 1} more" : "")})");
         if (method.BaseUse == BaseModelUse.Required && recipe.BaseModel == null)
             throw new EvoMergeException($"{recipe.MergeMethodMark}: merge_method: {method.Name} needs base_model, which is missing");
 
@@ -63,7 +67,8 @@ public static class RecipePlanner
                     warnings.Add($"{setting.Mark}: parameter '{name}' has no effect with {method.Name}" +
                         (name == "density" ? " (task vectors are not sparsified; use ties or dare_ties to drop entries)" : ""));
                 else
-                    throw new EvoMergeException($"{setting.Mark}: unknown parameter '{name}' for {method.Name}" +
+                    // mergekit reads only the parameters a method declares and ignores the rest (sce's old 'smooth').
+                    warnings.Add($"{setting.Mark}: unknown parameter '{name}' for {method.Name} is ignored, as mergekit ignores it" +
                         $"{NearestName.Suggest(name, declared.Keys.Concat(MergeMethods.AllParameterNames))}; valid: {string.Join(", ", declared.Keys)}");
             }
     }
