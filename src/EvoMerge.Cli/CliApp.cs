@@ -14,6 +14,7 @@ public static class CliApp
     public static int Run(string[] args)
     {
         bool verbose = args.Contains("--verbose");
+        CliConsoles.Configure();
         var app = new CommandApp();
         app.Configure(config =>
         {

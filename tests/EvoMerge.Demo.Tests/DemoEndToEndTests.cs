@@ -8,7 +8,8 @@ using Spectre.Console;
 
 namespace EvoMerge.Demo.Tests;
 
-/// <summary>Runs <c>evomerge demo --quick --json</c> once, in-process, on the shipped models.</summary>
+/// <summary>Runs <c>evomerge demo --quick</c> once on the shipped models, as a user would with its output in a
+/// pipe: a separate process with stdout and stderr redirected.</summary>
 public sealed class QuickDemoRun : IDisposable
 {
     readonly DirectoryInfo folder = Directory.CreateTempSubdirectory("evomerge-demo-e2e");
@@ -16,14 +17,15 @@ public sealed class QuickDemoRun : IDisposable
     public QuickDemoRun()
     {
         Output = Path.Combine(folder.FullName, "run");
-        (ExitCode, Json, _) = CliRunner.Run(
-            "demo", "--quick", "--json", "--models", Path.Combine(SharedData.RepoRoot, "demo", "models"), "--out", Output);
+        (ExitCode, Stdout, Stderr) = CliProcess.Run(
+            "demo", "--quick", "--models", Path.Combine(SharedData.RepoRoot, "demo", "models"), "--out", Output);
     }
 
     public string Output { get; }
     public int ExitCode { get; }
-    public string Json { get; }
-    public DemoSummary Summary => JsonSerializer.Deserialize<DemoSummary>(Json)!;
+    public string Stdout { get; }
+    public string Stderr { get; }
+    public DemoSummary Summary => JsonSerializer.Deserialize<DemoSummary>(File.ReadAllText(Path.Combine(Output, DemoSummary.FileName)))!;
 
     public void Dispose() => folder.Delete(recursive: true);
 }
@@ -38,7 +40,7 @@ public class DemoEndToEndTests(QuickDemoRun run) : IClassFixture<QuickDemoRun>
     [Fact]
     public void QuickDemoPrintsTheSummaryWritesRunFoldersReportsAndTheTable()
     {
-        Assert.Equal(0, run.ExitCode);
+        Assert.True(run.ExitCode == 0, run.Stderr);
         var summary = run.Summary;
         Assert.Equal(["A", "B", "average", "task-arithmetic-best", "dare-ties-default", "evolved-ps", "evolved-dfs", "evolved-ps-dfs"],
             summary.Rows.Select(r => r.Name));
@@ -48,8 +50,7 @@ public class DemoEndToEndTests(QuickDemoRun run) : IClassFixture<QuickDemoRun>
         Assert.True(summary["A"].JaQa > 0.5, $"A's JA QA {summary["A"].JaQa}");
         Assert.True(summary["B"].EnMath > 0.5, $"B's EN math {summary["B"].EnMath}");
 
-        Assert.Equal(summary, JsonSerializer.Deserialize<DemoSummary>(File.ReadAllText(Path.Combine(run.Output, DemoSummary.FileName))),
-            SummaryComparer.Instance);
+        Assert.All(summary.Rows, r => Assert.Contains($"│ {r.Name} ", run.Stdout));
         Assert.All(summary.RunFolders, f => Assert.True(File.Exists(Path.Combine(f, "report", "index.html")), f));
 
         var table = new StringWriter();
@@ -60,11 +61,19 @@ public class DemoEndToEndTests(QuickDemoRun run) : IClassFixture<QuickDemoRun>
         Assert.All(summary.Rows, r => Assert.Contains($" {r.Name} ", table.ToString()));
     }
 
-    /// <summary>Summaries are equal when their rows are (records compare lists by reference).</summary>
-    sealed class SummaryComparer : IEqualityComparer<DemoSummary?>
+    [Fact]
+    public void QuickDemoPrintsTheTableToStdoutAndWholeProgressLinesToStderr()
     {
-        public static readonly SummaryComparer Instance = new();
-        public bool Equals(DemoSummary? x, DemoSummary? y) => x!.Rows.SequenceEqual(y!.Rows) && x.Seed == y.Seed && x.Quick == y.Quick;
-        public int GetHashCode(DemoSummary? s) => s!.Rows.Count;
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        PipeText.AssertTablesWhole(run.Stdout, minTables: 1);
+        Assert.Contains(run.Stdout.Split('\n'), l => l.Length > 80 && l.StartsWith('│'));
+        Assert.DoesNotContain("generation", run.Stdout);
+
+        Assert.DoesNotContain('\u001b', run.Stderr);
+        Assert.DoesNotContain('\r', run.Stderr);
+        Assert.EndsWith("\n", run.Stderr);
+        var generations = run.Stderr.Split('\n').Where(l => l.Contains(" generation ")).ToList();
+        Assert.True(generations.Count >= 4, run.Stderr);
+        Assert.All(generations, l => Assert.Matches(PipeText.GenerationLine(), l));
     }
 }

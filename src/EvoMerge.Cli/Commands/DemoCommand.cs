@@ -45,7 +45,9 @@ public sealed class DemoCommand : Command<DemoCommand.Settings>
         var console = settings.Json ? AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) }) : AnsiConsole.Console;
         console.MarkupLineInterpolated($"[bold]EvoMerge demo[/]{(settings.Quick ? " (quick)" : "")}: models from {models}, output in {output}");
 
-        var summary = DemoRunner.Run(new DemoOptions(models, output, settings.Seed, settings.Quick, settings.Threads), new DemoProgressPrinter(console), cancellationToken);
+        // Progress lines go to stderr when stdout is a pipe (or with --json), the table to stdout.
+        var progressConsole = settings.Json ? console : CliConsoles.ProgressConsole;
+        var summary = DemoRunner.Run(new DemoOptions(models, output, settings.Seed, settings.Quick, settings.Threads), new DemoProgressPrinter(progressConsole), cancellationToken);
         DemoReports.Render(summary, console);
         if (settings.Json) Console.Out.WriteLine(summary.ToJson());
         else DemoTable.Write(console, summary);

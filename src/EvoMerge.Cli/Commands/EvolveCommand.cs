@@ -47,7 +47,7 @@ public sealed class EvolveCommand : Command<EvolveCommand.Settings>
         using var evaluator = new TorchCandidateEvaluator(options);
 
         EvolutionResult? result = null;
-        AnsiConsole.Progress()
+        CliConsoles.Progress()
             .AutoClear(false)
             .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
             .Start(ctx =>

@@ -32,7 +32,7 @@ public sealed class ExportGgufCommand : Command<ExportGgufCommand.Settings>
         if (!Directory.Exists(Path.GetDirectoryName(output)))
             throw new EvoMergeException($"{settings.Output}: folder {Path.GetDirectoryName(output)} does not exist");
         using var model = ModelFolder.Open(settings.Model);
-        AnsiConsole.Progress()
+        CliConsoles.Progress()
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
             .Start(ctx =>
             {

@@ -56,7 +56,7 @@ public sealed class MergeCommand : Command<MergeCommand.Settings>
         RecipeCheckView.Print(planned, threads);
         var clock = Stopwatch.StartNew();
         long bytesPerElement = planned.InputBytes / Math.Max(1, planned.Plan.TotalElements);
-        AnsiConsole.Progress()
+        CliConsoles.Progress()
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
             .Start(ctx =>
             {

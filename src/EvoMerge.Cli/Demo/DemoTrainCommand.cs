@@ -33,7 +33,7 @@ public sealed class DemoTrainCommand : Command<DemoTrainCommand.Settings>
     {
         torch.set_num_threads(settings.Threads);
         var clock = Stopwatch.StartNew();
-        AnsiConsole.Progress()
+        CliConsoles.Progress()
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
             .Start(ctx =>
             {

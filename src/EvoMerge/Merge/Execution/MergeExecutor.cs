@@ -78,7 +78,8 @@ public static class MergeExecutor
         {
             var job = plan.Jobs[j];
             long count = job.ElementCount;
-            bool adaptsRows = (job.Base?.SourceRows ?? -1) >= 0 || job.Models.Any(m => m.SourceRows >= 0);
+            bool adaptsRows = (job.Base?.SourceRows ?? -1) >= 0 || job.Models.Any(m => m.SourceRows >= 0)
+                || job.Base?.RowMap != null || job.Models.Any(m => m.RowMap != null) || job.ForcedRows != null;
             if (!canSplit || count <= blockElements || adaptsRows || job.Shape.Length == 0)
             {
                 if (count > Array.MaxLength) throw new EvoMergeException($"tensor {job.OutputName} has {count} elements, more than one buffer can hold");
@@ -144,11 +145,11 @@ public static class MergeExecutor
         long[] shape = whole ? job.Shape : [length / (job.ElementCount / job.Shape[0]), .. job.Shape.AsSpan(1)];
         context.Begin(job.OutputName, shape, length, job.Base != null, job.Models.Length, options.Compat,
             TensorRandom.KeyFor(options.Seed, job.OutputName), offset);
-        if (job.Base is { } b) Load(plan.Sources[b.Source], b, job.Shape, offset, length, context.UseBaseArray, context.FillBase);
+        if (job.Base is { } b) Load(plan.Sources, b, job.Shape, offset, length, context.UseBaseArray, context.FillBase);
         for (int m = 0; m < job.Models.Length; m++)
         {
             int slot = m;
-            Load(plan.Sources[job.Models[m].Source], job.Models[m], job.Shape, offset, length, (a, o) => context.UseModelArray(slot, a, o), n => context.FillModel(slot, n));
+            Load(plan.Sources, job.Models[m], job.Shape, offset, length, (a, o) => context.UseModelArray(slot, a, o), n => context.FillModel(slot, n));
         }
     }
 
@@ -156,18 +157,44 @@ public static class MergeExecutor
     {
         var output = context.Output(length);
         plan.Method.Merge(context, output);
+        if (job.ForcedRows != null)
+        {
+            int columns = (int)(length / job.Shape[0]);
+            foreach (var (row, rows) in job.ForcedRows) FillRow(plan.Sources, rows, output.Slice(row * columns, columns));
+        }
         if (offset == 0 && length == job.ElementCount) target.Accept(job.OutputName, job.Shape, output);
         else ((IMergeBlockTarget)target).AcceptBlock(job.OutputName, job.Shape, offset, output);
     }
 
-    static void Load(IWeightSource source, TensorInput input, long[] shape, long offset, int length, Action<float[], int> useResident, Func<int, float[]> fill)
+    static void Load(IReadOnlyList<IWeightSource> sources, TensorInput input, long[] shape, long offset, int length, Action<float[], int> useResident, Func<int, float[]> fill)
     {
-        if (input.SourceRows >= 0 && input.SourceRows != shape[0])
+        var source = sources[input.Source];
+        if (input.RowMap != null)
+        {
+            var destination = fill(length).AsSpan(0, length);
+            int columns = (int)(length / shape[0]);
+            for (int r = 0; r < shape[0]; r++) FillRow(sources, input.RowMap[r], destination.Slice(r * columns, columns));
+        }
+        else if (input.SourceRows >= 0 && input.SourceRows != shape[0])
             ReadWithRows(source, input, shape, fill(length).AsSpan(0, length));
         else if (source.ResidentFloat32(input.TensorName) is { } resident)
             useResident(resident, (int)offset);
         else
             source.ReadFloat32(input.TensorName, offset, fill(length).AsSpan(0, length));
+    }
+
+    /// <summary>The mean of the listed rows (zeros for none). Reads one row at a time: vocabulary jobs are few.</summary>
+    static void FillRow(IReadOnlyList<IWeightSource> sources, RowSource[] rows, Span<float> destination)
+    {
+        destination.Clear();
+        if (rows.Length == 0) return;
+        var row = new float[destination.Length];
+        foreach (var r in rows)
+        {
+            sources[r.Source].ReadFloat32(r.TensorName, (long)r.Row * destination.Length, row);
+            System.Numerics.Tensors.TensorPrimitives.Add(destination, row, destination);
+        }
+        if (rows.Length > 1) System.Numerics.Tensors.TensorPrimitives.Multiply(destination, 1f / rows.Length, destination);
     }
 
     /// <summary>An embedding/head with another vocabulary size: keep the shared rows, fill new ones with the mean row.</summary>

@@ -8,8 +8,13 @@ namespace EvoMerge.Merge.Execution;
 /// One input of a merge job: which source (index into the plan's sources) and which of its tensors. A
 /// <paramref name="SourceRows"/> different from the job's first dimension marks an embedding or head whose vocabulary
 /// differs from the output's: extra rows are dropped, missing rows are filled with the mean of the rows it has.
+/// <paramref name="RowMap"/> (a token-wise vocabulary union) gives each output row instead: the mean of the listed
+/// rows of whichever sources (one entry: a plain copy; none: zeros).
 /// </summary>
-public sealed record TensorInput(int Source, string TensorName, long SourceRows = -1);
+public sealed record TensorInput(int Source, string TensorName, long SourceRows = -1, IReadOnlyList<RowSource[]>? RowMap = null);
+
+/// <summary>Row <paramref name="Row"/> of tensor <paramref name="TensorName"/> (<paramref name="Rows"/> rows) of source <paramref name="Source"/>.</summary>
+public sealed record RowSource(int Source, string TensorName, long Rows, int Row);
 
 /// <summary>
 /// Where an output tensor sits, for parameters that vary over the model: its place in the output model (module,
@@ -25,7 +30,10 @@ public readonly record struct TensorPosition(TensorPlace Place, int Slice, doubl
 }
 
 /// <summary>One output tensor: its name and shape, where each input comes from, and where it sits in the model.</summary>
-public sealed record MergeJob(string OutputName, long[] Shape, TensorInput? Base, TensorInput[] Models, TensorPosition Position)
+/// <summary>One output tensor. <paramref name="ForcedRows"/> (tokenizer <c>tokens:</c> with <c>force</c>) replace
+/// output rows after the merge, each by the mean of its listed rows (none: zeros).</summary>
+public sealed record MergeJob(string OutputName, long[] Shape, TensorInput? Base, TensorInput[] Models, TensorPosition Position,
+    IReadOnlyDictionary<int, RowSource[]>? ForcedRows = null)
 {
     public long ElementCount => TensorInfo.ElementCountOf(Shape);
 }

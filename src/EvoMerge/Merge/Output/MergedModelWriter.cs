@@ -35,6 +35,7 @@ public static class MergedModelWriter
             }
             WriteConfig(planned, partial);
             planned.TokenizerModel.CopyAuxiliaryFilesTo(partial);
+            if (planned.UnionTokenizerJson is { } union) File.WriteAllText(Path.Combine(partial, "tokenizer.json"), union);
             WriteChatTemplate(planned, partial);
             File.WriteAllText(Path.Combine(partial, "mergekit_config.yml"), planned.Recipe.Text);
             File.WriteAllText(Path.Combine(partial, "README.md"), ModelCard(planned, options));

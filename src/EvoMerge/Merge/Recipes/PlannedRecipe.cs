@@ -28,6 +28,9 @@ public sealed class PlannedRecipe : IDisposable
     /// <summary>The model whose tokenizer files are copied.</summary>
     public required ModelFolder TokenizerModel { get; init; }
 
+    /// <summary>With a token-wise union: the output's tokenizer.json (the primary model's, extended), else null.</summary>
+    public string? UnionTokenizerJson { get; init; }
+
     public required int OutputLayers { get; init; }
 
     public required int? OutputVocab { get; init; }

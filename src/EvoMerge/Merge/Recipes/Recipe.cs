@@ -5,6 +5,11 @@ public sealed record RecipeSource(string Model, RecipeMark Mark, (int Start, int
     IReadOnlyDictionary<string, ParameterSetting> Parameters);
 
 /// <summary>One output slice: sources merged layer by layer, with slice-level parameters.</summary>
+/// <summary>One <c>tokenizer.tokens</c> entry. <paramref name="Model"/> null means zeros; with <paramref name="Token"/>
+/// or <paramref name="TokenId"/> the row is that token's of <paramref name="Model"/> (model_token), else the same
+/// token's. <paramref name="Force"/>: the output row is this source's, not merged.</summary>
+public sealed record TokenOverride(string TokenText, string? Model, string? Token, int? TokenId, bool Force, RecipeMark Mark);
+
 public sealed record RecipeSlice(IReadOnlyList<RecipeSource> Sources, IReadOnlyDictionary<string, ParameterSetting> Parameters, RecipeMark Mark);
 
 /// <summary>
@@ -43,6 +48,9 @@ public sealed class Recipe
     public string? TokenizerSource { get; init; }
 
     public RecipeMark TokenizerMark { get; init; }
+
+    /// <summary><c>tokenizer.tokens</c>: where a token's embedding row comes from in the union.</summary>
+    public IReadOnlyList<TokenOverride> TokenOverrides { get; init; } = [];
 
     /// <summary>A mergekit built-in name (see <see cref="RecipeChatTemplates"/>) or a Jinja template written inline.</summary>
     public string? ChatTemplate { get; init; }

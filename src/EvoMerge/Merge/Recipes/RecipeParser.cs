@@ -58,8 +58,8 @@ public static class RecipeParser
         {
             var map = r.Mapping(tokenizerNode, "tokenizer");
             tokenizerSource = r.OptionalText(map, "source") ?? tokenizerSource;
-            foreach (var (key, _) in map.Children.Where(kv => r.KeyText(kv.Key) != "source"))
-                warnings.Add($"{r.Mark(key)}: tokenizer.{r.KeyText(key)} is not supported and is ignored (only tokenizer.source is)");
+            foreach (var (key, _) in map.Children.Where(kv => r.KeyText(kv.Key) is not ("source" or "tokens")))
+                warnings.Add($"{r.Mark(key)}: tokenizer.{r.KeyText(key)} is not supported and is ignored (tokenizer.source and tokenizer.tokens are)");
         }
         return new Recipe
         {
@@ -77,6 +77,7 @@ public static class RecipeParser
             DtypeMark = r.Mark(r.Field(root, "out_dtype") ?? r.Field(root, "dtype") ?? root),
             TokenizerSource = tokenizerSource,
             TokenizerMark = r.Mark(tokenizerNode ?? r.Field(root, "tokenizer_source") ?? root),
+            TokenOverrides = tokenizerNode is YamlMappingNode tm && r.Field(tm, "tokens") is { } tokens ? r.TokenOverrides(tokens) : [],
             ChatTemplate = r.OptionalText(root, "chat_template"),
             ChatTemplateMark = r.Mark(r.Field(root, "chat_template") ?? root),
             Strict = r.Field(root, "strict") is { } strict && r.Text(strict, "strict") switch
@@ -147,6 +148,38 @@ public static class RecipeParser
             else if (withRange) throw Error(node, "slice source without layer_range");
             return new RecipeSource(ModelText(modelNode, "model"), Mark(modelNode), range, rangeNode == null ? Mark(node) : Mark(rangeNode),
                 Parameters(Field(map, "parameters"), "parameters"));
+        }
+
+        /// <summary>mergekit's <c>tokenizer.tokens</c>: per token a <c>source</c> (a model, <c>{kind: zero}</c> or
+        /// <c>{kind: model_token, model, token | token_id}</c>) and <c>force</c>.</summary>
+        public List<TokenOverride> TokenOverrides(YamlNode node)
+        {
+            var result = new List<TokenOverride>();
+            foreach (var (key, value) in Mapping(node, "tokenizer.tokens").Children)
+            {
+                string token = KeyText(key);
+                var entry = Mapping(value, $"tokenizer.tokens.{token}");
+                foreach (var (k, _) in entry.Children)
+                    if (KeyText(k) is not ("source" or "force"))
+                        throw Error(k, $"tokenizer.tokens.{token}: unknown field '{KeyText(k)}'{NearestName.Suggest(KeyText(k), ["source", "force"])}");
+                bool force = Field(entry, "force") is { } f && Number(f, "force") != 0;
+                var source = Field(entry, "source") ?? throw Error(value, $"tokenizer.tokens.{token}: 'source' is missing");
+                if (source is YamlScalarNode)
+                {
+                    result.Add(new TokenOverride(token, ModelText(source, "source"), null, null, force, Mark(source)));
+                    continue;
+                }
+                var map = Mapping(source, $"tokenizer.tokens.{token}.source");
+                string kind = Field(map, "kind") is { } kn ? Text(kn, "kind") : throw Error(source, $"tokenizer.tokens.{token}.source: 'kind' is missing (zero or model_token)");
+                if (kind == "zero") result.Add(new TokenOverride(token, null, null, null, force, Mark(source)));
+                else if (kind == "model_token")
+                    result.Add(new TokenOverride(token,
+                        ModelText(Field(map, "model") ?? throw Error(source, $"tokenizer.tokens.{token}.source: 'model' is missing"), "model"),
+                        Field(map, "token") is { } t ? Text(t, "token") : null,
+                        Field(map, "token_id") is { } id ? (int)Integer(id, "token_id") : null, force, Mark(source)));
+                else throw Error(source, $"tokenizer.tokens.{token}.source.kind: '{kind}' is neither 'zero' nor 'model_token'");
+            }
+            return result;
         }
 
         public RecipeSlice Slice(YamlNode node)

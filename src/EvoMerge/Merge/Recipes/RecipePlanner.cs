@@ -109,6 +109,14 @@ public static class RecipePlanner
         var dtypes = new List<DType>();
         DType? outDType = (recipe.OutDtype ?? recipe.Dtype) is { } d ? ParseOutDType(d, recipe) : null;
         int? outputVocab = null;
+        if (recipe.TokenOverrides.Count > 0 && tokenizerSource != "union")
+            throw new EvoMergeException($"{recipe.TokenizerMark}: tokenizer.tokens needs tokenizer source 'union' (it is '{tokenizerSource}')");
+        var union = tokenizerSource == "union"
+            ? TokenizerUnion.Build([.. models.Select(m => (m.Key, m.Value))], recipe.BaseModel is { } bm && models.ContainsKey(bm) ? bm : models.Keys.First())
+            : null;
+        var unionRows = union == null ? null : new UnionRows(union, recipe, models, SourceIndex);
+        if (union != null)
+            notes.Add($"tokenizer union: {union.Tokens.Count} tokens ({union.RowOf[union.Primary].Count(r => r >= 0)} from {union.Primary}); rows a model lacks come from the base, the one model that has them, or their mean");
 
         void AddJob(string outName, int slice, TensorPosition position, Func<RecipeSource, string> inputName)
         {
@@ -122,14 +130,14 @@ public static class RecipePlanner
             var all = (baseSource != null ? new[] { baseSource } : []).Concat(modelSources).ToList();
             if (isVocab)
             {
-                long rows = tokenizerSource == "union"
-                    ? all.Max(s => Info(models, s, inputName(s)).Shape[0])
+                long rows = unionRows != null ? unionRows.Count
                     : tokenizerSource == "base" ? shape[0] : Info(models, SourceFor(recipe, tokenizerSource, all), inputName(SourceFor(recipe, tokenizerSource, all))).Shape[0];
                 shape[0] = rows;
                 outputVocab = (int)rows;
             }
             TensorInput Input(RecipeSource s)
             {
+                if (isVocab && unionRows != null) return new TensorInput(SourceIndex(s.Model), inputName(s), RowMap: unionRows.For(s, all, inputName));
                 var i = Info(models, s, inputName(s));
                 bool sameShape = i.Shape.AsSpan().SequenceEqual(shape);
                 bool rowsOnly = isVocab && i.Shape.Length == shape.Length && i.Shape.AsSpan(1).SequenceEqual(shape.AsSpan(1));
@@ -146,7 +154,8 @@ public static class RecipePlanner
                 }
                 return new TensorInput(SourceIndex(s.Model), inputName(s));
             }
-            jobs.Add(new MergeJob(outName, shape, baseSource == null ? null : Input(baseSource), modelSources.Select(Input).ToArray(), position));
+            jobs.Add(new MergeJob(outName, shape, baseSource == null ? null : Input(baseSource), modelSources.Select(Input).ToArray(), position,
+                isVocab ? unionRows?.Forced(all, inputName) : null));
             dtypes.Add(outDType ?? refInfo.DType);
         }
 
@@ -198,17 +207,20 @@ public static class RecipePlanner
             if (method.CheckValues(globals, perModel) is { } problem)
                 throw new EvoMergeException($"{recipe.MergeMethodMark}: {method.Name}, tensor {job.OutputName}: {problem}");
         }
+        // The union's tokenizer: the primary model's tokenizer.json extended by the new tokens; when there is no
+        // vocabulary to extend (ids are the tokens), the files of the model with the largest vocabulary.
+        string? unionJson = union?.TokenizerJson(models[union.Primary]);
         var tokenizerModel = tokenizerSource switch
         {
             "base" => reference,
-            "union" => models.Values.MaxBy(m => m.Config?.VocabSize ?? 0)!,
+            "union" => unionJson != null ? models[union!.Primary] : models.Values.MaxBy(m => m.Config?.VocabSize ?? 0)!,
             _ => models.TryGetValue(tokenizerSource, out var tm) ? tm
                 : throw new EvoMergeException($"{recipe.TokenizerMark}: tokenizer source '{tokenizerSource}' is not 'base', 'union' or a model of the recipe{NearestName.Suggest(tokenizerSource, models.Keys)}"),
         };
         return new PlannedRecipe
         {
             Recipe = recipe, Plan = plan, Parameters = parameters, Compat = compat, Models = models, Reference = reference,
-            TokenizerModel = tokenizerModel, OutputLayers = outLayer, OutputVocab = outputVocab, OutputDTypes = dtypes,
+            TokenizerModel = tokenizerModel, UnionTokenizerJson = unionJson, OutputLayers = outLayer, OutputVocab = outputVocab, OutputDTypes = dtypes,
             Warnings = warnings, Notes = notes.Distinct().ToList(),
         };
     }
