@@ -86,3 +86,13 @@ public sealed class PythonReferenceFactAttribute : FactAttribute
             Skip = $"{PythonReference.Interpreter} with module '{module}' not found (apt-get install python3-{module}; .ci/run does)";
     }
 }
+
+/// <summary>A theory that needs Debian Python modules as reference; skipped, saying which, when one is absent.</summary>
+public sealed class PythonReferenceTheoryAttribute : TheoryAttribute
+{
+    public PythonReferenceTheoryAttribute(params string[] modules)
+    {
+        if (modules.FirstOrDefault(m => !PythonReference.Has(m)) is { } missing)
+            Skip = $"{PythonReference.Interpreter} with module '{missing}' not found (apt-get install python3-{missing}; .ci/run does)";
+    }
+}

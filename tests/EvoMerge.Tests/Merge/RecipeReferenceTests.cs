@@ -54,7 +54,7 @@ public partial class RecipeReferenceTests
         }
     }
 
-    [PythonReferenceTheory("yaml")]
+    [PythonReferenceTheory("numpy", "yaml")]
     [MemberData(nameof(Recipes))]
     public void Published_recipe_matches_numpy_reference_of_mergekit(string recipe, MergeCompat compat)
     {
@@ -68,19 +68,9 @@ public partial class RecipeReferenceTests
     }
 }
 
-/// <summary>A theory that needs a Debian Python module as reference; skipped, saying which, when absent.</summary>
-public sealed class PythonReferenceTheoryAttribute : TheoryAttribute
-{
-    public PythonReferenceTheoryAttribute(string module)
-    {
-        if (!PythonReference.Has(module) || !PythonReference.Has("numpy"))
-            Skip = $"{PythonReference.Interpreter} with modules '{module}' and 'numpy' not found (apt-get install python3-{module} python3-numpy; .ci/run does)";
-    }
-}
-
 public class GradientOutsideLayersTests
 {
-    [PythonReferenceTheory("yaml")]
+    [PythonReferenceTheory("numpy", "yaml")]
     [InlineData(MergeCompat.Mergekit)]
     [InlineData(MergeCompat.Paper)]
     public void Ties_gradient_gives_final_norm_and_head_the_last_slices_sources_at_t_zero(MergeCompat compat)

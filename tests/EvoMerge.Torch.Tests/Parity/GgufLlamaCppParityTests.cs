@@ -91,13 +91,3 @@ public sealed class GgufLlamaCppParityTests(ITestOutputHelper output) : IDisposa
         ThreeWayParity.AssertAgree("qwen2 f32", hf, gguf, Prompts(vocab), vocab, output);
     }
 }
-
-/// <summary>A theory that needs a Debian Python module as reference; skipped, saying which, when absent.</summary>
-public sealed class PythonReferenceTheoryAttribute : TheoryAttribute
-{
-    public PythonReferenceTheoryAttribute(string module)
-    {
-        if (!PythonReference.Has(module))
-            Skip = $"{PythonReference.Interpreter} with module '{module}' not found (apt-get install python3-{module})";
-    }
-}
