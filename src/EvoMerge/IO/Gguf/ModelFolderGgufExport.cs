@@ -14,6 +14,7 @@ public static class ModelFolderGgufExport
     {
         string folder = Directory.Exists(model.Path) ? model.Path : Path.GetDirectoryName(model.Path)!;
         string configPath = Path.Combine(folder, ModelFolder.ConfigFileName);
+        OutputPath.Check(outPath, [folder], folder: false);   // before any work: never into the model, never over a file
         var spec = Spec(model, configPath);
         var vocabulary = Vocabulary(folder, spec, model.Config!.Json);
         var tensors = model.Weights.Tensors
