@@ -2,6 +2,7 @@ using System.Globalization;
 using EvoMerge.Cli.Commands;
 using EvoMerge.Evaluation;
 using Spectre.Console;
+using EvoMerge.IO;
 
 namespace EvoMerge.Cli.Eval;
 
@@ -86,9 +87,7 @@ static class EvalRun
             ? value
             : throw new EvoMergeException($"{option} '{text}' is not known (expected {expected})");
 
-    static string ReadTemplate(string file) => File.Exists(file)
-        ? File.ReadAllText(file)
-        : throw new EvoMergeException($"--template @{file}: file not found");
+    static string ReadTemplate(string file) => InputFile.ReadAllText(file, InputFile.SmallFileBytes, "--template file");
 
     /// <summary><see cref="Progress{T}"/> posts to the thread pool, which would race the bar's last refresh.</summary>
     sealed class ImmediateProgress<T>(Action<T> report) : IProgress<T>

@@ -35,12 +35,21 @@ public sealed record ModelConfig
 
     public static ModelConfig Load(string path)
     {
-        const long maxConfigBytes = 16 << 20; // configs are a few kB; refuse to read a hostile giant
-        if (new FileInfo(path).Length > maxConfigBytes)
-            throw new EvoMergeException($"{path}: {new FileInfo(path).Length} bytes is too large for a config.json");
+        // Configs are a few kB: the cap refuses a hostile giant (or a link to /dev/zero) while reading.
+        var bytes = InputFile.ReadAllBytes(path, InputFile.SmallFileBytes, "config.json");
         JsonNode? node;
-        try { node = JsonNode.Parse(File.ReadAllText(path)); }
+        try
+        {
+            // Duplicate keys are refused: which one wins differs between readers.
+            node = JsonNode.Parse(bytes, documentOptions: new JsonDocumentOptions { AllowDuplicateProperties = false });
+            // Serialising once proves every string is valid Unicode (no lone surrogate), so writing it back cannot fail.
+            node?.ToJsonString();
+        }
         catch (JsonException e) { throw new EvoMergeException($"{path}: not valid JSON ({e.Message})"); }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException)
+        {
+            throw new EvoMergeException($"{path}: holds a string that is not valid Unicode ({e.Message})");
+        }
         if (node is not JsonObject json) throw new EvoMergeException($"{path}: expected a JSON object");
         return FromJson(json, path);
     }
@@ -49,6 +58,8 @@ public sealed record ModelConfig
     {
         int? heads = Int(json, path, "num_attention_heads", "n_head");
         int? hidden = Int(json, path, "hidden_size", "n_embd", "d_model");
+        int? layers = Int(json, path, "num_hidden_layers", "n_layer", "num_layers");
+        if (layers > SanityBounds.MaxLayers) throw Bad(path, "num_hidden_layers", $"at most {SanityBounds.MaxLayers}, got {layers}");
         string? architecture = null;
         if (json["architectures"] is JsonArray { Count: > 0 } architectures)
             architecture = architectures[0] is JsonValue v && v.TryGetValue(out string? s) ? s : throw Bad(path, "architectures", "an array of strings");
@@ -56,7 +67,7 @@ public sealed record ModelConfig
         {
             Architecture = architecture,
             ModelType = String(json, path, "model_type"),
-            NumLayers = Int(json, path, "num_hidden_layers", "n_layer", "num_layers"),
+            NumLayers = layers,
             HiddenSize = hidden,
             IntermediateSize = Int(json, path, "intermediate_size", "n_inner"),
             NumHeads = heads,

@@ -56,10 +56,10 @@ public static class ModelFolderGgufExport
     {
         string Of(string name) => Path.Combine(folder, name);
         GgufVocabulary vocabulary;
-        if (File.Exists(Of("tokenizer.model"))) vocabulary = SentencePieceVocabulary.Read(Of("tokenizer.model"));
-        else if (File.Exists(Of("tokenizer.json")))
+        if (InputFile.Exists(Of("tokenizer.model"))) vocabulary = SentencePieceVocabulary.Read(Of("tokenizer.model"));
+        else if (InputFile.Exists(Of("tokenizer.json")))
             vocabulary = TokenizerJsonVocabulary.Read(Of("tokenizer.json"), spec.Architecture == "qwen2" ? "qwen2" : "llama-bpe");
-        else if (File.Exists(Of(TokenizerFactory.Llama2cFileName))) vocabulary = Llama2cVocabulary.Read(Of(TokenizerFactory.Llama2cFileName), spec.VocabSize);
+        else if (InputFile.Exists(Of(TokenizerFactory.Llama2cFileName))) vocabulary = Llama2cVocabulary.Read(Of(TokenizerFactory.Llama2cFileName), spec.VocabSize);
         else throw new EvoMergeException($"{folder}: no tokenizer (expected tokenizer.model, tokenizer.json or {TokenizerFactory.Llama2cFileName}); GGUF files carry their tokenizer");
         int? Id(string field) => config[field] is JsonValue v && v.TryGetValue(out int id) ? id : null;
         return vocabulary with { BosId = Id("bos_token_id") ?? vocabulary.BosId, EosId = Id("eos_token_id") ?? vocabulary.EosId };

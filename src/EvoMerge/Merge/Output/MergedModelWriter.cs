@@ -48,17 +48,9 @@ public static class MergedModelWriter
         File.WriteAllText(Path.Combine(folder, ModelFolder.ConfigFileName), json.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
     }
 
-    /// <summary><c>chat_template</c>: a Jinja template written inline, or <c>chatml</c>; <c>auto</c> keeps the tokenizer's.</summary>
     static void WriteChatTemplate(PlannedRecipe planned, string folder)
     {
-        string? template = planned.Recipe.ChatTemplate switch
-        {
-            null or "auto" => null,
-            "chatml" => "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}",
-            var t when t.Contains("{%") || t.Contains("{{") => t,
-            var t => throw new EvoMergeException($"{planned.Recipe.File}: chat_template: '{t}' is neither 'auto', 'chatml' nor a Jinja template"),
-        };
-        if (template != null) File.WriteAllText(Path.Combine(folder, "chat_template.jinja"), template);
+        if (RecipeChatTemplate.Resolve(planned.Recipe) is { } template) File.WriteAllText(Path.Combine(folder, "chat_template.jinja"), template);
     }
 
     static string ModelCard(PlannedRecipe planned, MergeOptions options)

@@ -46,6 +46,8 @@ public sealed class Recipe
 
     public string? ChatTemplate { get; init; }
 
+    public RecipeMark ChatTemplateMark { get; init; }
+
     /// <summary><c>mergekit</c> to follow mergekit's arithmetic where it deviates from the papers.</summary>
     public string? Compat { get; init; }
 

@@ -18,6 +18,7 @@ public static class RecipePlanner
         var method = MergeMethods.Find(recipe.MergeMethod) ?? throw new EvoMergeException(
             $"{recipe.MergeMethodMark}: merge_method: unknown method '{recipe.MergeMethod}'{NearestName.Suggest(recipe.MergeMethod, MergeMethods.All.Select(m => m.Name))}");
         var compat = compatOverride ?? ParseCompat(recipe);
+        RecipeChatTemplate.Resolve(recipe);   // a bad chat_template fails check, not the end of a merge
         var warnings = new List<string>(recipe.Warnings);
         CheckParameterNames(recipe, method, warnings);
         if (method.BaseUse == BaseModelUse.Required && recipe.BaseModel == null)
