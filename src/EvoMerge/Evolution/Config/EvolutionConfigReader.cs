@@ -1,5 +1,4 @@
 using EvoMerge.Evolution.Optimizers;
-using EvoMerge.Merge;
 using EvoMerge.Merge.Methods;
 using YamlDotNet.RepresentationModel;
 
