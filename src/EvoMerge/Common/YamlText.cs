@@ -28,6 +28,7 @@ public static class YamlText
         var stream = new YamlStream();
         try { stream.Load(new StringReader(text)); }
         catch (YamlException e) { throw Invalid(file, e); }
+        catch (Exception e) when (IsParserFault(e)) { throw Invalid(file, e); }
         return stream.Documents.Select(d => d.RootNode).ToList();
     }
 
@@ -95,7 +96,13 @@ public static class YamlText
             }
         }
         catch (YamlException e) { throw Invalid(file, e); }
+        catch (Exception e) when (IsParserFault(e)) { throw Invalid(file, e); }
     }
+
+    /// <summary>YamlDotNet's scanner throws these on some malformed input (e.g. <c>[0, 41e-320</c> then a new line) instead of a YamlException.</summary>
+    static bool IsParserFault(Exception e) => e is InvalidOperationException or ArgumentException or FormatException or OverflowException or IndexOutOfRangeException;
+
+    static EvoMergeException Invalid(string file, Exception e) => new($"{file}: invalid YAML ({e.Message})", e);
 
     const long Open = -1;
 

@@ -162,7 +162,7 @@ public class RecipeSuiteTests : IDisposable
             }
     }
 
-    const string DareTies = """
+    internal const string DareTies = """
         models:
           - model: {root}/base
           - model: {root}/a
