@@ -29,6 +29,16 @@ public sealed record ModelConfig
     public string? RopeScaling { get; init; }
     public double? NormEpsilon { get; init; }
     public string? TorchDType { get; init; }
+    /// <summary><c>hidden_act</c> (e.g. "silu").</summary>
+    public string? HiddenAct { get; init; }
+    /// <summary><c>attention_bias</c>: biases on the attention projections (false when absent, as in transformers).</summary>
+    public bool AttentionBias { get; init; }
+    /// <summary><c>mlp_bias</c> (false when absent).</summary>
+    public bool MlpBias { get; init; }
+    /// <summary><c>bos_token_id</c>; the first entry when it is a list.</summary>
+    public int? BosTokenId { get; init; }
+    /// <summary><c>eos_token_id</c>; the first entry when it is a list (Llama 3.1 lists several).</summary>
+    public int? EosTokenId { get; init; }
 
     /// <summary>The whole config.json, for passing fields through on write.</summary>
     public required JsonObject Json { get; init; }
@@ -75,21 +85,41 @@ public sealed record ModelConfig
             HeadDim = Int(json, path, "head_dim") ?? (heads > 0 ? hidden / heads : null),
             VocabSize = Int(json, path, "vocab_size"),
             MaxPositionEmbeddings = Int(json, path, "max_position_embeddings", "n_positions"),
-            TieWordEmbeddings = Bool(json, path, "tie_word_embeddings") ?? TiedByDefault(String(json, path, "model_type")),
+            TieWordEmbeddings = Bool(json, path, "tie_word_embeddings") ?? TiedByDefault(String(json, path, "model_type"), architecture),
             RopeTheta = Double(json, path, "rope_theta"),
             RopeScaling = json["rope_scaling"] is JsonObject scaling ? scaling.ToJsonString() : null,
             NormEpsilon = Double(json, path, "rms_norm_eps", "layer_norm_eps", "layer_norm_epsilon"),
             TorchDType = String(json, path, "torch_dtype", "dtype"),
+            HiddenAct = String(json, path, "hidden_act"),
+            AttentionBias = Bool(json, path, "attention_bias") ?? false,
+            MlpBias = Bool(json, path, "mlp_bias") ?? false,
+            BosTokenId = TokenId(json, path, "bos_token_id"),
+            EosTokenId = TokenId(json, path, "eos_token_id"),
             Json = json,
         };
     }
 
     /// <summary>
     /// transformers' default when config.json omits <c>tie_word_embeddings</c>: the base class says true, and the
-    /// Llama, Mistral, Mixtral, Qwen2/3 and Phi-3 configs override it to false.
+    /// Llama, Mistral, Mixtral, Qwen2/3 and Phi-3 configs override it to false. The model type decides, else the
+    /// architecture (a config with only <c>architectures: [LlamaForCausalLM]</c> is a Llama config).
     /// </summary>
-    static bool TiedByDefault(string? modelType) =>
-        modelType is not ("llama" or "mistral" or "mixtral" or "qwen2" or "qwen2_moe" or "qwen3" or "phi3");
+    static bool TiedByDefault(string? modelType, string? architecture) => modelType switch
+    {
+        "llama" or "mistral" or "mixtral" or "qwen2" or "qwen2_moe" or "qwen3" or "phi3" => false,
+        null => architecture is not ("LlamaForCausalLM" or "MistralForCausalLM" or "MixtralForCausalLM" or "Qwen2ForCausalLM"
+            or "Qwen2MoeForCausalLM" or "Qwen3ForCausalLM" or "Phi3ForCausalLM"),
+        _ => true,
+    };
+
+    static int? TokenId(JsonObject json, string path, string name) => json[name] switch
+    {
+        null => null,
+        JsonArray { Count: 0 } => null,
+        JsonArray list => list[0] is JsonValue v && v.TryGetValue(out int id) && id >= 0 ? id : throw Bad(path, name, "a token id or a list of token ids"),
+        JsonValue v when v.TryGetValue(out int id) && id >= 0 => id,
+        _ => throw Bad(path, name, "a token id or a list of token ids"),
+    };
 
     static int? Int(JsonObject json, string path, params string[] names)
     {
