@@ -134,7 +134,7 @@ public sealed class DemoRunner
         _runFolders.Add(folder);
         using var evaluator = new TorchCandidateEvaluator(_evaluatorOptions);
         var result = EvolutionRunner.Run(config, evaluator, folder, new RunOptions(),
-            new Reporter<EvolutionProgress>(p => _progress?.Report(new DemoProgress(name, p.Message ?? "", p))), _cancellation);
+            new SyncProgress<EvolutionProgress>(p => _progress?.Report(new DemoProgress(name, p.Message ?? "", p))), _cancellation);
         return (config, result);
     }
 
@@ -193,9 +193,4 @@ public sealed class DemoRunner
 
     static DemoRow AfterGrid(DemoRow row, DemoRow grid) =>
         row with { Evaluations = row.Evaluations + grid.Evaluations, Seconds = row.Seconds + grid.Seconds };
-
-    sealed class Reporter<T>(Action<T> report) : IProgress<T>
-    {
-        public void Report(T value) => report(value);
-    }
 }

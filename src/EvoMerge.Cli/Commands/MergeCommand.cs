@@ -37,13 +37,7 @@ public sealed class MergeCommand : Command<MergeCommand.Settings>
         public int Threads { get; init; }
     }
 
-    public static MergeCompat? ParseCompat(string? value) => value switch
-    {
-        null => null,
-        "mergekit" => MergeCompat.Mergekit,
-        "paper" => MergeCompat.Paper,
-        _ => throw new EvoMergeException($"--compat: expected 'mergekit' or 'paper', got '{value}'"),
-    };
+    public static MergeCompat? ParseCompat(string? value) => value is null ? null : UserChoices.Compat(value, "--compat");
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {

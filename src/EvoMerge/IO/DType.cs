@@ -52,16 +52,4 @@ public static class DTypes
 
     // An exact lookup: Enum.TryParse would also accept "3" or "F32,F16".
     static readonly Dictionary<string, DType> ByName = Enum.GetValues<DType>().ToDictionary(d => d.SafetensorsName());
-
-    /// <summary>Parses a user-written dtype ("bf16", "float16", "F32", ...), for recipes and command lines.</summary>
-    public static DType ParseUserName(string name) => name.ToLowerInvariant() switch
-    {
-        "f64" or "float64" or "double" => DType.F64,
-        "f32" or "float32" or "float" => DType.F32,
-        "f16" or "float16" or "half" or "fp16" => DType.F16,
-        "bf16" or "bfloat16" => DType.BF16,
-        "f8_e4m3" or "float8_e4m3fn" => DType.F8_E4M3,
-        "f8_e5m2" or "float8_e5m2" => DType.F8_E5M2,
-        _ => throw new EvoMergeException($"unknown dtype '{name}': expected one of float32, float16, bfloat16, float64, float8_e4m3fn, float8_e5m2"),
-    };
 }
