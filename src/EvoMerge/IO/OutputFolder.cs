@@ -43,6 +43,29 @@ public static class OutputFolder
         }
     }
 
+    /// <summary>
+    /// Partial folders and files beside <paramref name="output"/> left by runs that are gone (killed): named with
+    /// <see cref="PartialInfix"/> and a process id that no longer runs. Listed, never deleted here.
+    /// </summary>
+    public static IReadOnlyList<string> StalePartials(string output)
+    {
+        string target = Path.TrimEndingDirectorySeparator(Path.GetFullPath(output));
+        string? parent = Path.GetDirectoryName(target);
+        if (parent == null || !Directory.Exists(parent)) return [];
+        string prefix = Path.GetFileName(target) + PartialInfix;
+        return Directory.EnumerateFileSystemEntries(parent, prefix + "*")
+            .Where(p => Path.GetFileName(p)[prefix.Length..].Split('-')[0] is var pid && int.TryParse(pid, out int id) && !Running(id))
+            .Order(StringComparer.Ordinal)
+            .ToList();
+    }
+
+    static bool Running(int pid)
+    {
+        try { using var p = System.Diagnostics.Process.GetProcessById(pid); return !p.HasExited; }
+        catch (ArgumentException) { return false; }
+        catch (InvalidOperationException) { return false; }
+    }
+
     /// <summary>A unique sibling name for partial output of <paramref name="target"/>.</summary>
     internal static string PartialName(string target) =>
         $"{target}{PartialInfix}{Environment.ProcessId}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6))}";

@@ -185,4 +185,27 @@ public class AuditIoTests
         var e = FailsCleanly(() => SafetensorsFile.Open(dir.File("m.safetensors")).Dispose());
         Assert.Contains($"tensor 't': field '{field}' appears twice", e.Message);
     }
+
+    [Theory]
+    [InlineData("/dev/zero")]
+    [InlineData("fifo")]
+    public void Item6_fitness_data_that_is_a_device_or_fifo_is_refused(string kind)
+    {
+        using var dir = new TempFolder();
+        string path = kind;
+        if (kind == "fifo") AuditIoTests.MakeFifo(path = dir.File("data.tsv"));
+        var e = FailsCleanly(() => EvoMerge.Evaluation.Data.MgsmData.LoadTsv(path));
+        Assert.Contains($"{path}: not a regular file", e.Message);
+        e = FailsCleanly(() => EvoMerge.Evaluation.Data.JsonlRecords.Read(path));
+        Assert.Contains($"{path}: not a regular file", e.Message);
+    }
+
+    [Fact]
+    public void Item6_a_data_file_over_its_cap_fails_while_streaming()
+    {
+        using var dir = new TempFolder();
+        File.WriteAllText(dir.File("d.tsv"), string.Concat(Enumerable.Repeat("q\t1\n", 3000)));
+        var e = Assert.Throws<EvoMergeException>(() => InputFile.ReadLines(dir.File("d.tsv"), 1000, "data file").Count());
+        Assert.Contains("more than 1000 bytes, too large for a data file", e.Message);
+    }
 }

@@ -118,6 +118,22 @@ public class OutputFolderTests
     }
 
     [Fact]
+    public void Leftovers_of_killed_runs_are_listed_and_never_touched()
+    {
+        using var dir = new TempFolder();
+        // A pid above the kernel's maximum (4194304) never runs; our own pid does.
+        string dead = dir.File("out" + OutputFolder.PartialInfix + "99999999-0123456789ab");
+        string alive = dir.File("out" + OutputFolder.PartialInfix + Environment.ProcessId + "-0123456789ab");
+        Directory.CreateDirectory(dead);
+        Directory.CreateDirectory(alive);
+        File.WriteAllText(dir.File("out.partial"), "a user's file of the old partial name");
+        Assert.Equal([dead], OutputFolder.StalePartials(dir.File("out")));
+        OutputFolder.Write(dir.File("out"), partial => File.WriteAllText(Path.Combine(partial, "a"), "1"));
+        Assert.True(Directory.Exists(dead) && Directory.Exists(alive));
+        Assert.Equal("a user's file of the old partial name", File.ReadAllText(dir.File("out.partial")));
+    }
+
+    [Fact]
     public void An_empty_folder_made_for_the_output_is_used()
     {
         using var dir = new TempFolder();
