@@ -72,14 +72,14 @@ public class RecipeFuzzTests : IDisposable
     }
 
     /// <summary>Runs <paramref name="action"/> on the thread pool: whether it ended within 10 s, and what it threw.</summary>
-    static (bool Finished, Exception? Error) Bounded(Action action)
+    internal static (bool Finished, Exception? Error) Bounded(Action action)
     {
         var task = Task.Run(action);
         bool finished = ((IAsyncResult)task).AsyncWaitHandle.WaitOne(TimeSpan.FromSeconds(10));
         return (finished, task.Exception?.InnerException);
     }
 
-    static string Mutate(string seed, Random random)
+    internal static string Mutate(string seed, Random random)
     {
         var lines = seed.Split('\n').ToList();
         for (int m = random.Next(3) == 0 ? 2 : 1; m > 0; m--)
