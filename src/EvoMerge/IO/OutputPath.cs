@@ -22,17 +22,7 @@ public static class OutputPath
         if (name.Length == 0) throw new EvoMergeException($"{output}: is a root folder; choose a new output folder");
         if (System.Text.Encoding.UTF8.GetByteCount(name) > MaxNameBytes)
             throw new EvoMergeException($"{output}: the name is {System.Text.Encoding.UTF8.GetByteCount(name)} bytes long; at most {MaxNameBytes} are allowed");
-        string real = Resolve(full);
-        foreach (string input in inputs ?? [])
-        {
-            string inputReal = Resolve(Path.GetFullPath(input));
-            if (Same(real, inputReal))
-                throw new EvoMergeException($"{output}: is the input {input}; inputs are never written");
-            if (Inside(real, inputReal))
-                throw new EvoMergeException($"{output}: is inside the input {input}; inputs are never written, choose a folder outside it");
-            if (Inside(inputReal, real))
-                throw new EvoMergeException($"{output}: contains the input {input}; choose a new output folder");
-        }
+        CheckOutside(output, inputs, refuseAbove: true);
         if (File.Exists(full))
             throw new EvoMergeException(folder ? $"{output}: is a file; choose a new output folder" : $"{output}: already exists; choose a new file name or delete it");
         if (Directory.Exists(full))
@@ -46,6 +36,25 @@ public static class OutputPath
         else if (new FileInfo(full).LinkTarget != null)
             throw new EvoMergeException($"{output}: is a dangling symbolic link; choose a new output {(folder ? "folder" : "file")}");
         return full;
+    }
+
+    /// <summary>
+    /// Throws when <paramref name="output"/> is equal to or inside any of <paramref name="inputs"/> after resolving
+    /// symbolic links (and, with <paramref name="refuseAbove"/>, when it contains one).
+    /// </summary>
+    public static void CheckOutside(string output, IEnumerable<string>? inputs, bool refuseAbove)
+    {
+        string real = Resolve(Path.TrimEndingDirectorySeparator(Path.GetFullPath(output)));
+        foreach (string input in inputs ?? [])
+        {
+            string inputReal = Resolve(Path.TrimEndingDirectorySeparator(Path.GetFullPath(input)));
+            if (Same(real, inputReal))
+                throw new EvoMergeException($"{output}: is the input {input}; inputs are never written");
+            if (Inside(real, inputReal))
+                throw new EvoMergeException($"{output}: is inside the input {input}; inputs are never written, choose a folder outside it");
+            if (refuseAbove && Inside(inputReal, real))
+                throw new EvoMergeException($"{output}: contains the input {input}; choose a new output folder");
+        }
     }
 
     /// <summary>
