@@ -20,6 +20,7 @@ public static class CliApp
         {
             config.SetApplicationName("evomerge");
             config.PropagateExceptions();
+            config.SetInterceptor(new UnknownOptions());
             config.AddBranch("demo", demo =>
             {
                 demo.SetDescription("Run the built-in miniature EvoLLM-JP demo end to end.");

@@ -17,6 +17,7 @@ public static class DemoModelShape
         NumHeads = 4,
         NumKvHeads = 4,
         TieWordEmbeddings = false,
+        RmsNormEps = 1e-5f,   // the shipped models were trained with it (written to their config.json)
         MaxPositionEmbeddings = 256,
         BosTokenId = tokenizer.BosId,
         EosTokenId = tokenizer.EosId,

@@ -5,6 +5,7 @@ using EvoMerge.Evolution;
 using EvoMerge.Evolution.Config;
 using EvoMerge.Evolution.Run;
 using EvoMerge.Evolution.Spaces;
+using EvoMerge.IO;
 using EvoMerge.Merge.Recipes;
 using EvoMerge.Torch.Evolution;
 using static TorchSharp.torch;
@@ -69,9 +70,8 @@ public sealed class DemoRunner
         _plan = options.Quick ? DemoPlan.Quick : DemoPlan.Full;
         _progress = progress;
         _cancellation = cancellation;
-        _output = Path.GetFullPath(options.OutputFolder);
-        if (Directory.Exists(_output) && Directory.EnumerateFileSystemEntries(_output).Any())
-            throw new EvoMergeException($"{_output}: the demo's output folder must be new or empty (choose another with --out)");
+        // New or empty, and neither inside nor around the models it reads (choose another with --out).
+        _output = OutputPath.Check(options.OutputFolder, [options.ModelsFolder], folder: true);
         (_base, _a, _b) = (Model(DemoModelShape.BaseFolder), Model(DemoModelShape.JapaneseFolder), Model(DemoModelShape.MathFolder));
         string data = Path.Combine(_output, "data");
         DemoTasks.WriteData(new MiniatureWorld().Splits, data);
@@ -134,7 +134,7 @@ public sealed class DemoRunner
         _runFolders.Add(folder);
         using var evaluator = new TorchCandidateEvaluator(_evaluatorOptions);
         var result = EvolutionRunner.Run(config, evaluator, folder, new RunOptions(),
-            new Reporter<EvolutionProgress>(p => _progress?.Report(new DemoProgress(name, p.Message ?? "", p))), _cancellation);
+            new SyncProgress<EvolutionProgress>(p => _progress?.Report(new DemoProgress(name, p.Message ?? "", p))), _cancellation);
         return (config, result);
     }
 
@@ -193,9 +193,4 @@ public sealed class DemoRunner
 
     static DemoRow AfterGrid(DemoRow row, DemoRow grid) =>
         row with { Evaluations = row.Evaluations + grid.Evaluations, Seconds = row.Seconds + grid.Seconds };
-
-    sealed class Reporter<T>(Action<T> report) : IProgress<T>
-    {
-        public void Report(T value) => report(value);
-    }
 }

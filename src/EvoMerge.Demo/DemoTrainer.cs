@@ -65,7 +65,7 @@ public static class DemoTrainer
             var scaled = options with { Steps = Math.Max(1, (int)(options.Steps * stepsScale)) };
             var batches = world.Lines(mix, dataSeed).Select(line => tokenizer.Encode(line, addBos: true).Append(tokenizer.EosId!.Value).ToList())
                 .Chunk(BatchSize).Select(b => (IReadOnlyList<IReadOnlyList<int>>)b);
-            CausalLmTrainer.Train(model, batches, tokenizer.PadId, scaled, new Reporter(step =>
+            CausalLmTrainer.Train(model, batches, tokenizer.PadId, scaled, new SyncProgress<TrainingStep>(step =>
             {
                 log.WriteLine($"{name}\t{step.Step}\t{step.Loss:F5}\t{step.LearningRate:G5}");
                 progress?.Report(new DemoTrainingProgress(name, step));
@@ -78,11 +78,5 @@ public static class DemoTrainer
         using var noGrad = no_grad();
         var source = from.named_parameters().ToDictionary(p => p.name, p => p.parameter);
         foreach (var (name, p) in to.named_parameters()) p.copy_(source[name]);
-    }
-
-    /// <summary>Reports synchronously, in step order (Progress&lt;T&gt; would post to the thread pool).</summary>
-    sealed class Reporter(Action<TrainingStep> report) : IProgress<TrainingStep>
-    {
-        public void Report(TrainingStep value) => report(value);
     }
 }

@@ -37,7 +37,7 @@ public sealed class ExportGgufCommand : Command<ExportGgufCommand.Settings>
             .Start(ctx =>
             {
                 var task = ctx.AddTask($"GGUF {settings.Type}");
-                ModelFolderGgufExport.Export(model, output, type, new SyncProgress(p =>
+                ModelFolderGgufExport.Export(model, output, type, new SyncProgress<GgufWriteProgress>(p =>
                 {
                     task.MaxValue = p.Total;
                     task.Value = p.Done;
@@ -46,11 +46,5 @@ public sealed class ExportGgufCommand : Command<ExportGgufCommand.Settings>
             });
         AnsiConsole.MarkupLineInterpolated($"wrote [bold]{output}[/] ({new FileInfo(output).Length / 1e6:F1} MB, {settings.Type})");
         return 0;
-    }
-
-    /// <summary>Reports on the calling thread (<see cref="Progress{T}"/> would post to the thread pool, out of order).</summary>
-    sealed class SyncProgress(Action<GgufWriteProgress> report) : IProgress<GgufWriteProgress>
-    {
-        public void Report(GgufWriteProgress value) => report(value);
     }
 }

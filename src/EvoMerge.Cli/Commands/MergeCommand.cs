@@ -2,6 +2,7 @@ using System.ComponentModel;
 using System.Diagnostics;
 using System.Globalization;
 using EvoMerge.Cli.Merge;
+using EvoMerge.IO;
 using EvoMerge.Merge.Execution;
 using EvoMerge.Merge.Methods;
 using EvoMerge.Merge.Output;
@@ -41,19 +42,15 @@ public sealed class MergeCommand : Command<MergeCommand.Settings>
         public int Threads { get; init; }
     }
 
-    public static MergeCompat? ParseCompat(string? value) => value switch
-    {
-        null => null,
-        "mergekit" => MergeCompat.Mergekit,
-        "paper" => MergeCompat.Paper,
-        _ => throw new EvoMergeException($"--compat: expected 'mergekit' or 'paper', got '{value}'"),
-    };
+    public static MergeCompat? ParseCompat(string? value) => value is null ? null : UserChoices.Compat(value, "--compat");
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
         using var planned = RecipePlanner.Plan(RecipeParser.Load(settings.Recipe), ParseCompat(settings.Compat), settings.Strict);
         int threads = settings.Threads > 0 ? settings.Threads : Environment.ProcessorCount;
         RecipeCheckView.Print(planned, threads);
+        foreach (string stale in OutputFolder.StalePartials(settings.OutDir))
+            AnsiConsole.MarkupLineInterpolated($"[yellow]note:[/] {stale} is left over from a run that was killed; remove it with rm -r");
         var clock = Stopwatch.StartNew();
         long bytesPerElement = planned.InputBytes / Math.Max(1, planned.Plan.TotalElements);
         CliConsoles.Progress()

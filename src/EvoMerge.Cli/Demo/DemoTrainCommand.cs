@@ -38,7 +38,7 @@ public sealed class DemoTrainCommand : Command<DemoTrainCommand.Settings>
             .Start(ctx =>
             {
                 var tasks = new Dictionary<string, ProgressTask>();
-                DemoTrainer.TrainAll(settings.Out, settings.Seed, stepsScale: settings.StepsScale, progress: new Reporter(p =>
+                DemoTrainer.TrainAll(settings.Out, settings.Seed, stepsScale: settings.StepsScale, progress: new SyncProgress<DemoTrainingProgress>(p =>
                 {
                     if (!tasks.TryGetValue(p.Model, out var task))
                         tasks[p.Model] = task = ctx.AddTask(p.Model, maxValue: p.Step.Steps);
@@ -48,10 +48,5 @@ public sealed class DemoTrainCommand : Command<DemoTrainCommand.Settings>
             });
         AnsiConsole.MarkupLineInterpolated($"Trained base, A (ja) and B (math) into [bold]{settings.Out}[/] in {clock.Elapsed.TotalSeconds:F0} s.");
         return 0;
-    }
-
-    sealed class Reporter(Action<DemoTrainingProgress> report) : IProgress<DemoTrainingProgress>
-    {
-        public void Report(DemoTrainingProgress value) => report(value);
     }
 }

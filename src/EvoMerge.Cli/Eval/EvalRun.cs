@@ -2,6 +2,7 @@ using System.Globalization;
 using EvoMerge.Cli.Commands;
 using EvoMerge.Evaluation;
 using Spectre.Console;
+using EvoMerge.IO;
 
 namespace EvoMerge.Cli.Eval;
 
@@ -37,10 +38,10 @@ static class EvalRun
                     .Start(ctx =>
                     {
                         var loading = ctx.AddTask($"loading {settings.Model}".EscapeMarkup(), maxValue: 1);
-                        var opened = model = openModel(request, new ImmediateProgress<double>(f => loading.Value = f));
+                        var opened = model = openModel(request, new SyncProgress<double>(f => loading.Value = f));
                         loading.Value = 1;
                         var scoring = ctx.AddTask($"{task.Name}: {count} items", maxValue: Math.Max(1, count));
-                        return Evaluate(opened, new ImmediateProgress<EvalProgress>(p => scoring.Value = p.Done));
+                        return Evaluate(opened, new SyncProgress<EvalProgress>(p => scoring.Value = p.Done));
                     });
             items?.Complete();
             EvalReport.Print(console, result, settings);
@@ -86,13 +87,5 @@ static class EvalRun
             ? value
             : throw new EvoMergeException($"{option} '{text}' is not known (expected {expected})");
 
-    static string ReadTemplate(string file) => File.Exists(file)
-        ? File.ReadAllText(file)
-        : throw new EvoMergeException($"--template @{file}: file not found");
-
-    /// <summary><see cref="Progress{T}"/> posts to the thread pool, which would race the bar's last refresh.</summary>
-    sealed class ImmediateProgress<T>(Action<T> report) : IProgress<T>
-    {
-        public void Report(T value) => report(value);
-    }
+    static string ReadTemplate(string file) => InputFile.ReadAllText(file, InputFile.SmallFileBytes, "--template file");
 }

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using EvoMerge.Torch.Model;
+using EvoMerge.IO;
 
 namespace EvoMerge.Torch.Import;
 
@@ -18,15 +19,14 @@ public sealed class Llama2cCheckpoint
 
     public static Llama2cCheckpoint Read(string path)
     {
-        if (!File.Exists(path)) throw new EvoMergeException($"{path}: llama2.c checkpoint not found");
-        byte[] bytes = File.ReadAllBytes(path);
+        byte[] bytes = InputFile.ReadAllBytes(path, Array.MaxLength, "llama2.c checkpoint");
         if (bytes.Length < 28) throw new EvoMergeException($"{path}: too short for a llama2.c header (7 int32)");
         int H(int i) => BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(4 * i));
         int dim = H(0), hidden = H(1), layers = H(2), heads = H(3), kvHeads = H(4), vocab = H(5), seqLen = H(6);
         if (dim == 0x616b3432) throw new EvoMergeException($"{path}: a llama2.c version 1+ checkpoint ('ak42' magic); export it with --version 0 (legacy)");
         bool tied = vocab > 0;   // llama2.c's convention: a negative vocab size means a separate classifier follows
         vocab = Math.Abs(vocab);
-        if (dim <= 0 || hidden <= 0 || layers <= 0 || heads <= 0 || kvHeads <= 0 || seqLen <= 0 || dim % heads != 0 || heads % kvHeads != 0)
+        if (dim <= 0 || hidden <= 0 || layers <= 0 || layers > SanityBounds.MaxLayers || heads <= 0 || kvHeads <= 0 || seqLen <= 0 || dim % heads != 0 || heads % kvHeads != 0)
             throw new EvoMergeException($"{path}: header (dim={dim}, hidden_dim={hidden}, n_layers={layers}, n_heads={heads}, n_kv_heads={kvHeads}, vocab_size={vocab}, seq_len={seqLen}) is not a llama2.c model");
         var config = new LlamaConfig
         {

@@ -33,6 +33,6 @@ public static class Llama2cImporter
                 foreach (var (name, _, values) in checkpoint.Tensors) writer.WriteFloat32(name, values);
                 writer.Complete();
             }
-        });
+        }, [checkpointPath, tokenizerPath]);
     }
 }

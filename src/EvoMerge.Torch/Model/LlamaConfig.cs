@@ -1,4 +1,5 @@
 using System.Text.Json;
+using EvoMerge.IO;
 
 namespace EvoMerge.Torch.Model;
 
@@ -17,15 +18,19 @@ public sealed record LlamaConfig
     public int NumKvHeads { get; init; }
     /// <summary>Per-head width; config.json's <c>head_dim</c> when present, else hidden / heads.</summary>
     public int HeadDim { get; init; }
-    public float RmsNormEps { get; init; } = 1e-5f;
-    public double RopeTheta { get; init; } = 10000.0;
+    public float RmsNormEps { get; init; } = (float)DefaultRmsNormEps;
+    public double RopeTheta { get; init; } = DefaultRopeTheta;
     public RopeScaling? RopeScaling { get; init; }
     public bool TieWordEmbeddings { get; init; }
     /// <summary>Biases on the q, k and v projections: always in Qwen2, with <c>attention_bias</c> in Llama.</summary>
     public bool AttentionBias { get; init; }
     /// <summary>A bias on the o projection: Llama's <c>attention_bias</c> covers it, Qwen2 never has one.</summary>
     public bool OutputProjectionBias { get; init; }
-    public int MaxPositionEmbeddings { get; init; } = 2048;
+    public int MaxPositionEmbeddings { get; init; } = DefaultMaxPositionEmbeddings;
+
+    /// <summary>transformers' LlamaConfig defaults (Mistral's and Qwen2's rms_norm_eps and rope_theta are the same).</summary>
+    public const double DefaultRmsNormEps = 1e-6, DefaultRopeTheta = 10000.0;
+    public const int DefaultMaxPositionEmbeddings = 2048;
     public int? BosTokenId { get; init; }
     public int? EosTokenId { get; init; }
 
@@ -59,76 +64,45 @@ public sealed record LlamaConfig
         "LlamaForCausalLM", "MistralForCausalLM", "Qwen2ForCausalLM",
     };
 
-    public static LlamaConfig FromFile(string configJsonPath)
+    /// <summary>
+    /// The Llama-family shape of a parsed config.json (<see cref="ModelConfig"/>: one parse, one set of defaults).
+    /// Defaults for absent fields are transformers' LlamaConfig's: rms_norm_eps 1e-6, rope_theta 10000,
+    /// max_position_embeddings 2048, untied embeddings (as <see cref="ModelConfig.TieWordEmbeddings"/> decides).
+    /// </summary>
+    public static LlamaConfig From(ModelConfig config, string source)
     {
-        if (!File.Exists(configJsonPath)) throw new EvoMergeException($"{configJsonPath}: file not found (expected a Hugging Face config.json)");
-        try
-        {
-            using var doc = JsonDocument.Parse(File.ReadAllBytes(configJsonPath));
-            return FromJson(doc.RootElement, configJsonPath);
-        }
-        catch (JsonException e)
-        {
-            throw new EvoMergeException($"{configJsonPath}: not valid JSON ({e.Message})");
-        }
-    }
-
-    /// <summary>The model config of a folder opened by <see cref="EvoMerge.IO.ModelFolder"/>.</summary>
-    public static LlamaConfig From(EvoMerge.IO.ModelConfig config, string source) =>
-        FromJson(JsonSerializer.SerializeToElement(config.Json), source);
-
-    /// <summary>Reads the Hugging Face field names (<c>hidden_size</c>, <c>num_key_value_heads</c>, ...).</summary>
-    public static LlamaConfig FromJson(JsonElement root, string source = "config.json")
-    {
-        if (root.ValueKind != JsonValueKind.Object) throw new EvoMergeException($"{source}: expected a JSON object");
-        string? arch = root.TryGetProperty("architectures", out var a) && a.ValueKind == JsonValueKind.Array && a.GetArrayLength() > 0
-            ? a[0].GetString() : null;
+        string? arch = config.Architecture;
         if (arch != null && !SupportedArchitectures.Contains(arch))
             throw new EvoMergeException($"{source}: field 'architectures' is '{arch}'; supported: {string.Join(", ", SupportedArchitectures)}");
-        string? modelType = Str(root, "model_type");
-
-        int Int(string name, int? fallback = null)
+        int Need(int? value, string field) => value ?? throw new EvoMergeException($"{source}: field '{field}' is missing or not an integer");
+        if (config.HiddenAct is not (null or "silu" or "swish"))
+            throw new EvoMergeException($"{source}: field 'hidden_act' is '{config.HiddenAct}'; the Llama family's SwiGLU needs silu");
+        if (config.MlpBias) throw new EvoMergeException($"{source}: field 'mlp_bias' is true; MLP biases are not supported");
+        bool isQwen2 = arch == "Qwen2ForCausalLM" || config.ModelType == "qwen2";
+        RopeScaling? scaling = null;
+        if (config.RopeScaling is { } ropeJson)
         {
-            if (root.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out int i)) return i;
-            if (fallback is int f) return f;
-            throw new EvoMergeException($"{source}: field '{name}' is missing or not an integer");
+            using var rope = JsonDocument.Parse(ropeJson);
+            scaling = RopeScaling.FromJson(rope.RootElement, source);
         }
-        double Num(string name, double fallback) =>
-            root.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : fallback;
-        bool Bool(string name, bool fallback) =>
-            root.TryGetProperty(name, out var v) && (v.ValueKind is JsonValueKind.True or JsonValueKind.False) ? v.GetBoolean() : fallback;
-        int? OptId(string name) =>
-            root.TryGetProperty(name, out var v) ? v.ValueKind switch
-            {
-                JsonValueKind.Number => v.GetInt32(),
-                JsonValueKind.Array when v.GetArrayLength() > 0 => v[0].GetInt32(),
-                _ => null,
-            } : null;
-
-        string? act = Str(root, "hidden_act");
-        if (act is not (null or "silu" or "swish"))
-            throw new EvoMergeException($"{source}: field 'hidden_act' is '{act}'; the Llama family's SwiGLU needs silu");
-        if (Bool("mlp_bias", false)) throw new EvoMergeException($"{source}: field 'mlp_bias' is true; MLP biases are not supported");
-        bool isQwen2 = arch == "Qwen2ForCausalLM" || modelType == "qwen2";
         return new LlamaConfig
         {
-            VocabSize = Int("vocab_size"),
-            HiddenSize = Int("hidden_size"),
-            IntermediateSize = Int("intermediate_size"),
-            NumLayers = Int("num_hidden_layers"),
-            NumHeads = Int("num_attention_heads"),
-            NumKvHeads = Int("num_key_value_heads", 0),
-            HeadDim = root.TryGetProperty("head_dim", out var hd) && hd.ValueKind == JsonValueKind.Number ? hd.GetInt32() : 0,
-            RmsNormEps = (float)Num("rms_norm_eps", 1e-6),
-            RopeTheta = Num("rope_theta", 10000.0),
-            RopeScaling = root.TryGetProperty("rope_scaling", out var rs) && rs.ValueKind == JsonValueKind.Object
-                ? RopeScaling.FromJson(rs, source) : null,
-            TieWordEmbeddings = Bool("tie_word_embeddings", false),
-            AttentionBias = isQwen2 || Bool("attention_bias", false),
-            OutputProjectionBias = !isQwen2 && Bool("attention_bias", false),
-            MaxPositionEmbeddings = Int("max_position_embeddings", 2048),
-            BosTokenId = OptId("bos_token_id"),
-            EosTokenId = OptId("eos_token_id"),
+            VocabSize = Need(config.VocabSize, "vocab_size"),
+            HiddenSize = Need(config.HiddenSize, "hidden_size"),
+            IntermediateSize = Need(config.IntermediateSize, "intermediate_size"),
+            NumLayers = Need(config.NumLayers, "num_hidden_layers"),
+            NumHeads = Need(config.NumHeads, "num_attention_heads"),
+            NumKvHeads = config.NumKvHeads ?? 0,
+            HeadDim = config.HeadDim ?? 0,
+            RmsNormEps = (float)(config.NormEpsilon ?? DefaultRmsNormEps),
+            RopeTheta = config.RopeTheta ?? DefaultRopeTheta,
+            RopeScaling = scaling,
+            TieWordEmbeddings = config.TieWordEmbeddings,
+            AttentionBias = isQwen2 || config.AttentionBias,
+            OutputProjectionBias = !isQwen2 && config.AttentionBias,
+            MaxPositionEmbeddings = config.MaxPositionEmbeddings ?? DefaultMaxPositionEmbeddings,
+            BosTokenId = config.BosTokenId,
+            EosTokenId = config.EosTokenId,
         }.Validated(source);
     }
 
@@ -160,8 +134,6 @@ public sealed record LlamaConfig
         return JsonSerializer.Serialize(o, new JsonSerializerOptions { WriteIndented = true });
     }
 
-    static string? Str(JsonElement root, string name) =>
-        root.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
 }
 
 /// <summary>

@@ -21,11 +21,11 @@ public static class DeviceOptions
     }
 
     /// <summary><c>f32</c>/<c>float32</c> or <c>bf16</c>/<c>bfloat16</c>. float16 is refused: it is unusably slow on CPUs.</summary>
-    public static ScalarType ParseDType(string name) => name.Trim().ToLowerInvariant() switch
+    public static ScalarType ParseDType(string name) => UserChoices.DType(name, "--dtype") switch
     {
-        "f32" or "float32" or "fp32" => ScalarType.Float32,
-        "bf16" or "bfloat16" => ScalarType.BFloat16,
-        _ => throw new EvoMergeException($"dtype '{name}': expected f32 or bf16"),
+        EvoMerge.IO.DType.F32 => ScalarType.Float32,
+        EvoMerge.IO.DType.BF16 => ScalarType.BFloat16,
+        _ => throw new EvoMergeException($"--dtype: '{name}' is not supported here; expected f32 or bf16"),
     };
 
     /// <summary>Sets libtorch's intra-op threads (default: all cores); call once before heavy work.</summary>

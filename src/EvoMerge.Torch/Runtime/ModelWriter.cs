@@ -14,10 +14,11 @@ public static class ModelWriter
         string architecture = "LlamaForCausalLM", IEnumerable<string>? extraFiles = null)
     {
         var parameters = model.named_parameters().ToArray();
+        var extras = (extraFiles ?? []).ToList();
         OutputFolder.Write(folder, partial =>
         {
             File.WriteAllText(Path.Combine(partial, ModelFolder.ConfigFileName), model.Config.ToJson(architecture));
-            foreach (var file in extraFiles ?? []) File.Copy(file, Path.Combine(partial, Path.GetFileName(file)));
+            foreach (var file in extras) File.Copy(file, Path.Combine(partial, Path.GetFileName(file)));
             using var writer = SafetensorsWriter.Create(partial, parameters.Select(p => new TensorSpec(p.name, dtype, p.parameter.shape)));
             foreach (var (name, p) in parameters)
             {
@@ -26,6 +27,6 @@ public static class ModelWriter
                 writer.WriteFloat32(name, MemoryMarshal.Cast<byte, float>(values.bytes));
             }
             writer.Complete();
-        });
+        }, extras);
     }
 }

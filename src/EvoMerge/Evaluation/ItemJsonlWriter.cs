@@ -1,6 +1,7 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using EvoMerge.IO;
 
 namespace EvoMerge.Evaluation;
 
@@ -28,8 +29,13 @@ public sealed class ItemJsonlWriter : IDisposable
         _path = Path.GetFullPath(path);
         string? folder = Path.GetDirectoryName(_path);
         if (folder != null && !Directory.Exists(folder)) throw new EvoMergeException($"--out: folder '{folder}' does not exist");
-        _temporary = _path + ".partial";
-        _writer = new StreamWriter(_temporary, append: false, new System.Text.UTF8Encoding(false));
+        // A partial file of this run's own (created exclusively): a user's "<out>.partial" is never truncated.
+        _temporary = OutputFolder.PartialName(_path);
+        try { _writer = new StreamWriter(new FileStream(_temporary, FileMode.CreateNew, FileAccess.Write), new System.Text.UTF8Encoding(false)); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new EvoMergeException($"--out: cannot create a file in '{folder}' ({e.Message})", e);
+        }
     }
 
     public void Write(ItemResult item)

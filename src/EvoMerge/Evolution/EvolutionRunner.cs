@@ -4,6 +4,7 @@ using EvoMerge.Evolution.Config;
 using EvoMerge.Evolution.Run;
 using EvoMerge.Evolution.Spaces;
 using EvoMerge.Merge.Recipes;
+using EvoMerge.IO;
 
 namespace EvoMerge.Evolution;
 
@@ -26,6 +27,9 @@ public static class EvolutionRunner
         options ??= new RunOptions();
         EvolutionConfigReader.Validate(config, "config");
         var folder = new RunFolder(runDirectory);
+        // The run folder may already exist (--resume) but must never be, or lie inside, a model the run reads.
+        OutputPath.CheckOutside(folder.Root, config.Models.Append(config.BaseModel ?? "").Append(config.Dfs.ModelA ?? "").Concat(config.Dfs.Models ?? [])
+            .Where(m => m.Length > 0).Select(config.ResolveModel).Where(Path.Exists), refuseAbove: false);
         Directory.CreateDirectory(folder.Root);
         folder.Prepare(config, options.Resume);
         using var journal = Journal.Open(folder.JournalFile);

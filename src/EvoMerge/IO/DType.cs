@@ -17,6 +17,11 @@ public enum DType
     I8,
     U8,
     BOOL,
+    U16,
+    U32,
+    U64,
+    /// <summary>8-bit power of two (exponent only, the MX block scale): stored and copied, not converted.</summary>
+    F8_E8M0,
 }
 
 /// <summary>Sizes, header names and kinds of <see cref="DType"/> values.</summary>
@@ -25,10 +30,10 @@ public static class DTypes
     /// <summary>Bytes per element.</summary>
     public static int ElementSize(this DType dtype) => dtype switch
     {
-        DType.F64 or DType.I64 => 8,
-        DType.F32 or DType.I32 => 4,
-        DType.F16 or DType.BF16 or DType.I16 => 2,
-        DType.F8_E4M3 or DType.F8_E5M2 or DType.I8 or DType.U8 or DType.BOOL => 1,
+        DType.F64 or DType.I64 or DType.U64 => 8,
+        DType.F32 or DType.I32 or DType.U32 => 4,
+        DType.F16 or DType.BF16 or DType.I16 or DType.U16 => 2,
+        DType.F8_E4M3 or DType.F8_E5M2 or DType.F8_E8M0 or DType.I8 or DType.U8 or DType.BOOL => 1,
         _ => throw new ArgumentOutOfRangeException(nameof(dtype), dtype, null),
     };
 
@@ -42,18 +47,9 @@ public static class DTypes
     /// <summary>Parses a safetensors header dtype; false for names this format does not define.</summary>
     public static bool TryParse(string name, out DType dtype) => ByName.TryGetValue(name, out dtype);
 
+    /// <summary>Sub-byte types of the format (packed several to a byte), which EvoMerge recognises but does not read.</summary>
+    public static readonly IReadOnlyList<string> PackedNames = ["F4", "F6_E2M3", "F6_E3M2"];
+
     // An exact lookup: Enum.TryParse would also accept "3" or "F32,F16".
     static readonly Dictionary<string, DType> ByName = Enum.GetValues<DType>().ToDictionary(d => d.SafetensorsName());
-
-    /// <summary>Parses a user-written dtype ("bf16", "float16", "F32", ...), for recipes and command lines.</summary>
-    public static DType ParseUserName(string name) => name.ToLowerInvariant() switch
-    {
-        "f64" or "float64" or "double" => DType.F64,
-        "f32" or "float32" or "float" => DType.F32,
-        "f16" or "float16" or "half" or "fp16" => DType.F16,
-        "bf16" or "bfloat16" => DType.BF16,
-        "f8_e4m3" or "float8_e4m3fn" => DType.F8_E4M3,
-        "f8_e5m2" or "float8_e5m2" => DType.F8_E5M2,
-        _ => throw new EvoMergeException($"unknown dtype '{name}': expected one of float32, float16, bfloat16, float64, float8_e4m3fn, float8_e5m2"),
-    };
 }

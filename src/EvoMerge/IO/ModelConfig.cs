@@ -29,18 +29,37 @@ public sealed record ModelConfig
     public string? RopeScaling { get; init; }
     public double? NormEpsilon { get; init; }
     public string? TorchDType { get; init; }
+    /// <summary><c>hidden_act</c> (e.g. "silu").</summary>
+    public string? HiddenAct { get; init; }
+    /// <summary><c>attention_bias</c>: biases on the attention projections (false when absent, as in transformers).</summary>
+    public bool AttentionBias { get; init; }
+    /// <summary><c>mlp_bias</c> (false when absent).</summary>
+    public bool MlpBias { get; init; }
+    /// <summary><c>bos_token_id</c>; the first entry when it is a list.</summary>
+    public int? BosTokenId { get; init; }
+    /// <summary><c>eos_token_id</c>; the first entry when it is a list (Llama 3.1 lists several).</summary>
+    public int? EosTokenId { get; init; }
 
     /// <summary>The whole config.json, for passing fields through on write.</summary>
     public required JsonObject Json { get; init; }
 
     public static ModelConfig Load(string path)
     {
-        const long maxConfigBytes = 16 << 20; // configs are a few kB; refuse to read a hostile giant
-        if (new FileInfo(path).Length > maxConfigBytes)
-            throw new EvoMergeException($"{path}: {new FileInfo(path).Length} bytes is too large for a config.json");
+        // Configs are a few kB: the cap refuses a hostile giant (or a link to /dev/zero) while reading.
+        var bytes = InputFile.ReadAllBytes(path, InputFile.SmallFileBytes, "config.json");
         JsonNode? node;
-        try { node = JsonNode.Parse(File.ReadAllText(path)); }
+        try
+        {
+            // Duplicate keys are refused: which one wins differs between readers.
+            node = JsonNode.Parse(bytes, documentOptions: new JsonDocumentOptions { AllowDuplicateProperties = false });
+            // Serialising once proves every string is valid Unicode (no lone surrogate), so writing it back cannot fail.
+            node?.ToJsonString();
+        }
         catch (JsonException e) { throw new EvoMergeException($"{path}: not valid JSON ({e.Message})"); }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException)
+        {
+            throw new EvoMergeException($"{path}: holds a string that is not valid Unicode ({e.Message})");
+        }
         if (node is not JsonObject json) throw new EvoMergeException($"{path}: expected a JSON object");
         return FromJson(json, path);
     }
@@ -49,6 +68,8 @@ public sealed record ModelConfig
     {
         int? heads = Int(json, path, "num_attention_heads", "n_head");
         int? hidden = Int(json, path, "hidden_size", "n_embd", "d_model");
+        int? layers = Int(json, path, "num_hidden_layers", "n_layer", "num_layers");
+        if (layers > SanityBounds.MaxLayers) throw Bad(path, "num_hidden_layers", $"at most {SanityBounds.MaxLayers}, got {layers}");
         string? architecture = null;
         if (json["architectures"] is JsonArray { Count: > 0 } architectures)
             architecture = architectures[0] is JsonValue v && v.TryGetValue(out string? s) ? s : throw Bad(path, "architectures", "an array of strings");
@@ -56,7 +77,7 @@ public sealed record ModelConfig
         {
             Architecture = architecture,
             ModelType = String(json, path, "model_type"),
-            NumLayers = Int(json, path, "num_hidden_layers", "n_layer", "num_layers"),
+            NumLayers = layers,
             HiddenSize = hidden,
             IntermediateSize = Int(json, path, "intermediate_size", "n_inner"),
             NumHeads = heads,
@@ -64,21 +85,41 @@ public sealed record ModelConfig
             HeadDim = Int(json, path, "head_dim") ?? (heads > 0 ? hidden / heads : null),
             VocabSize = Int(json, path, "vocab_size"),
             MaxPositionEmbeddings = Int(json, path, "max_position_embeddings", "n_positions"),
-            TieWordEmbeddings = Bool(json, path, "tie_word_embeddings") ?? TiedByDefault(String(json, path, "model_type")),
+            TieWordEmbeddings = Bool(json, path, "tie_word_embeddings") ?? TiedByDefault(String(json, path, "model_type"), architecture),
             RopeTheta = Double(json, path, "rope_theta"),
             RopeScaling = json["rope_scaling"] is JsonObject scaling ? scaling.ToJsonString() : null,
             NormEpsilon = Double(json, path, "rms_norm_eps", "layer_norm_eps", "layer_norm_epsilon"),
             TorchDType = String(json, path, "torch_dtype", "dtype"),
+            HiddenAct = String(json, path, "hidden_act"),
+            AttentionBias = Bool(json, path, "attention_bias") ?? false,
+            MlpBias = Bool(json, path, "mlp_bias") ?? false,
+            BosTokenId = TokenId(json, path, "bos_token_id"),
+            EosTokenId = TokenId(json, path, "eos_token_id"),
             Json = json,
         };
     }
 
     /// <summary>
     /// transformers' default when config.json omits <c>tie_word_embeddings</c>: the base class says true, and the
-    /// Llama, Mistral, Mixtral, Qwen2/3 and Phi-3 configs override it to false.
+    /// Llama, Mistral, Mixtral, Qwen2/3 and Phi-3 configs override it to false. The model type decides, else the
+    /// architecture (a config with only <c>architectures: [LlamaForCausalLM]</c> is a Llama config).
     /// </summary>
-    static bool TiedByDefault(string? modelType) =>
-        modelType is not ("llama" or "mistral" or "mixtral" or "qwen2" or "qwen2_moe" or "qwen3" or "phi3");
+    static bool TiedByDefault(string? modelType, string? architecture) => modelType switch
+    {
+        "llama" or "mistral" or "mixtral" or "qwen2" or "qwen2_moe" or "qwen3" or "phi3" => false,
+        null => architecture is not ("LlamaForCausalLM" or "MistralForCausalLM" or "MixtralForCausalLM" or "Qwen2ForCausalLM"
+            or "Qwen2MoeForCausalLM" or "Qwen3ForCausalLM" or "Phi3ForCausalLM"),
+        _ => true,
+    };
+
+    static int? TokenId(JsonObject json, string path, string name) => json[name] switch
+    {
+        null => null,
+        JsonArray { Count: 0 } => null,
+        JsonArray list => list[0] is JsonValue v && v.TryGetValue(out int id) && id >= 0 ? id : throw Bad(path, name, "a token id or a list of token ids"),
+        JsonValue v when v.TryGetValue(out int id) && id >= 0 => id,
+        _ => throw Bad(path, name, "a token id or a list of token ids"),
+    };
 
     static int? Int(JsonObject json, string path, params string[] names)
     {

@@ -42,7 +42,10 @@ public sealed class ModelFolder : IDisposable
         Weights = weights;
         Anatomy = ModelAnatomy.For(config?.Architecture);
         AuxiliaryFiles = auxiliaryFiles;
-        int fromNames = weights.Tensors.Select(t => Anatomy.LayerOf(t.Name)).DefaultIfEmpty(-1).Max() + 1;
+        var deepest = weights.Tensors.Select(t => (t.Name, Layer: Anatomy.LayerOf(t.Name))).DefaultIfEmpty((Name: "", Layer: -1)).MaxBy(t => t.Layer);
+        if (deepest.Layer >= SanityBounds.MaxLayers)
+            throw new EvoMergeException($"{path}: tensor '{deepest.Name}' is in layer {deepest.Layer}; at most {SanityBounds.MaxLayers} layers are supported");
+        int fromNames = deepest.Layer + 1;
         if (config?.NumLayers is int declared && fromNames > 0 && declared != fromNames)
             throw new EvoMergeException($"{configPath}: num_hidden_layers is {declared} but the weights have layers 0..{fromNames - 1}");
         LayerCount = fromNames > 0 ? fromNames : config?.NumLayers ?? 0;
@@ -54,8 +57,8 @@ public sealed class ModelFolder : IDisposable
         string path = ModelReference.Resolve(reference);
         string folder = Directory.Exists(path) ? path : System.IO.Path.GetDirectoryName(path)!;
         string configPath = System.IO.Path.Combine(folder, ConfigFileName);
-        var config = File.Exists(configPath) ? ModelConfig.Load(configPath) : null;
-        var aux = AuxiliaryFileNames.Select(n => System.IO.Path.Combine(folder, n)).Where(File.Exists).ToArray();
+        var config = InputFile.Exists(configPath) ? ModelConfig.Load(configPath) : null;
+        var aux = AuxiliaryFileNames.Select(n => System.IO.Path.Combine(folder, n)).Where(InputFile.Exists).ToArray();
         var weights = SafetensorsModel.Open(path);
         try
         {

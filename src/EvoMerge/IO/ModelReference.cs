@@ -52,7 +52,7 @@ public static partial class ModelReference
             throw new EvoMergeException($"model '{id}@{revision}': '{revision}' is not a valid revision");
         // A branch or tag name is a file under refs/ holding the commit; a commit is a snapshot folder itself.
         string refFile = Path.Combine(repo, "refs", revision);
-        string commit = File.Exists(refFile) ? File.ReadAllText(refFile).Trim() : revision;
+        string commit = InputFile.Exists(refFile) ? InputFile.ReadAllText(refFile, 4096, "Hugging Face ref file").Trim() : revision;
         string snapshot = Path.Combine(repo, "snapshots", commit);
         if (Directory.Exists(snapshot)) return snapshot;
         var available = Directory.Exists(Path.Combine(repo, "snapshots"))

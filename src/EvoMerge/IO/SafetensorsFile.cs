@@ -44,7 +44,8 @@ public sealed unsafe class SafetensorsFile : IDisposable
         _byName = tensors.ToDictionary(t => t.Name);
         if (fileLength > dataStart)
         {
-            _map = MemoryMappedFile.CreateFromFile(path, FileMode.Open, null, 0, MemoryMappedFileAccess.Read);
+            // From the handle that was checked, not the path again: the file cannot be swapped in between.
+            _map = MemoryMappedFile.CreateFromFile(handle, null, 0, MemoryMappedFileAccess.Read, HandleInheritability.None, leaveOpen: true);
             _view = _map.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read);
             byte* start = null;
             _view.SafeMemoryMappedViewHandle.AcquirePointer(ref start);
@@ -56,7 +57,7 @@ public sealed unsafe class SafetensorsFile : IDisposable
     public static SafetensorsFile Open(string path)
     {
         string fullPath = System.IO.Path.GetFullPath(path);
-        if (!File.Exists(fullPath)) throw new EvoMergeException($"{path}: file not found");
+        InputFile.Require(path, "safetensors file");   // a FIFO would block the open, a device has no header
         SafeFileHandle? handle = null;
         try
         {

@@ -32,24 +32,37 @@ public static class SafetensorsHeader
         }
         using (doc)
         {
-            if (doc.RootElement.ValueKind != JsonValueKind.Object)
-                throw new EvoMergeException($"{file}: the header must be a JSON object, found {doc.RootElement.ValueKind}");
-            var metadata = new Dictionary<string, string>();
-            var tensors = new List<TensorInfo>();
-            var names = new HashSet<string>();
-            foreach (var property in doc.RootElement.EnumerateObject())
+            try { return Read(doc, dataLength, file); }
+            catch (InvalidOperationException e)
             {
-                if (!names.Add(property.Name))
-                    throw new EvoMergeException($"{file}: tensor '{property.Name}' appears twice in the header");
-                if (property.Name == MetadataKey) ReadMetadata(property.Value, metadata, file);
-                else tensors.Add(ReadTensor(property.Name, property.Value, file));
+                // A string that is not valid UTF-8, or an escaped lone surrogate (\ud800): the format's reference
+                // reader refuses both, and a name that cannot be decoded could not be matched anyway.
+                throw new EvoMergeException($"{file}: the header holds a string that is not valid Unicode ({e.Message})");
             }
-            tensors.Sort((a, b) => a.DataOffset != b.DataOffset
-                ? a.DataOffset.CompareTo(b.DataOffset)
-                : a.ByteLength.CompareTo(b.ByteLength)); // empty tensors before the one that shares their offset
-            CheckTiling(tensors, dataLength, file);
-            return (tensors.ToArray(), metadata);
         }
+    }
+
+    static (TensorInfo[] Tensors, Dictionary<string, string> Metadata) Read(JsonDocument doc, long dataLength, string file)
+    {
+        if (doc.RootElement.ValueKind != JsonValueKind.Object)
+            throw new EvoMergeException($"{file}: the header must be a JSON object, found {doc.RootElement.ValueKind}");
+        var metadata = new Dictionary<string, string>();
+        var tensors = new List<TensorInfo>();
+        var names = new HashSet<string>();
+        foreach (var property in doc.RootElement.EnumerateObject())
+        {
+            if (!names.Add(property.Name))
+                throw new EvoMergeException($"{file}: tensor '{property.Name}' appears twice in the header");
+            if (property.Name == MetadataKey) ReadMetadata(property.Value, metadata, file);
+            else if (tensors.Count == SanityBounds.MaxTensors)
+                throw new EvoMergeException($"{file}: more than {SanityBounds.MaxTensors} tensors in one header");
+            else tensors.Add(ReadTensor(property.Name, property.Value, file));
+        }
+        tensors.Sort((a, b) => a.DataOffset != b.DataOffset
+            ? a.DataOffset.CompareTo(b.DataOffset)
+            : a.ByteLength.CompareTo(b.ByteLength)); // empty tensors before the one that shares their offset
+        CheckTiling(tensors, dataLength, file);
+        return (tensors.ToArray(), metadata);
     }
 
     static void ReadMetadata(JsonElement value, Dictionary<string, string> metadata, string file)
@@ -70,9 +83,16 @@ public static class SafetensorsHeader
         string where = $"{file}: tensor '{name}'";
         if (value.ValueKind != JsonValueKind.Object)
             throw new EvoMergeException($"{where}: expected an object with dtype, shape and data_offsets, found {value.ValueKind}");
+        // TryGetProperty takes the last of duplicates; the reference reader refuses them, so two readers never disagree.
+        var fields = new HashSet<string>();
+        foreach (var field in value.EnumerateObject())
+            if (!fields.Add(field.Name))
+                throw new EvoMergeException($"{where}: field '{field.Name}' appears twice");
         if (!value.TryGetProperty("dtype", out var dtypeElement) || dtypeElement.ValueKind != JsonValueKind.String)
             throw new EvoMergeException($"{where}: 'dtype' must be a string");
         string dtypeName = dtypeElement.GetString()!;
+        if (DTypes.PackedNames.Contains(dtypeName))
+            throw new EvoMergeException($"{where}: dtype '{dtypeName}' packs several values per byte, which EvoMerge does not read");
         if (!DTypes.TryParse(dtypeName, out var dtype))
             throw new EvoMergeException($"{where}: unknown dtype '{dtypeName}' (expected one of {string.Join(", ", Enum.GetNames<DType>())})");
         long[] shape = ReadIntegers(value, "shape", where, expectedCount: null);

@@ -41,7 +41,7 @@ public sealed class SafetensorsModel : IDisposable
         if (Directory.Exists(path))
         {
             string index = Path.Combine(path, IndexFileName);
-            if (File.Exists(index)) return OpenIndex(index);
+            if (InputFile.Exists(index)) return OpenIndex(index);
             var shards = Directory.GetFiles(path, "*.safetensors").Order(StringComparer.Ordinal).ToArray();
             if (shards.Length == 0)
             {
@@ -92,7 +92,7 @@ public sealed class SafetensorsModel : IDisposable
                 if (!byShard.TryGetValue(shard, out var file))
                 {
                     string shardPath = Path.Combine(folder, shard);
-                    if (!File.Exists(shardPath))
+                    if (!InputFile.Exists(shardPath))
                         throw new EvoMergeException($"{indexPath}: weight_map sends tensor '{name}' to shard '{shard}', which does not exist");
                     byShard[shard] = file = SafetensorsFile.Open(shardPath);
                     files.Add(file);
@@ -114,12 +114,10 @@ public sealed class SafetensorsModel : IDisposable
     /// <summary>Reads <c>weight_map</c> (tensor → shard file name) of an index file, in file order.</summary>
     static List<(string Name, string Shard)> ReadWeightMap(string indexPath)
     {
-        const long maxIndexBytes = 100_000_000;
-        var length = new FileInfo(indexPath).Length;
-        if (length > maxIndexBytes) throw new EvoMergeException($"{indexPath}: {length} bytes is too large for an index file");
+        var bytes = InputFile.ReadAllBytes(indexPath, SafetensorsHeader.MaxHeaderBytes, "index file");
         try
         {
-            using var doc = JsonDocument.Parse(File.ReadAllBytes(indexPath));
+            using var doc = JsonDocument.Parse(bytes);
             if (doc.RootElement.ValueKind != JsonValueKind.Object
                 || !doc.RootElement.TryGetProperty("weight_map", out var map) || map.ValueKind != JsonValueKind.Object)
                 throw new EvoMergeException($"{indexPath}: expected a JSON object with a 'weight_map' object (tensor name → shard file)");
@@ -135,6 +133,8 @@ public sealed class SafetensorsModel : IDisposable
                     throw new EvoMergeException($"{indexPath}: weight_map['{entry.Name}'] = '{shard}' must be a file name in the index's folder");
                 if (!seen.Add(entry.Name))
                     throw new EvoMergeException($"{indexPath}: tensor '{entry.Name}' appears twice in weight_map");
+                if (entries.Count == SanityBounds.MaxTensors)
+                    throw new EvoMergeException($"{indexPath}: more than {SanityBounds.MaxTensors} tensors in weight_map");
                 entries.Add((entry.Name, shard));
             }
             return entries;
@@ -142,6 +142,10 @@ public sealed class SafetensorsModel : IDisposable
         catch (JsonException e)
         {
             throw new EvoMergeException($"{indexPath}: not valid JSON ({e.Message})");
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new EvoMergeException($"{indexPath}: holds a string that is not valid Unicode ({e.Message})");
         }
     }
 

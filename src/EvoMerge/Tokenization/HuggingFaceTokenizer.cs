@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using EvoMerge.IO;
 
 namespace EvoMerge.Tokenization;
 
@@ -28,9 +29,8 @@ public sealed class HuggingFaceTokenizer : ITokenizer, IDisposable
     /// <param name="tokenizerJson">Path of tokenizer.json; tokenizer_config.json beside it names BOS and EOS.</param>
     public static HuggingFaceTokenizer Load(string tokenizerJson)
     {
-        if (!File.Exists(tokenizerJson)) throw new EvoMergeException($"{tokenizerJson}: tokenizer.json not found");
         JsonNode root;
-        try { root = JsonNode.Parse(File.ReadAllText(tokenizerJson)) ?? throw new JsonException("empty"); }
+        try { root = JsonNode.Parse(InputFile.ReadAllText(tokenizerJson, InputFile.LargeFileBytes, "tokenizer.json")) ?? throw new JsonException("empty"); }
         catch (JsonException e) { throw new EvoMergeException($"{tokenizerJson}: not valid JSON ({e.Message})"); }
 
         var ids = new Dictionary<string, int>();

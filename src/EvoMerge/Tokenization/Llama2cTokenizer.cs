@@ -1,4 +1,5 @@
 using System.Text;
+using EvoMerge.IO;
 
 namespace EvoMerge.Tokenization;
 
@@ -33,8 +34,7 @@ public sealed class Llama2cTokenizer : ITokenizer
     /// <param name="vocabSize">The model's vocabulary size: the file does not store it.</param>
     public static Llama2cTokenizer Load(string path, int vocabSize)
     {
-        if (!File.Exists(path)) throw new EvoMergeException($"{path}: llama2.c tokenizer not found");
-        using var r = new BinaryReader(File.OpenRead(path));
+        using var r = new BinaryReader(new MemoryStream(InputFile.ReadAllBytes(path, InputFile.LargeFileBytes, "llama2.c tokenizer")));
         try
         {
             r.ReadInt32();   // max piece length: only llama2.c's C buffers need it

@@ -1,4 +1,5 @@
 using Microsoft.ML.Tokenizers;
+using EvoMerge.IO;
 
 namespace EvoMerge.Tokenization;
 
@@ -14,10 +15,10 @@ public sealed class SentencePieceModelTokenizer : ITokenizer
 
     public static SentencePieceModelTokenizer Load(string path)
     {
-        if (!File.Exists(path)) throw new EvoMergeException($"{path}: SentencePiece model not found");
+        var bytes = InputFile.ReadAllBytes(path, InputFile.LargeFileBytes, "SentencePiece model");
         try
         {
-            using var stream = File.OpenRead(path);
+            using var stream = new MemoryStream(bytes);
             return new SentencePieceModelTokenizer(LlamaTokenizer.Create(stream, addBeginOfSentence: false, addEndOfSentence: false));
         }
         catch (Exception e) when (e is not EvoMergeException)

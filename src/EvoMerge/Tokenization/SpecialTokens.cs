@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using EvoMerge.IO;
 
 namespace EvoMerge.Tokenization;
 
@@ -8,9 +9,9 @@ public sealed record SpecialTokens(string? Bos, string? Eos, string? ChatTemplat
 {
     public static SpecialTokens Read(string tokenizerConfigPath)
     {
-        if (!File.Exists(tokenizerConfigPath)) return new SpecialTokens(null, null, null);
+        if (!InputFile.Exists(tokenizerConfigPath)) return new SpecialTokens(null, null, null);
         JsonNode? root;
-        try { root = JsonNode.Parse(File.ReadAllText(tokenizerConfigPath)); }
+        try { root = JsonNode.Parse(InputFile.ReadAllText(tokenizerConfigPath, InputFile.LargeFileBytes, "tokenizer_config.json")); }
         catch (JsonException e) { throw new EvoMergeException($"{tokenizerConfigPath}: not valid JSON ({e.Message})"); }
         // A token is either a string or an AddedToken object {"content": ...}.
         static string? Token(JsonNode? n) => n switch

@@ -1,3 +1,4 @@
+using EvoMerge.IO;
 namespace EvoMerge.Tokenization;
 
 /// <summary>Picks the tokenizer of a model folder by the files in it.</summary>
@@ -14,9 +15,9 @@ public static class TokenizerFactory
     public static ITokenizer FromFolder(string folder, int vocabSize)
     {
         string Of(string name) => Path.Combine(folder, name);
-        if (File.Exists(Of("tokenizer.model"))) return SentencePieceModelTokenizer.Load(Of("tokenizer.model"));
-        if (File.Exists(Of("tokenizer.json"))) return HuggingFaceTokenizer.Load(Of("tokenizer.json"));
-        if (File.Exists(Of(Llama2cFileName))) return Llama2cTokenizer.Load(Of(Llama2cFileName), vocabSize);
+        if (InputFile.Exists(Of("tokenizer.model"))) return SentencePieceModelTokenizer.Load(Of("tokenizer.model"));
+        if (InputFile.Exists(Of("tokenizer.json"))) return HuggingFaceTokenizer.Load(Of("tokenizer.json"));
+        if (InputFile.Exists(Of(Llama2cFileName))) return Llama2cTokenizer.Load(Of(Llama2cFileName), vocabSize);
         throw new EvoMergeException($"{folder}: no tokenizer (expected tokenizer.model, tokenizer.json or {Llama2cFileName})");
     }
 }

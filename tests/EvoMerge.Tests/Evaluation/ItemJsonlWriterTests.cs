@@ -28,7 +28,21 @@ public sealed class ItemJsonlWriterTests : IDisposable
         Assert.Equal("en", second.GetProperty("language").GetString());
         Assert.False(second.GetProperty("in_language").GetBoolean());
         Assert.False(second.TryGetProperty("extracted", out _));
-        Assert.Empty(Directory.GetFiles(_folder, "*.partial"));
+        Assert.Equal([path], Directory.GetFiles(_folder));   // no partial file left
+    }
+
+    [Fact]
+    public void A_users_file_named_like_the_old_partial_name_is_never_truncated()
+    {
+        string path = Path.Combine(_folder, "items.jsonl");
+        File.WriteAllText(path + ".partial", "mine");
+        using (var writer = new ItemJsonlWriter(path))
+        {
+            writer.Write(new ItemResult(0, "p", "o", null, "g", false));
+            writer.Complete();
+        }
+        Assert.Equal("mine", File.ReadAllText(path + ".partial"));
+        Assert.Single(File.ReadAllLines(path));
     }
 
     [Fact]

@@ -4,7 +4,7 @@ namespace EvoMerge.Tests.Evolution;
 
 public class EvolutionConfigReaderTests
 {
-    const string Example = """
+    internal const string Example = """
         name: evollm-ja-mini
         seed: 3
         base_model: ./models/base

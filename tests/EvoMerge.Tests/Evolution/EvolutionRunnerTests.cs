@@ -27,6 +27,17 @@ public class EvolutionRunnerTests : IDisposable
     string RunDir(string name) => Path.Combine(_dir, name);
 
     [Fact]
+    public void A_run_folder_inside_a_model_it_reads_is_refused_before_anything_is_written()
+    {
+        // Issue 10 item 2 for evolve: --run-dir inside an input model would write journals and models into it.
+        Directory.CreateDirectory(RunDir("models/a"));
+        var config = PsConfig() with { BaseModel = null, Models = [RunDir("models/a"), "/m/b"] };
+        var e = Assert.Throws<EvoMergeException>(() => EvolutionRunner.Run(config, new FakeEvaluator(), RunDir("models/a/run")));
+        Assert.Contains("is inside the input", e.Message);
+        Assert.Empty(Directory.GetFileSystemEntries(RunDir("models/a")));
+    }
+
+    [Fact]
     public void The_loop_finds_a_known_optimum_and_leaves_a_complete_run_folder()
     {
         var result = EvolutionRunner.Run(PsConfig(generations: 25, minibatch: null), new FakeEvaluator(), RunDir("run"));

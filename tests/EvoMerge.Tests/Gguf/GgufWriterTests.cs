@@ -49,12 +49,23 @@ public sealed class GgufWriterTests : IDisposable
     }
 
     [Fact]
-    public void AFailedWriteLeavesTheOldFileAndNoTemporary()
+    public void AFailedWriteLeavesNoFileAndNoTemporary()
+    {
+        string path = Path.Combine(dir, "new.gguf");
+        var e = Assert.Throws<EvoMergeException>(() => GgufWriter.Write(path, new GgufMetadata(),
+            [new GgufTensor("t", [4], GgufTensorType.F32, _ => throw new IOException("disk gone"))]));
+        Assert.Contains("disk gone", e.Message);
+        Assert.Empty(Directory.GetFiles(dir));
+    }
+
+    [Fact]
+    public void AnExistingFileIsNeverReplaced()
     {
         string path = Path.Combine(dir, "keep.gguf");
         File.WriteAllText(path, "old");
-        Assert.Throws<IOException>(() => GgufWriter.Write(path, new GgufMetadata(),
-            [new GgufTensor("t", [4], GgufTensorType.F32, _ => throw new IOException("disk gone"))]));
+        var e = Assert.Throws<EvoMergeException>(() => GgufWriter.Write(path, new GgufMetadata(),
+            [new GgufTensor("t", [2], GgufTensorType.F32, _ => { })]));
+        Assert.Contains("already exists", e.Message);
         Assert.Equal("old", File.ReadAllText(path));
         Assert.Single(Directory.GetFiles(dir));
     }

@@ -15,6 +15,9 @@ public class HeaderFuzzTests
     [
         "0", "1", "-1", "7", "8", "4294967296", "18446744073709551615", "9223372036854775807", "1e3", "0.5", "null", "true",
         "\"\"", "\"F32\"", "\"BF16\"", "\"BOOL\"", "[]", "{}", "[0]", "[0, 0]", "[1, 2, 3]", "\"__metadata__\"", ",", ":", "\"a\"",
+        // Issue 10: string encodings, the format's other dtypes, extreme layer indices.
+        "\"\\ud800\"", "\"a\\udc00\"", "\"\\u0000\"", "\"U16\"", "\"U32\"", "\"U64\"", "\"F8_E8M0\"", "\"F4\"",
+        "\"model.layers.2147483646.mlp.weight\"", "\"model.layers.99999999999.x\"", "\"model.layers.9999.x\"", "\"layers.-1.x\"",
     ];
 
     [Fact]
@@ -32,6 +35,7 @@ public class HeaderFuzzTests
             try
             {
                 using var file = SafetensorsFile.Open(path);
+                using (var model = ModelFolder.Open(path)) Assert.InRange(model.LayerCount, 0, SanityBounds.MaxLayers); // layer indices bounded
                 long sum = 0;
                 foreach (var t in file.Tensors)
                 {
@@ -51,6 +55,24 @@ public class HeaderFuzzTests
         }
         // The mutations must exercise both outcomes, or the test proves nothing.
         Assert.True(loaded > 30 && refused > 1000, $"loaded {loaded}, refused {refused}");
+    }
+
+    /// <summary>Where a safetensors file is expected: FIFOs, devices and links to them fail cleanly without blocking or reading.</summary>
+    [Theory]
+    [InlineData("fifo")]
+    [InlineData("/dev/zero")]
+    [InlineData("/dev/urandom")]
+    [InlineData("/dev/null")]
+    public void Devices_and_fifos_fail_with_EvoMergeException(string kind)
+    {
+        using var dir = new TempFolder();
+        string path = dir.File("model.safetensors");
+        if (kind == "fifo") AuditIoTests.MakeFifo(path);
+        else File.CreateSymbolicLink(path, kind);
+        var e = AuditIoTests.FailsCleanly(() => SafetensorsFile.Open(path).Dispose());
+        Assert.Contains("not a regular file", e.Message);
+        e = AuditIoTests.FailsCleanly(() => ModelFolder.Open(dir.Path).Dispose());
+        Assert.Contains("not a regular file", e.Message);
     }
 
     /// <summary>The same for the index of a sharded model: mutants of model.safetensors.index.json over two valid shards.</summary>
@@ -103,10 +125,18 @@ public class HeaderFuzzTests
         var data = valid.AsSpan(8 + headerLength).ToArray();
         int dataLength = data.Length;
         ulong? forcedLength = null;
+        (int Position, byte Value)? rawByte = null;
         for (int m = random.Next(1, 3); m > 0; m--)
         {
-            switch (random.Next(6))
+            switch (random.Next(8))
             {
+                case 6: // duplicate a field inside a tensor entry (the reference reader refuses it)
+                    int brace = header.IndexOf('{', 1 + random.Next(Math.Max(1, header.Length - 1)));
+                    if (brace > 0) header = header.Insert(brace + 1, random.Next(2) == 0 ? "\"dtype\": \"F32\", " : "\"shape\": [1], ");
+                    break;
+                case 7: // a raw byte that is not UTF-8 text, set after encoding
+                    rawByte = (random.Next(4), (byte)random.Next(0x80, 0x100));
+                    break;
                 case 0: // replace one character by a random byte
                     header = header.Remove(random.Next(header.Length), 1).Insert(random.Next(header.Length), ((char)random.Next(32, 127)).ToString());
                     break;
@@ -135,6 +165,8 @@ public class HeaderFuzzTests
         var bytes = HostileFileTests.FileBytes(header, dataLength);
         data.AsSpan(0, Math.Min(data.Length, dataLength)).CopyTo(bytes.AsSpan(bytes.Length - dataLength));
         if (forcedLength is ulong l) BinaryPrimitives.WriteUInt64LittleEndian(bytes, l);
+        if (rawByte is var (quarter, value) && bytes.Length > 9)
+            bytes[8 + (bytes.Length - 9) * quarter / 4] = value;
         if (random.Next(20) == 0) bytes = bytes[..random.Next(bytes.Length)];
         return bytes;
     }

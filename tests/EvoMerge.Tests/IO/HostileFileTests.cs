@@ -119,7 +119,7 @@ public class HostileFileTests
             """, 2).Message);
 
     [Theory]
-    [InlineData("F4")]
+    [InlineData("F12")]
     [InlineData("f32")]
     [InlineData("3")]
     [InlineData("F32,F16")]

@@ -38,17 +38,7 @@ public class RecipeSuiteTests : IDisposable
     {
         var a = Base("a");
         var b = TestModels.Write(_run.Root, "b", 2);
-        var (model, t) = TestModels.Read(_run.Merge("""
-            slices:
-              - sources:
-                - model: {root}/a
-                  layer_range: [0, 3]
-              - sources:
-                - model: {root}/b
-                  layer_range: [1, 4]
-            merge_method: passthrough
-            dtype: float32
-            """));
+        var (model, t) = TestModels.Read(_run.Merge(Frankenmerge));
         using (model)
         {
             Assert.Equal(6, model.LayerCount);
@@ -70,24 +60,7 @@ public class RecipeSuiteTests : IDisposable
     {
         var a = Base("a");
         var b = TestModels.Write(_run.Root, "b", 2);
-        string recipe = """
-            slices:
-              - sources:
-                  - model: {root}/a
-                    layer_range: [0, 4]
-                  - model: {root}/b
-                    layer_range: [0, 4]
-            merge_method: slerp
-            base_model: {root}/a
-            parameters:
-              t:
-                - filter: self_attn
-                  value: [0, 0.5, 0.3, 0.7, 1]
-                - filter: mlp
-                  value: [1, 0.5, 0.7, 0.3, 0]
-                - value: 0.5
-            dtype: bfloat16
-            """;
+        string recipe = GradientSlerp;
         string output = _run.Merge(recipe);
         var (model, t) = TestModels.Read(output);
         using (model)
@@ -125,28 +98,7 @@ public class RecipeSuiteTests : IDisposable
         var b = Base();
         var x = Tune(b, "x", 2);
         var y = Tune(b, "y", 3);
-        var (model, t) = TestModels.Read(_run.Merge("""
-            models:
-              - model: {root}/base
-              - model: {root}/x
-                parameters:
-                  density: 1
-                  weight:
-                    - filter: self_attn
-                      value: 0.7
-                    - filter: mlp
-                      value: 0.2
-                    - value: 0.5
-              - model: {root}/y
-                parameters:
-                  density: 1.0
-                  weight: 0.5
-            merge_method: ties
-            base_model: {root}/base
-            parameters:
-              normalize: true
-            dtype: float32
-            """));
+        var (model, t) = TestModels.Read(_run.Merge(FilteredTies));
         using (model)
             foreach (var (name, wx) in new[] { ("model.layers.2.self_attn.q_proj.weight", 0.7), ("model.layers.2.mlp.up_proj.weight", 0.2), ("lm_head.weight", 0.5) })
             {
@@ -162,7 +114,160 @@ public class RecipeSuiteTests : IDisposable
             }
     }
 
-    const string DareTies = """
+    internal const string Frankenmerge = """
+        slices:
+          - sources:
+            - model: {root}/a
+              layer_range: [0, 3]
+          - sources:
+            - model: {root}/b
+              layer_range: [1, 4]
+        merge_method: passthrough
+        dtype: float32
+        """;
+
+    internal const string GradientSlerp = """
+        slices:
+          - sources:
+              - model: {root}/a
+                layer_range: [0, 4]
+              - model: {root}/b
+                layer_range: [0, 4]
+        merge_method: slerp
+        base_model: {root}/a
+        parameters:
+          t:
+            - filter: self_attn
+              value: [0, 0.5, 0.3, 0.7, 1]
+            - filter: mlp
+              value: [1, 0.5, 0.7, 0.3, 0]
+            - value: 0.5
+        dtype: bfloat16
+        """;
+
+    internal const string FilteredTies = """
+        models:
+          - model: {root}/base
+          - model: {root}/x
+            parameters:
+              density: 1
+              weight:
+                - filter: self_attn
+                  value: 0.7
+                - filter: mlp
+                  value: 0.2
+                - value: 0.5
+          - model: {root}/y
+            parameters:
+              density: 1.0
+              weight: 0.5
+        merge_method: ties
+        base_model: {root}/base
+        parameters:
+          normalize: true
+        dtype: float32
+        """;
+
+    internal const string ModelStock = """
+        models:
+          - model: {root}/a
+          - model: {root}/b
+          - model: {root}/c
+        merge_method: model_stock
+        base_model: {root}/base
+        dtype: float32
+        """;
+
+    internal const string TokenizerUnion = """
+        models:
+          - model: {root}/a
+            parameters: {weight: 0.5}
+          - model: {root}/b
+            parameters: {weight: 0.5}
+        merge_method: linear
+        tokenizer:
+          source: union
+          pad_to_multiple_of: 64
+        dtype: float32
+        """;
+
+    internal const string TaskArithmetic = """
+        merge_method: task_arithmetic
+        base_model: {root}/base
+        models:
+          - model: {root}/x
+            parameters: {weight: 1.0, density: 0.5}
+          - model: {root}/y
+            parameters: {weight: -0.5}
+        parameters:
+          lambda: 0.8
+        dtype: float32
+        """;
+
+    internal const string Precedence = """
+        slices:
+          - sources:
+              - model: {root}/a
+                layer_range: [0, 2]
+              - model: {root}/b
+                layer_range: [0, 2]
+                parameters: {weight: 3}
+          - sources:
+              - model: {root}/a
+                layer_range: [2, 4]
+              - model: {root}/b
+                layer_range: [2, 4]
+            parameters: {weight: 0.25}
+        parameters:
+          weight: 1
+          normalize: true
+        merge_method: linear
+        dtype: float32
+        """;
+
+    internal const string Nuslerp = """
+        merge_method: nuslerp
+        base_model: {root}/base
+        models:
+          - model: {root}/x
+            parameters: {weight: 1}
+          - model: {root}/y
+            parameters: {weight: 3}
+        dtype: float32
+        """;
+
+    internal const string GlobGradient = """
+        merge_method: linear
+        models:
+          - model: {root}/a
+            parameters:
+              weight:
+                - filter: "model.layers.*.mlp.*"
+                  value: [0, 1]
+                - value: 1
+          - model: {root}/b
+            parameters:
+              weight: 1
+        dtype: float32
+        """;
+
+    internal const string DellaMergekit = """
+        merge_method: della_linear
+        base_model: {root}/base
+        models:
+          - model: {root}/x
+            parameters: {weight: 0.5, density: 0.5, epsilon: 0.1}
+          - model: {root}/y
+            parameters: {weight: 0.5, density: 0.5, epsilon: 0.1}
+        compat: mergekit
+        dtype: float32
+        """;
+
+    /// <summary>Every recipe of the suite (the recipe fuzz test mutates them).</summary>
+    internal static readonly string[] All =
+        [Frankenmerge, GradientSlerp, FilteredTies, DareTies, ModelStock, TokenizerUnion, TaskArithmetic, Precedence, Nuslerp, GlobGradient, DellaMergekit];
+
+    internal const string DareTies = """
         models:
           - model: {root}/base
           - model: {root}/a
@@ -237,15 +342,7 @@ public class RecipeSuiteTests : IDisposable
     {
         var b = Base();
         var m = new[] { Tune(b, "a", 2), Tune(b, "b", 3), Tune(b, "c", 4) };
-        var (model, t) = TestModels.Read(_run.Merge("""
-            models:
-              - model: {root}/a
-              - model: {root}/b
-              - model: {root}/c
-            merge_method: model_stock
-            base_model: {root}/base
-            dtype: float32
-            """));
+        var (model, t) = TestModels.Read(_run.Merge(ModelStock));
         using (model)
         {
             const string name = "model.layers.3.self_attn.q_proj.weight";
@@ -266,18 +363,7 @@ public class RecipeSuiteTests : IDisposable
     {
         var a = Base("a");
         var b = TestModels.Write(_run.Root, "b", 2, vocab: 34);
-        string output = _run.Merge("""
-            models:
-              - model: {root}/a
-                parameters: {weight: 0.5}
-              - model: {root}/b
-                parameters: {weight: 0.5}
-            merge_method: linear
-            tokenizer:
-              source: union
-              pad_to_multiple_of: 64
-            dtype: float32
-            """);
+        string output = _run.Merge(TokenizerUnion);
         using (var planned = _run.Plan(File.ReadAllText(_run.RecipePath)))
             Assert.Contains(planned.Warnings, w => w.Contains("tokenizer.pad_to_multiple_of is not supported"));
         var (model, t) = TestModels.Read(output);
@@ -307,18 +393,7 @@ public class RecipeSuiteTests : IDisposable
         var b = Base();
         var x = Tune(b, "x", 2);
         var y = Tune(b, "y", 3);
-        const string recipe = """
-            merge_method: task_arithmetic
-            base_model: {root}/base
-            models:
-              - model: {root}/x
-                parameters: {weight: 1.0, density: 0.5}
-              - model: {root}/y
-                parameters: {weight: -0.5}
-            parameters:
-              lambda: 0.8
-            dtype: float32
-            """;
+        string recipe = TaskArithmetic;
         using (var planned = _run.Plan(recipe))
             Assert.Contains(planned.Warnings, w => w.Contains("recipe.yml:5:") && w.Contains("'density' has no effect with task_arithmetic"));
         var (model, t) = TestModels.Read(_run.Merge(recipe));
@@ -335,26 +410,7 @@ public class RecipeSuiteTests : IDisposable
     {
         var a = Base("a");
         var b = TestModels.Write(_run.Root, "b", 2);
-        var (model, t) = TestModels.Read(_run.Merge("""
-            slices:
-              - sources:
-                  - model: {root}/a
-                    layer_range: [0, 2]
-                  - model: {root}/b
-                    layer_range: [0, 2]
-                    parameters: {weight: 3}
-              - sources:
-                  - model: {root}/a
-                    layer_range: [2, 4]
-                  - model: {root}/b
-                    layer_range: [2, 4]
-                parameters: {weight: 0.25}
-            parameters:
-              weight: 1
-              normalize: true
-            merge_method: linear
-            dtype: float32
-            """));
+        var (model, t) = TestModels.Read(_run.Merge(Precedence));
         using (model)
         {
             // Slice 1 (and the embeddings before it): a has the top-level 1, b its own 3. Slice 2 (and the head): 0.25 each.
@@ -373,16 +429,7 @@ public class RecipeSuiteTests : IDisposable
         var b = Base();
         var x = Tune(b, "x", 2);
         var y = Tune(b, "y", 3);
-        var (model, t) = TestModels.Read(_run.Merge("""
-            merge_method: nuslerp
-            base_model: {root}/base
-            models:
-              - model: {root}/x
-                parameters: {weight: 1}
-              - model: {root}/y
-                parameters: {weight: 3}
-            dtype: float32
-            """));
+        var (model, t) = TestModels.Read(_run.Merge(Nuslerp));
         using (model)
         {
             const string name = "model.layers.2.self_attn.k_proj.weight";
@@ -397,20 +444,7 @@ public class RecipeSuiteTests : IDisposable
     {
         var a = Base("a");
         var b = TestModels.Write(_run.Root, "b", 2);
-        var (model, t) = TestModels.Read(_run.Merge("""
-            merge_method: linear
-            models:
-              - model: {root}/a
-                parameters:
-                  weight:
-                    - filter: "model.layers.*.mlp.*"
-                      value: [0, 1]
-                    - value: 1
-              - model: {root}/b
-                parameters:
-                  weight: 1
-            dtype: float32
-            """));
+        var (model, t) = TestModels.Read(_run.Merge(GlobGradient));
         using (model)
             foreach (var (name, wa) in new[] { ("model.layers.1.mlp.down_proj.weight", 1 / 3.0), ("model.layers.0.mlp.up_proj.weight", 0.0), ("model.layers.1.self_attn.q_proj.weight", 1) })
             {
@@ -425,17 +459,7 @@ public class RecipeSuiteTests : IDisposable
         var b = Base();
         Tune(b, "x", 2);
         Tune(b, "y", 3);
-        const string recipe = """
-            merge_method: della_linear
-            base_model: {root}/base
-            models:
-              - model: {root}/x
-                parameters: {weight: 0.5, density: 0.5, epsilon: 0.1}
-              - model: {root}/y
-                parameters: {weight: 0.5, density: 0.5, epsilon: 0.1}
-            compat: mergekit
-            dtype: float32
-            """;
+        string recipe = DellaMergekit;
         using (var planned = _run.Plan(recipe)) Assert.Equal(MergeCompat.Mergekit, planned.Compat);
         var (model, t) = TestModels.Read(_run.Merge(recipe, seed: 3));
         using (model)

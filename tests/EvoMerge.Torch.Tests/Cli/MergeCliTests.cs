@@ -85,4 +85,34 @@ public sealed class MergeCliTests : IDisposable
         Assert.Contains("merge_method", line);
         Assert.Contains("did you mean 'linear'", line);
     }
+
+    /// <summary>Issue 10 items 2 and 8 through the CLI: a bad out-dir is one clean line (exit 1) before any merge work.</summary>
+    [Theory]
+    [InlineData("a/merged", "is inside the input")]
+    [InlineData("a", "is the input")]
+    [InlineData("linear.yml", "is the input")]
+    [InlineData("file.txt", "file.txt: is a file")]
+    public void ABadOutDirFailsCleanlyBeforeMerging(string outDir, string expected)
+    {
+        string recipe = Recipe("linear.yml", "linear");
+        WriteFile("file.txt", "keep");
+        var before = Directory.GetFileSystemEntries(Path.Combine(dir, "a")).Order().ToArray();
+        var (code, stdout, err) = Run("merge", recipe, Path.Combine(dir, outDir));
+        Assert.Equal(1, code);
+        var line = Assert.Single(err.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains(expected, line);
+        Assert.DoesNotContain("wrote", stdout);
+        Assert.Equal(before, Directory.GetFileSystemEntries(Path.Combine(dir, "a")).Order().ToArray());
+        Assert.Equal("keep", File.ReadAllText(Path.Combine(dir, "file.txt")));
+    }
+
+    /// <summary>Issue 10 item 10: a garbage chat_template fails <c>check</c> with its line.</summary>
+    [Fact]
+    public void AGarbageChatTemplateFailsCheck()
+    {
+        string recipe = WriteFile("chat.yml", File.ReadAllText(Recipe("linear.yml", "linear")) + "\nchat_template: garbage\n");
+        var (code, _, err) = Run("check", recipe);
+        Assert.Equal(1, code);
+        Assert.Contains("chat.yml:8:16: chat_template: 'garbage' is neither", err);
+    }
 }

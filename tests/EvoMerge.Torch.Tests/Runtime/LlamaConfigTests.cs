@@ -1,4 +1,5 @@
-using System.Text.Json;
+using System.Text.Json.Nodes;
+using EvoMerge.IO;
 using EvoMerge.Torch.Model;
 
 namespace EvoMerge.Torch.Tests.Runtime;
@@ -6,7 +7,22 @@ namespace EvoMerge.Torch.Tests.Runtime;
 /// <summary>config.json files as published on the Hugging Face Hub (abridged to the fields the runtime reads).</summary>
 public class LlamaConfigTests
 {
-    static LlamaConfig Parse(string json) => LlamaConfig.FromJson(JsonDocument.Parse(json).RootElement, "m/config.json");
+    static LlamaConfig Parse(string json) =>
+        LlamaConfig.From(ModelConfig.FromJson((JsonObject)JsonNode.Parse(json)!, "m/config.json"), "m/config.json");
+
+    /// <summary>Issue 11 §5: absent fields take transformers' LlamaConfig defaults, the same in code and when read.</summary>
+    [Fact]
+    public void AbsentFieldsTakeTransformersDefaultsOnce()
+    {
+        var c = Parse("""
+{"architectures": ["LlamaForCausalLM"], "hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 2,
+            "num_attention_heads": 4, "vocab_size": 10}
+""");
+        // transformers' LlamaConfig: rms_norm_eps=1e-6, tie_word_embeddings=False, rope_theta=10000.0, max_position_embeddings=2048.
+        Assert.Equal((1e-6f, false, 10000.0, 2048), (c.RmsNormEps, c.TieWordEmbeddings, c.RopeTheta, c.MaxPositionEmbeddings));
+        var inCode = new LlamaConfig { VocabSize = 10, HiddenSize = 64, IntermediateSize = 128, NumLayers = 2, NumHeads = 4 }.Validated();
+        Assert.Equal(c, inCode);
+    }
 
     [Fact]
     public void Mistral7B()

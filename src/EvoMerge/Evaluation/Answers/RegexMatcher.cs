@@ -19,7 +19,11 @@ public sealed class RegexMatcher : IAnswerMatcher
     public AnswerCheck Check(string output, string gold)
     {
         Match? last = null;
-        for (var m = _pattern.Match(output); m.Success; m = m.NextMatch()) last = m;
+        try { for (var m = _pattern.Match(output); m.Success; m = m.NextMatch()) last = m; }
+        catch (RegexMatchTimeoutException)
+        {
+            throw new EvoMergeException($"answer regex '{_pattern}' took more than {_pattern.MatchTimeout.TotalSeconds:0} s on one reply (catastrophic backtracking?); simplify it");
+        }
         if (last == null) return new AnswerCheck(null, false);
         string found = (last.Groups.Count > 1 ? last.Groups[1].Value : last.Value).Trim();
         return new AnswerCheck(found, found == gold.Trim());

@@ -1,7 +1,5 @@
 using EvoMerge.Evolution.Optimizers;
-using EvoMerge.Merge;
 using EvoMerge.Merge.Methods;
-using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
 namespace EvoMerge.Evolution.Config;
@@ -24,20 +22,16 @@ public static class EvolutionConfigReader
 
     public static EvolutionConfig ReadFile(string path)
     {
-        if (!File.Exists(path)) throw new EvoMergeException($"{path}: config file not found");
-        return Parse(File.ReadAllText(path), path, Path.GetDirectoryName(Path.GetFullPath(path))!);
+        return Parse(YamlText.ReadFile(path, "config file"), path, Path.GetDirectoryName(Path.GetFullPath(path))!);
     }
 
     /// <param name="fileName">Named in error messages.</param>
     /// <param name="baseDirectory">Relative model and data paths are resolved against it.</param>
     public static EvolutionConfig Parse(string yaml, string fileName, string baseDirectory)
     {
-        var stream = new YamlStream();
-        try { stream.Load(new StringReader(yaml)); }
-        catch (YamlException e) { throw new EvoMergeException($"{fileName}: line {e.Start.Line}: not valid YAML: {e.Message}", e); }
-        if (stream.Documents.Count == 0) throw new EvoMergeException($"{fileName}: the file is empty");
-
-        var top = new YamlFields(fileName, "", stream.Documents[0].RootNode, TopKeys);
+        var root = YamlText.ParseSingle(yaml, fileName, "an evolution config is one document")
+            ?? throw new EvoMergeException($"{fileName}: the file is empty");
+        var top = new YamlFields(fileName, "", root, TopKeys);
         var config = new EvolutionConfig
         {
             Name = top.String("name"),
@@ -65,7 +59,8 @@ public static class EvolutionConfigReader
         Require(c.Fitness.Count >= 1, "'fitness' must list at least one task");
         Require(c.Optimizer.Generations is > 0 || c.Optimizer.MaxEvaluations is > 0,
             "'optimizer' needs 'generations' or 'max_evaluations' (a positive integer)");
-        Require(c.Optimizer.Population is null or >= 2, "'optimizer.population' must be at least 2");
+        Require(c.Optimizer.Population is null or (>= 2 and <= SanityBounds.MaxPopulation),
+            $"'optimizer.population' must be from 2 to {SanityBounds.MaxPopulation}");
         var optimizers = OptimizerFactory.Names.Concat(OptimizerFactory.MultiObjectiveNames).ToList();
         Require(optimizers.Contains(c.Optimizer.Name),
             $"'optimizer.name': unknown optimiser '{c.Optimizer.Name}'{NearestName.Suggest(c.Optimizer.Name, optimizers)}; expected one of {string.Join(", ", optimizers)}");
@@ -75,7 +70,7 @@ public static class EvolutionConfigReader
         if (c.Space != SearchSpaceKind.Dfs)
         {
             Require(c.Models.Count >= 2 || c.BaseModel != null, "'ps' needs two models, or one model and 'base_model'");
-            Require(c.Ps.LayerGroups >= 1, "'ps.layer_groups' must be at least 1");
+            Require(c.Ps.LayerGroups is >= 1 and <= SanityBounds.MaxLayers, $"'ps.layer_groups' must be from 1 to {SanityBounds.MaxLayers}");
             Require(c.Ps.Parameters.Count >= 1, "'ps.parameters' must name at least one parameter (e.g. weight, density)");
             Require(MergeMethods.All.Any(m => m.Name == c.Ps.Method),
                 $"'ps.method': unknown merge method '{c.Ps.Method}'{NearestName.Suggest(c.Ps.Method, MergeMethods.All.Select(m => m.Name))}");
@@ -100,8 +95,8 @@ public static class EvolutionConfigReader
         }
         if (c.Space != SearchSpaceKind.Ps)
         {
-            Require(c.Dfs.Repeats >= 1, "'dfs.repeats' must be at least 1");
-            Require(c.Dfs.MaxPathLength is null or >= 1, "'dfs.max_path_length' must be at least 1");
+            Require(c.Dfs.Repeats is >= 1 and <= MaxRepeats, $"'dfs.repeats' must be from 1 to {MaxRepeats}");
+            Require(c.Dfs.MaxPathLength is null or (>= 1 and <= SanityBounds.MaxLayers), $"'dfs.max_path_length' must be from 1 to {SanityBounds.MaxLayers}");
             Require(c.Dfs.ScaleMax > 0, "'dfs.scale_max' must be positive");
         }
         foreach (var t in c.Fitness.Concat(c.Test))
@@ -110,6 +105,9 @@ public static class EvolutionConfigReader
             Require(t.Limit is null or >= 1, $"task '{t.Task}': 'limit' must be at least 1");
         }
     }
+
+    /// <summary>The paper repeats the layer sequence 3 times; a DFS genome grows with repeats × layers.</summary>
+    const int MaxRepeats = 1_000;
 
     static SearchSpaceKind ParseSpace(string s) => s switch
     {

@@ -1,4 +1,3 @@
-using EvoMerge.Merge;
 using System.Globalization;
 using YamlDotNet.RepresentationModel;
 

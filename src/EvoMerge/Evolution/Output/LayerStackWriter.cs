@@ -19,35 +19,29 @@ public static class LayerStackWriter
 {
     public static void Write(LayerPath path, string outputFolder)
     {
-        string final = Path.GetFullPath(outputFolder), partial = final + ".partial";
-        if (Directory.Exists(partial)) Directory.Delete(partial, recursive: true);
-        Directory.CreateDirectory(partial);
-        var folders = path.Models.Select(ModelFolder.Open).ToList();
+        var folders = new List<ModelFolder>();
         try
         {
+            folders.AddRange(path.Models.Select(ModelFolder.Open));
             var a = folders[0];
             var config = a.Config ?? throw new EvoMergeException($"{a.Path}: config.json is needed to write a layer-stacked model");
             bool untie = config.TieWordEmbeddings && path.Steps[0].Scale != 1;
             var copies = Plan(path, folders, untie);
-            using (var writer = SafetensorsWriter.Create(partial, copies.Select(c => new TensorSpec(c.Output, c.Source.DType, c.Source.Shape)),
-                       metadata: new Dictionary<string, string> { ["merged_by"] = "evomerge dfs" }))
+            OutputFolder.Write(outputFolder, partial =>
             {
-                foreach (var c in copies) Copy(writer, folders[c.Model].Weights, c);
-                writer.Complete();
-            }
-            var json = (JsonObject)config.Json.DeepClone();
-            json["num_hidden_layers"] = path.Steps.Count;
-            if (untie) json["tie_word_embeddings"] = false;
-            File.WriteAllText(Path.Combine(partial, ModelFolder.ConfigFileName), json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
-            a.CopyAuxiliaryFilesTo(partial);
-            File.WriteAllText(Path.Combine(partial, "layer_path.json"), JsonSerializer.Serialize(path, RunJson.Indented));
-            if (Directory.Exists(final)) Directory.Delete(final, recursive: true);
-            Directory.Move(partial, final);
-        }
-        catch
-        {
-            if (Directory.Exists(partial)) Directory.Delete(partial, recursive: true);
-            throw;
+                using (var writer = SafetensorsWriter.Create(partial, copies.Select(c => new TensorSpec(c.Output, c.Source.DType, c.Source.Shape)),
+                           metadata: new Dictionary<string, string> { ["merged_by"] = "evomerge dfs" }))
+                {
+                    foreach (var c in copies) Copy(writer, folders[c.Model].Weights, c);
+                    writer.Complete();
+                }
+                var json = (JsonObject)config.Json.DeepClone();
+                json["num_hidden_layers"] = path.Steps.Count;
+                if (untie) json["tie_word_embeddings"] = false;
+                File.WriteAllText(Path.Combine(partial, ModelFolder.ConfigFileName), json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+                a.CopyAuxiliaryFilesTo(partial);
+                File.WriteAllText(Path.Combine(partial, "layer_path.json"), JsonSerializer.Serialize(path, RunJson.Indented));
+            }, folders.Select(f => Directory.Exists(f.Path) ? f.Path : Path.GetDirectoryName(f.Path)!));
         }
         finally
         {

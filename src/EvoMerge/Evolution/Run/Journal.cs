@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using EvoMerge.IO;
 
 namespace EvoMerge.Evolution.Run;
 
@@ -26,6 +27,7 @@ public sealed class Journal : IDisposable
     /// <summary>Opens (or creates) the journal for appending, after reading the entries already there.</summary>
     public static Journal Open(string path)
     {
+        InputFile.Exists(path);   // a FIFO or device in its place is an error, not a hang
         var stream = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read);
         var bytes = new byte[stream.Length];
         stream.ReadExactly(bytes);
@@ -39,8 +41,8 @@ public sealed class Journal : IDisposable
     /// <summary>Reads a journal without opening it for writing (the report); a partial last line is ignored.</summary>
     public static IReadOnlyList<JournalEntry> Read(string path)
     {
-        if (!File.Exists(path)) throw new EvoMergeException($"{path}: journal not found (is this a run folder?)");
-        string text = File.ReadAllText(path);
+        if (!InputFile.Exists(path)) throw new EvoMergeException($"{path}: journal not found (is this a run folder?)");
+        string text = InputFile.ReadAllText(path, InputFile.LargeFileBytes, "journal");
         return Parse(path, text[..(text.LastIndexOf('\n') + 1)]);
     }
 

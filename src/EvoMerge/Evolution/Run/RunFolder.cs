@@ -1,5 +1,6 @@
 using System.Text.Json;
 using EvoMerge.Evolution.Config;
+using EvoMerge.IO;
 
 namespace EvoMerge.Evolution.Run;
 
@@ -34,7 +35,7 @@ public sealed class RunFolder(string root)
             throw new EvoMergeException($"{Root}: already holds a run; pass --resume to continue it, or choose another --run-dir");
         if (!started && resume && Directory.Exists(Root) && Directory.EnumerateFileSystemEntries(Root).Any())
             throw new EvoMergeException($"{Root}: --resume given but the folder holds no run (config.json missing)");
-        if (started && File.Exists(ConfigFile) && File.ReadAllText(ConfigFile) != json)
+        if (started && File.Exists(ConfigFile) && InputFile.ReadAllText(ConfigFile, InputFile.SmallFileBytes, "run config") != json)
             throw new EvoMergeException($"{ConfigFile}: the run was started with a different config; resume needs the same config file");
         RunJson.WriteAtomically(ConfigFile, json);
     }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using EvoMerge.IO;
 
 namespace EvoMerge.Evolution.Run;
 
@@ -28,7 +29,7 @@ public static class RunJson
 
     public static T ReadFile<T>(string path)
     {
-        try { return JsonSerializer.Deserialize<T>(File.ReadAllText(path), Options) ?? throw new JsonException("null document"); }
+        try { return JsonSerializer.Deserialize<T>(InputFile.ReadAllText(path, InputFile.LargeFileBytes, typeof(T).Name + " file"), Options) ?? throw new JsonException("null document"); }
         catch (JsonException e) { throw new EvoMergeException($"{path}: not a valid {typeof(T).Name} file: {e.Message}", e); }
     }
 }

@@ -16,8 +16,8 @@ public readonly record struct GgufWriteProgress(int Done, int Total, string Tens
 
 /// <summary>
 /// Writes a GGUF v3 file: header, metadata, tensor directory, then each tensor's data aligned to
-/// <see cref="Alignment"/> bytes. Streams one tensor at a time, into a temporary name that is renamed over
-/// the destination only when complete, so a failed export never leaves a half-written file.
+/// <see cref="Alignment"/> bytes. Streams one tensor at a time into a partial file that becomes the destination
+/// only when complete (<see cref="OutputFile"/>): a failed export leaves nothing, and an existing file is never replaced.
 /// </summary>
 public static class GgufWriter
 {
@@ -31,25 +31,14 @@ public static class GgufWriter
         foreach (var t in tensors)
             if (t.Shape.Length == 0 || !GgufEncoding.Supports(t.Type, t.Shape[^1]))
                 throw new ArgumentException($"tensor '{t.Name}' [{string.Join(", ", t.Shape)}] cannot be stored as {t.Type}");
-        string temp = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.tmp");
-        try
+        OutputFile.Write(path, stream =>
         {
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20))
-            {
-                var w = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true);
-                WriteHeader(w, metadata, tensors);
-                w.Flush();
-                Pad(stream);
-                WriteData(stream, tensors, progress);
-                stream.Flush(flushToDisk: true);
-            }
-            File.Move(temp, path, overwrite: true);
-        }
-        catch
-        {
-            File.Delete(temp);
-            throw;
-        }
+            var w = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true);
+            WriteHeader(w, metadata, tensors);
+            w.Flush();
+            Pad(stream);
+            WriteData(stream, tensors, progress);
+        });
     }
 
     static void WriteHeader(BinaryWriter w, GgufMetadata metadata, IReadOnlyList<GgufTensor> tensors)

@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using EvoMerge.Tokenization;
 
 namespace EvoMerge.IO.Gguf;
@@ -14,8 +13,9 @@ public static class ModelFolderGgufExport
     {
         string folder = Directory.Exists(model.Path) ? model.Path : Path.GetDirectoryName(model.Path)!;
         string configPath = Path.Combine(folder, ModelFolder.ConfigFileName);
+        OutputPath.Check(outPath, [folder], folder: false);   // before any work: never into the model, never over a file
         var spec = Spec(model, configPath);
-        var vocabulary = Vocabulary(folder, spec, model.Config!.Json);
+        var vocabulary = Vocabulary(folder, spec, model.Config!);
         var tensors = model.Weights.Tensors
             .Select(info => new GgufSourceTensor(info.Name, info.Shape, dst => model.Weights.ReadFloat32(info.Name, dst)))
             .ToList();
@@ -51,16 +51,15 @@ public static class ModelFolderGgufExport
     }
 
     /// <summary>The folder's tokenizer, chosen as <see cref="TokenizerFactory"/> does, with config.json's BOS/EOS ids.</summary>
-    static GgufVocabulary Vocabulary(string folder, GgufModelSpec spec, JsonObject config)
+    static GgufVocabulary Vocabulary(string folder, GgufModelSpec spec, ModelConfig config)
     {
         string Of(string name) => Path.Combine(folder, name);
         GgufVocabulary vocabulary;
-        if (File.Exists(Of("tokenizer.model"))) vocabulary = SentencePieceVocabulary.Read(Of("tokenizer.model"));
-        else if (File.Exists(Of("tokenizer.json")))
+        if (InputFile.Exists(Of("tokenizer.model"))) vocabulary = SentencePieceVocabulary.Read(Of("tokenizer.model"));
+        else if (InputFile.Exists(Of("tokenizer.json")))
             vocabulary = TokenizerJsonVocabulary.Read(Of("tokenizer.json"), spec.Architecture == "qwen2" ? "qwen2" : "llama-bpe");
-        else if (File.Exists(Of(TokenizerFactory.Llama2cFileName))) vocabulary = Llama2cVocabulary.Read(Of(TokenizerFactory.Llama2cFileName), spec.VocabSize);
+        else if (InputFile.Exists(Of(TokenizerFactory.Llama2cFileName))) vocabulary = Llama2cVocabulary.Read(Of(TokenizerFactory.Llama2cFileName), spec.VocabSize);
         else throw new EvoMergeException($"{folder}: no tokenizer (expected tokenizer.model, tokenizer.json or {TokenizerFactory.Llama2cFileName}); GGUF files carry their tokenizer");
-        int? Id(string field) => config[field] is JsonValue v && v.TryGetValue(out int id) ? id : null;
-        return vocabulary with { BosId = Id("bos_token_id") ?? vocabulary.BosId, EosId = Id("eos_token_id") ?? vocabulary.EosId };
+        return vocabulary with { BosId = config.BosTokenId ?? vocabulary.BosId, EosId = config.EosTokenId ?? vocabulary.EosId };
     }
 }

@@ -12,7 +12,7 @@ public static class SentencePieceVocabulary
 {
     public static GgufVocabulary Read(string path)
     {
-        var bytes = File.ReadAllBytes(path);
+        var bytes = InputFile.ReadAllBytes(path, InputFile.LargeFileBytes, "SentencePiece model");
         var tokens = new List<string>();
         var scores = new List<float>();
         var types = new List<GgufTokenType>();

@@ -11,7 +11,7 @@ public static class TokenizerJsonVocabulary
 {
     public static GgufVocabulary Read(string path, string preTokenizer)
     {
-        using var doc = JsonDocument.Parse(File.ReadAllBytes(path));
+        using var doc = JsonDocument.Parse(InputFile.ReadAllBytes(path, InputFile.LargeFileBytes, "tokenizer.json"));
         var root = doc.RootElement;
         if (!root.TryGetProperty("model", out var model) || model.GetProperty("type").GetString() != "BPE")
             throw new EvoMergeException($"{path}: field 'model.type' must be \"BPE\" (byte-level BPE) to export a tokenizer.json");

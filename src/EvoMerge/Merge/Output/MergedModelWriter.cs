@@ -10,22 +10,18 @@ namespace EvoMerge.Merge.Output;
 /// <summary>
 /// Runs a planned recipe into a Hugging Face model folder: sharded safetensors (+ index), config.json adapted to
 /// the output (layer count, vocabulary, dtype), the tokenizer files of the tokenizer source, the recipe as
-/// <c>mergekit_config.yml</c> and a README.md model card. Everything is written into <c>&lt;out&gt;.partial</c> and
-/// renamed at the end, so an error or a crash never leaves a folder that looks like a finished model.
+/// <c>mergekit_config.yml</c> and a README.md model card, all or nothing through <see cref="OutputFolder"/>: the
+/// output folder is checked before the merge starts, and an error or a crash never leaves a folder that looks like a
+/// finished model.
 /// </summary>
 public static class MergedModelWriter
 {
     public static void Write(PlannedRecipe planned, string outputFolder, MergeOptions options, long maxShardBytes = SafetensorsWriter.DefaultMaxShardBytes)
     {
-        string final = Path.GetFullPath(outputFolder);
-        if (Directory.Exists(final) && Directory.EnumerateFileSystemEntries(final).Any())
-            throw new EvoMergeException($"{outputFolder}: output folder exists and is not empty");
-        if (planned.Models.Values.Any(m => Path.GetFullPath(m.Path).TrimEnd('/') == final.TrimEnd('/')))
-            throw new EvoMergeException($"{outputFolder}: output folder is one of the input models");
-        string partial = final.TrimEnd('/') + ".partial";
-        if (Directory.Exists(partial)) Directory.Delete(partial, recursive: true);
-        Directory.CreateDirectory(partial);
-        try
+        // Inputs: every model folder (a bare .safetensors file stands for its folder) and the recipe itself.
+        var inputs = planned.Models.Values.Select(m => Directory.Exists(m.Path) ? m.Path : Path.GetDirectoryName(m.Path)!).ToList();
+        if (File.Exists(planned.Recipe.File)) inputs.Add(planned.Recipe.File);
+        OutputFolder.Write(outputFolder, partial =>
         {
             var specs = planned.Plan.Jobs.Select((j, i) => new TensorSpec(j.OutputName, planned.OutputDTypes[i], j.Shape));
             using (var writer = SafetensorsWriter.Create(partial, specs, maxShardBytes, new Dictionary<string, string> { ["merged_by"] = "evomerge" }))
@@ -39,14 +35,7 @@ public static class MergedModelWriter
             WriteChatTemplate(planned, partial);
             File.WriteAllText(Path.Combine(partial, "mergekit_config.yml"), planned.Recipe.Text);
             File.WriteAllText(Path.Combine(partial, "README.md"), ModelCard(planned, options));
-            if (Directory.Exists(final)) Directory.Delete(final);
-            Directory.Move(partial, final);
-        }
-        catch
-        {
-            if (Directory.Exists(partial)) Directory.Delete(partial, recursive: true);
-            throw;
-        }
+        }, inputs);
     }
 
     static void WriteConfig(PlannedRecipe planned, string folder)

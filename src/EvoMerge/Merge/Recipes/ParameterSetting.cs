@@ -12,7 +12,8 @@ public readonly record struct RecipeMark(string File, int Line, int Column)
 /// A parameter value as mergekit recipes write it: a scalar (<c>0.5</c>, <c>true</c>), a gradient (<c>[0, 0.5, 1]</c>,
 /// piecewise-linear over the layers of a slice), or a filter list (<c>- filter: self_attn / value: …</c>, first
 /// match wins, an entry without filter matches everything). Filters match by substring as in mergekit; as an
-/// extension, a filter containing <c>*</c> or <c>?</c> is a glob and one written <c>re:…</c> a regular expression.
+/// extension, a filter containing <c>*</c> or <c>?</c> is a glob and one written <c>re:…</c> a regular expression
+/// (.NET syntax, matched in linear time: no backreferences or lookarounds).
 /// </summary>
 public sealed class ParameterSetting
 {
@@ -69,9 +70,11 @@ public sealed class TensorFilter
     public TensorFilter(string text)
     {
         Text = text;
-        if (text.StartsWith("re:", StringComparison.Ordinal)) _regex = new Regex(text[3..], RegexOptions.CultureInvariant);
+        // The linear-time engine: a pattern such as ^(([a-z0-9_]+\.?)+)+[A-Z]$ cannot backtrack for ever on a tensor name.
+        const RegexOptions options = RegexOptions.CultureInvariant | RegexOptions.NonBacktracking;
+        if (text.StartsWith("re:", StringComparison.Ordinal)) _regex = new Regex(text[3..], options);
         else if (text.Contains('*') || text.Contains('?'))
-            _regex = new Regex("^" + Regex.Escape(text).Replace(@"\*", ".*").Replace(@"\?", ".") + "$", RegexOptions.CultureInvariant);
+            _regex = new Regex("^" + Regex.Escape(text).Replace(@"\*", ".*").Replace(@"\?", ".") + "$", options);
     }
 
     /// <summary>mergekit: "*" matches everything, otherwise substring; globs and "re:" regexes are extensions.</summary>

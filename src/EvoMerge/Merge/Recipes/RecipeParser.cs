@@ -19,19 +19,11 @@ public static class RecipeParser
 
     static readonly string[] SourceKeys = ["model", "parameters", "layer_range"];
 
-    public static Recipe Load(string path)
-    {
-        if (!File.Exists(path)) throw new EvoMergeException($"{path}: recipe file not found");
-        return Parse(File.ReadAllText(path), path);
-    }
+    public static Recipe Load(string path) => Parse(YamlText.ReadFile(path, "recipe file"), path);
 
     public static Recipe Parse(string text, string file)
     {
-        var stream = new YamlStream();
-        try { stream.Load(new StringReader(text)); }
-        catch (YamlException e) { throw new EvoMergeException($"{file}:{e.Start.Line}:{e.Start.Column}: invalid YAML: {e.InnerException?.Message ?? e.Message}"); }
-        if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode root)
-            throw new EvoMergeException($"{file}: expected a mapping with merge_method, models or slices, ...");
+        var root = Root(YamlText.ParseDocuments(text, file), file);
         var warnings = new List<string>();
         var r = new Reader(file, warnings);
 
@@ -90,6 +82,19 @@ public static class RecipeParser
             CompatMark = r.Mark(r.Field(root, "compat") ?? root),
             Warnings = warnings,
         };
+    }
+
+    /// <summary>
+    /// The recipe's one document. A second document would be the next stage of a multi-stage recipe, which EvoMerge
+    /// does not run yet: it is refused here, the one place that decides it, rather than silently ignored.
+    /// </summary>
+    static YamlMappingNode Root(IReadOnlyList<YamlNode> documents, string file)
+    {
+        if (documents.Count > 1)
+            throw new EvoMergeException($"{YamlText.Mark(file, documents[1])}: a second YAML document ('---'); multi-stage recipes are not supported, put one recipe per file");
+        if (documents.Count == 0) throw new EvoMergeException($"{file}:1:1: the recipe is empty; expected a mapping with merge_method, models or slices, ...");
+        return documents[0] as YamlMappingNode ?? throw new EvoMergeException(
+            $"{YamlText.Mark(file, documents[0])}: expected a mapping with merge_method, models or slices, ..., found {(documents[0] is YamlSequenceNode ? "a list" : "a single value")}");
     }
 
     sealed class Reader(string file, List<string> warnings)
@@ -205,6 +210,8 @@ public static class RecipeParser
             {
                 case YamlScalarNode:
                     return ParameterSetting.Of(Number(node, name), Mark(node));
+                case YamlSequenceNode seq when seq.Children.Count > SanityBounds.MaxLayers:
+                    throw Error(node, $"{name}: a list of {seq.Children.Count} values; at most {SanityBounds.MaxLayers} (one per layer) make sense");
                 case YamlSequenceNode seq when seq.Children.Count > 0 && seq.Children.All(c => c is YamlScalarNode):
                     return ParameterSetting.OfGradient(seq.Children.Select(c => Number(c, name)).ToList(), Mark(node));
                 case YamlSequenceNode seq when seq.Children.Count > 0 && seq.Children.All(c => c is YamlMappingNode):
@@ -212,12 +219,20 @@ public static class RecipeParser
                     {
                         var entry = (YamlMappingNode)c;
                         var value = Field(entry, "value") ?? throw Error(c, $"{name}: filter entry without 'value'");
-                        var filter = Field(entry, "filter") is { } f ? new TensorFilter(Text(f, "filter")) : null;
+                        var filter = Field(entry, "filter") is { } f ? Filter(f) : null;
                         return (filter, Setting(value, name));
                     }).ToList(), Mark(node));
                 default:
                     throw Error(node, $"{name}: expected a number, a list of numbers (gradient) or a list of filter/value entries");
             }
+        }
+
+        TensorFilter Filter(YamlNode node)
+        {
+            string text = Text(node, "filter");
+            try { return new TensorFilter(text); }
+            catch (ArgumentException e) { throw Error(node, $"filter: '{text}' is not a valid regular expression ({e.Message})"); }
+            catch (NotSupportedException e) { throw Error(node, $"filter: '{text}' uses a construct that linear-time matching cannot do ({e.Message})"); }
         }
 
         double Number(YamlNode node, string name)
@@ -233,7 +248,8 @@ public static class RecipeParser
         double Integer(YamlNode node, string name)
         {
             double v = Number(node, name);
-            return v == Math.Floor(v) && v >= 0 ? v : throw Error(node, $"{name}: expected a non-negative whole number");
+            return v == Math.Floor(v) && v >= 0 && v <= SanityBounds.MaxLayers ? v
+                : throw Error(node, $"{name}: expected a whole number from 0 to {SanityBounds.MaxLayers}");
         }
     }
 }

@@ -21,7 +21,7 @@ public static class RecipePlanner
         var compat = compatOverride ?? ParseCompat(recipe);
         var warnings = new List<string>(recipe.Warnings);
         CheckParameterNames(recipe, method, warnings);
-        RecipeChatTemplates.Resolve(recipe);
+        RecipeChatTemplates.Resolve(recipe);   // a bad chat_template fails check, not the end of a merge
         if ((strict || recipe.Strict) && warnings.Count > 0)
             throw new EvoMergeException($"{warnings[0]} (strict: warnings are errors{(warnings.Count > 1 ? $"; {warnings.Count - 1} more" : "")})");
         if (method.BaseUse == BaseModelUse.Required && recipe.BaseModel == null)
@@ -39,12 +39,8 @@ public static class RecipePlanner
         }
     }
 
-    static MergeCompat ParseCompat(Recipe recipe) => recipe.Compat switch
-    {
-        null or "paper" => MergeCompat.Paper,
-        "mergekit" => MergeCompat.Mergekit,
-        _ => throw new EvoMergeException($"{recipe.CompatMark}: compat: expected 'mergekit' or 'paper', got '{recipe.Compat}'"),
-    };
+    static MergeCompat ParseCompat(Recipe recipe) =>
+        recipe.Compat is { } compat ? UserChoices.Compat(compat, $"{recipe.CompatMark}: compat") : MergeCompat.Paper;
 
     /// <summary>Typos are errors (with a suggestion); parameters of other methods are warnings, as mergekit ignores them.</summary>
     static void CheckParameterNames(Recipe recipe, MergeMethod method, List<string> warnings)
@@ -235,9 +231,7 @@ public static class RecipePlanner
 
     static DType ParseOutDType(string name, Recipe recipe)
     {
-        DType d;
-        try { d = DTypes.ParseUserName(name); }
-        catch (EvoMergeException e) { throw new EvoMergeException($"{recipe.DtypeMark}: {e.Message}"); }
+        var d = UserChoices.DType(name, recipe.DtypeMark.ToString());
         return d is DType.F32 or DType.F16 or DType.BF16 ? d
             : throw new EvoMergeException($"{recipe.DtypeMark}: output dtype {name} is not supported; use float32, float16 or bfloat16");
     }

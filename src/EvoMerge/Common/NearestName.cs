@@ -1,4 +1,4 @@
-namespace EvoMerge.Merge;
+namespace EvoMerge;
 
 /// <summary>"did you mean" suggestions for misspelt method, parameter and model names.</summary>
 public static class NearestName
