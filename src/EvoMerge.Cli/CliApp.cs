@@ -34,6 +34,8 @@ public static class CliApp
                 .WithDescription("Validate a mergekit recipe against the models' headers, without reading tensor data.");
             config.AddCommand<MergeCommand>("merge")
                 .WithDescription("Run a mergekit recipe and write the merged model folder.");
+            config.AddCommand<ExtractLoraCommand>("extract-lora")
+                .WithDescription("Extract a PEFT LoRA adapter from a fine-tune's difference to its base.");
             config.AddBranch("import", import =>
             {
                 import.SetDescription("Convert a model from another format into a Hugging Face folder.");

@@ -5,6 +5,7 @@ using EvoMerge.Cli.Merge;
 using EvoMerge.IO;
 using EvoMerge.Merge.Execution;
 using EvoMerge.Merge.Methods;
+using EvoMerge.Merge.MultiStage;
 using EvoMerge.Merge.Output;
 using EvoMerge.Merge.Recipes;
 using Spectre.Console;
@@ -40,12 +41,24 @@ public sealed class MergeCommand : Command<MergeCommand.Settings>
         [CommandOption("--threads <N>")]
         [Description("Worker threads (default: all cores).")]
         public int Threads { get; init; }
+
+        [CommandOption("--intermediate-dir <DIR>")]
+        [Description("Multi-stage recipes (required there): folder of the stages' models; current ones are reused.")]
+        public string? IntermediateDir { get; init; }
     }
 
     public static MergeCompat? ParseCompat(string? value) => value is null ? null : UserChoices.Compat(value, "--compat");
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
+        if (MultiStageRecipe.IsMultiStage(settings.Recipe))
+        {
+            if (settings.IntermediateDir == null)
+                throw new EvoMergeException($"{settings.Recipe} is a multi-stage recipe: give --intermediate-dir DIR, where the stages' models go (current ones are reused on the next run)");
+            MultiStageView.Merge(settings.Recipe, settings.OutDir, settings.IntermediateDir, ParseCompat(settings.Compat), settings.Strict,
+                new MergeOptions { Seed = settings.Seed, Threads = settings.Threads > 0 ? settings.Threads : Environment.ProcessorCount, Cancellation = cancellationToken });
+            return 0;
+        }
         using var planned = RecipePlanner.Plan(RecipeParser.Load(settings.Recipe), ParseCompat(settings.Compat), settings.Strict);
         int threads = settings.Threads > 0 ? settings.Threads : Environment.ProcessorCount;
         RecipeCheckView.Print(planned, threads);

@@ -30,35 +30,41 @@ static class RecipeCheckView
         {
             json.WriteStartObject();
             json.WriteBoolean("ok", true);
-            json.WriteString("recipe", planned.Recipe.File);
-            json.WriteString("method", planned.Plan.Method.Name);
-            json.WriteString("compat", planned.Compat.ToString().ToLowerInvariant());
-            json.WriteStartArray("models");
-            foreach (var (name, model) in planned.Models)
-            {
-                json.WriteStartObject();
-                json.WriteString("reference", name);
-                json.WriteString("path", model.Path);
-                json.WriteBoolean("base", name == planned.Recipe.BaseModel);
-                json.WriteNumber("layers", model.LayerCount);
-                json.WriteNumber("bytes", model.Weights.TotalBytes);
-                json.WriteEndObject();
-            }
-            json.WriteEndArray();
-            json.WriteNumber("output_layers", planned.OutputLayers);
-            json.WriteNumber("output_tensors", planned.Plan.Jobs.Count);
-            json.WriteNumber("output_bytes", planned.OutputBytes);
-            if (planned.OutputVocab is int v) json.WriteNumber("output_vocab", v);
-            json.WriteNumber("peak_memory_bytes", planned.PeakMemoryBytes(threads));
-            json.WriteStartArray("notes");
-            foreach (var n in planned.Notes) json.WriteStringValue(n);
-            json.WriteEndArray();
-            json.WriteStartArray("warnings");
-            foreach (var w in planned.Warnings) json.WriteStringValue(w);
-            json.WriteEndArray();
+            WriteJsonFields(json, planned, threads);
             json.WriteEndObject();
         }
         stdout.WriteByte((byte)'\n');
+    }
+
+    /// <summary>The fields of one planned recipe, into an object the caller has opened (a multi-stage check nests one per stage).</summary>
+    public static void WriteJsonFields(Utf8JsonWriter json, PlannedRecipe planned, int threads)
+    {
+        json.WriteString("recipe", planned.Recipe.File);
+        json.WriteString("method", planned.Plan.Method.Name);
+        json.WriteString("compat", planned.Compat.ToString().ToLowerInvariant());
+        json.WriteStartArray("models");
+        foreach (var (name, model) in planned.Models)
+        {
+            json.WriteStartObject();
+            json.WriteString("reference", name);
+            json.WriteString("path", model.Path);
+            json.WriteBoolean("base", name == planned.Recipe.BaseModel);
+            json.WriteNumber("layers", model.LayerCount);
+            json.WriteNumber("bytes", model.Weights.TotalBytes);
+            json.WriteEndObject();
+        }
+        json.WriteEndArray();
+        json.WriteNumber("output_layers", planned.OutputLayers);
+        json.WriteNumber("output_tensors", planned.Plan.Jobs.Count);
+        json.WriteNumber("output_bytes", planned.OutputBytes);
+        if (planned.OutputVocab is int v) json.WriteNumber("output_vocab", v);
+        json.WriteNumber("peak_memory_bytes", planned.PeakMemoryBytes(threads));
+        json.WriteStartArray("notes");
+        foreach (var n in planned.Notes) json.WriteStringValue(n);
+        json.WriteEndArray();
+        json.WriteStartArray("warnings");
+        foreach (var w in planned.Warnings) json.WriteStringValue(w);
+        json.WriteEndArray();
     }
 
     public static string Gb(long bytes) => bytes >= 1L << 30

@@ -14,7 +14,9 @@ namespace EvoMerge.Merge.Recipes;
 public static class RecipePlanner
 {
     /// <summary>Plans <paramref name="recipe"/>; with <paramref name="strict"/> (or the recipe's <c>strict: true</c>) warnings are errors.</summary>
-    public static PlannedRecipe Plan(Recipe recipe, MergeCompat? compatOverride = null, bool strict = false)
+    /// <param name="resolveModel">Maps a model reference to what <see cref="ModelFolder.Open"/> opens (a multi-stage
+    /// recipe sends stage names to their intermediate folders); the reference itself stays the model's name.</param>
+    public static PlannedRecipe Plan(Recipe recipe, MergeCompat? compatOverride = null, bool strict = false, Func<string, string>? resolveModel = null)
     {
         var method = MergeMethods.Find(recipe.MergeMethod) ?? throw new EvoMergeException(
             $"{recipe.MergeMethodMark}: merge_method: unknown method '{recipe.MergeMethod}'{NearestName.Suggest(recipe.MergeMethod, MergeMethods.All.Select(m => m.Name))}");
@@ -27,7 +29,7 @@ public static class RecipePlanner
         if (method.BaseUse == BaseModelUse.Required && recipe.BaseModel == null)
             throw new EvoMergeException($"{recipe.MergeMethodMark}: merge_method: {method.Name} needs base_model, which is missing");
 
-        var models = OpenModels(recipe);
+        var models = OpenModels(recipe, resolveModel ?? (r => r));
         try
         {
             return Build(recipe, method, compat, models, warnings);
@@ -69,14 +71,14 @@ public static class RecipePlanner
             }
     }
 
-    static Dictionary<string, ModelFolder> OpenModels(Recipe recipe)
+    static Dictionary<string, ModelFolder> OpenModels(Recipe recipe, Func<string, string> resolveModel)
     {
         var opened = new Dictionary<string, ModelFolder>();
         try
         {
             foreach (var (reference, mark) in recipe.ReferencedModels())
             {
-                try { opened[reference] = ModelFolder.Open(reference); }
+                try { opened[reference] = ModelFolder.Open(resolveModel(reference)); }
                 catch (EvoMergeException e) { throw new EvoMergeException($"{mark}: model: {e.Message}", e); }
             }
             return opened;
