@@ -70,7 +70,7 @@ public sealed class ExtractLoraCommand : Command<ExtractLoraCommand.Settings>
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
-        DType? dtype = settings.DType == null ? null : DTypes.ParseUserName(settings.DType);
+        DType? dtype = settings.DType == null ? null : UserChoices.DType(settings.DType, "--dtype");
         if (dtype is not (null or IO.DType.F32 or IO.DType.BF16 or IO.DType.F16))
             throw new EvoMergeException($"--dtype: expected float32, bfloat16 or float16, got '{settings.DType}'");
         using var tuned = ModelFolder.Open(settings.FineTune);

@@ -18,7 +18,7 @@ public class CliErrorTests
     [InlineData(new[] { "inspect", "m", "--jsn" }, "unknown option '--jsn' (did you mean '--json'?)")]
     [InlineData(new[] { "evolve", "e.yml", "--resum" }, "unknown option '--resum' (did you mean '--resume'?)")]
     [InlineData(new[] { "export", "gguf", "m", "o.gguf", "--typ", "q8_0" }, "unknown option '--typ' (did you mean '--type'?)")]
-    [InlineData(new[] { "check", "r.yml", "--zzzzzz" }, "unknown option '--zzzzzz'; this command's options: --json, --compat, --threads")]
+    [InlineData(new[] { "check", "r.yml", "--zzzzzz" }, "unknown option '--zzzzzz'; this command's options: --json, --compat, --strict, --threads, --intermediate-dir, --seed")]
     public void UnknownOptionsFailAndNameTheNearestValidOne(string[] args, string expected)
     {
         var (code, _, err) = CliRunner.Run(args);

@@ -32,20 +32,11 @@ public sealed class MultiStageRecipe
     /// </summary>
     public static bool IsMultiStage(string path)
     {
-        var info = new FileInfo(path);
-        if (!info.Exists || info.Length == 0 || info.Length > MaxRecipeBytes) return false;
-        try { return Documents(System.IO.File.ReadAllText(path), path).Count > 1; }
+        try { return Documents(YamlText.ReadFile(path, "recipe file"), path).Count > 1; }
         catch (EvoMergeException) { return false; }
     }
 
-    const long MaxRecipeBytes = 16 << 20;
-
-    public static MultiStageRecipe Load(string path)
-    {
-        if (!System.IO.File.Exists(path)) throw new EvoMergeException($"{path}: recipe file not found");
-        if (new FileInfo(path).Length > MaxRecipeBytes) throw new EvoMergeException($"{path}: larger than {MaxRecipeBytes >> 20} MiB; not a recipe");
-        return Parse(System.IO.File.ReadAllText(path), path);
-    }
+    public static MultiStageRecipe Load(string path) => Parse(YamlText.ReadFile(path, "recipe file"), path);
 
     public static MultiStageRecipe Parse(string text, string file)
     {
@@ -103,9 +94,13 @@ public sealed class MultiStageRecipe
         }
     }
 
-    /// <summary>The non-empty documents of a YAML stream, each with the position of its first character.</summary>
+    /// <summary>
+    /// The non-empty documents of a YAML stream, each with the position of its first character. The stream is first
+    /// bounded and checked by the one YAML reader; this pass only finds where each document's text starts and ends.
+    /// </summary>
     static List<(string Text, Mark Start)> Documents(string text, string file)
     {
+        YamlText.ParseDocuments(text, file);
         var result = new List<(string, Mark)>();
         try
         {
