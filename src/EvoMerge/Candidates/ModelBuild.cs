@@ -12,6 +12,7 @@ namespace EvoMerge.Candidates;
 [JsonDerivedType(typeof(MergeBuild), "merge")]
 [JsonDerivedType(typeof(PathBuild), "path")]
 [JsonDerivedType(typeof(SourceBuild), "source")]
+[JsonDerivedType(typeof(BlendBuild), "blend")]
 public abstract record ModelBuild
 {
     /// <summary>The model whose tokenizer, config and layer structure the built model has.</summary>
@@ -48,4 +49,15 @@ public sealed record SourceBuild(string Model) : ModelBuild
     public override string ReferenceModel => Model;
 
     public override IReadOnlyList<string> SourceModels => [Model];
+}
+
+/// <summary>
+/// A linear combination of the sources with coefficients that change at positions of the flattened parameter order
+/// (an M2N2 archive member; see <see cref="BlendRecipe"/>).
+/// </summary>
+public sealed record BlendBuild(BlendRecipe Recipe) : ModelBuild
+{
+    public override string ReferenceModel => Recipe.Models[0];
+
+    public override IReadOnlyList<string> SourceModels => Recipe.Models;
 }

@@ -3,6 +3,10 @@ using EvoMerge.Candidates;
 using EvoMerge.Evolution.Config;
 using EvoMerge.Evolution.Run;
 using EvoMerge.Evolution.Spaces;
+using EvoMerge.Anatomy;
+using EvoMerge.Evolution.M2n2;
+using EvoMerge.IO;
+using EvoMerge.Merge.Execution;
 using EvoMerge.Merge.Recipes;
 using EvoMerge.IO;
 
@@ -56,7 +60,12 @@ public static class EvolutionRunner
             var space = new PsSpace(config.Ps, baseModel, psModels, layers, config.MergeSeed);
             baselines.AddRange(config.Ps.Baselines.Select(b =>
                 ($"baseline: {config.Ps.Method} {string.Join(", ", b.Select(kv => $"{kv.Key} {kv.Value}"))}", (ModelBuild)space.Uniform(b))));
-            ps = Search(space, c => MergekitRecipeWriter.Write(((MergeBuild)c).Recipe, layers, config.Ps.Globals));
+            if (config.Optimizer.Name == EvolutionConfigReader.M2n2Name)
+            {
+                ps = M2n2Search(config, psModels, evaluator, journal, folder, options, progress, cancellationToken);
+                stages.Add(ps);
+            }
+            else ps = Search(space, c => MergekitRecipeWriter.Write(((MergeBuild)c).Recipe, layers, config.Ps.Globals));
         }
         StageResult final = ps!;
         if (config.Space is SearchSpaceKind.Dfs or SearchSpaceKind.PsThenDfs)
@@ -81,6 +90,37 @@ public static class EvolutionRunner
         var summary = EvolutionSummary.Create(config, stages, rows, started.Elapsed.TotalSeconds);
         RunJson.WriteFile(folder.SummaryFile, summary);
         return new EvolutionResult(final.Best.Candidate, final.Best.Fitness, summary, folder.Root);
+    }
+
+    /// <summary>
+    /// The PS stage with M2N2: the sources are opened (read only) to measure their geometry, which slerping blends
+    /// needs; the evaluator builds and scores the children. The best blend is kept in <c>ps/best-blend.json</c>.
+    /// </summary>
+    static StageResult M2n2Search(EvolutionConfig config, IReadOnlyList<string> models, ICandidateEvaluator evaluator, Journal journal,
+        RunFolder folder, RunOptions options, IProgress<EvolutionProgress>? progress, CancellationToken cancellationToken)
+    {
+        var opened = new List<ModelFolder>();
+        try
+        {
+            IReadOnlyList<IWeightSource> weights;
+            ModelAnatomy? anatomy = null;
+            if (options.SourceWeights is { } open) weights = models.Select(open).ToList();
+            else
+            {
+                opened.AddRange(models.Select(ModelFolder.Open));
+                weights = opened.Select(f => (IWeightSource)new SafetensorsWeights(f.Weights, f.Path)).ToList();
+                anatomy = opened[0].Anatomy;
+            }
+            var geometry = new SourceGeometry(BlendExecutor.Plan(weights, anatomy));
+            var optimizer = new M2n2Optimizer(config.Optimizer.M2n2, models, geometry, config.Seed);
+            var loop = new SteadyStateLoop(config, optimizer, evaluator, journal, folder,
+                best => RunJson.WriteFile(folder.BestBlend("ps"), ((BlendBuild)best).Recipe), progress, cancellationToken);
+            return loop.Run();
+        }
+        finally
+        {
+            foreach (var f in opened) f.Dispose();
+        }
     }
 
     static void WriteModelOnce(ICandidateEvaluator evaluator, ModelBuild candidate, string folder,
@@ -143,7 +183,8 @@ public static class EvolutionRunner
 
 /// <param name="Resume">Continue the run already in the folder (error when the folder holds a different config).</param>
 /// <param name="WriteModel">Write the best model folder at the end (tests of the loop alone turn it off).</param>
-public sealed record RunOptions(bool Resume = false, bool WriteModel = true);
+/// <param name="SourceWeights">How M2N2 reads a source model's tensors (null: its folder; tests give tensors in memory).</param>
+public sealed record RunOptions(bool Resume = false, bool WriteModel = true, Func<string, IWeightSource>? SourceWeights = null);
 
 /// <param name="Best">The best candidate of the last stage.</param>
 /// <param name="BestFitness">Its dev fitness (full dev set).</param>

@@ -137,7 +137,7 @@ public enum DfsScales
 
 public sealed record OptimizerConfig
 {
-    /// <summary>cma-es, cma-es-diagonal or random (see <c>OptimizerFactory.Names</c>).</summary>
+    /// <summary>cma-es, cma-es-diagonal, random, nsga-ii (see <c>OptimizerFactory.Names</c>) or m2n2 (steady state, <see cref="M2n2.M2n2Config"/>).</summary>
     public string Name { get; init; } = "cma-es";
     /// <summary>Candidates per generation (default 4 + ⌊3 ln n⌋).</summary>
     public int? Population { get; init; }
@@ -148,6 +148,8 @@ public sealed record OptimizerConfig
     public double Sigma0 { get; init; } = 1.0 / 6;
     /// <summary>IPOP restarts with growing population when CMA-ES converges.</summary>
     public bool Restarts { get; init; }
+    /// <summary>The settings of <c>m2n2</c> (read from the same block; see docs/optimizers.md).</summary>
+    public M2n2.M2n2Config M2n2 { get; init; } = new();
 }
 
 /// <summary>One evaluation task on one data file; the fields are the evaluation engine's (see docs/eval.md).</summary>

@@ -1,3 +1,4 @@
+using EvoMerge.Evolution.M2n2;
 using EvoMerge.Evolution.Optimizers;
 using EvoMerge.Merge.Methods;
 using YamlDotNet.RepresentationModel;
@@ -15,7 +16,8 @@ public static class EvolutionConfigReader
     static readonly string[] PsKeys =
         ["method", "layer_groups", "embeddings_group", "head_group", "split_attention_mlp", "parameters", "ranges", "globals", "baselines", "start"];
     static readonly string[] DfsKeys = ["repeats", "max_path_length", "model_a", "models", "scales", "scale_max", "fix_ends"];
-    static readonly string[] OptimizerKeys = ["name", "population", "generations", "max_evaluations", "sigma0", "restarts"];
+    static readonly string[] M2n2Keys = ["archive_size", "alpha", "attraction", "split_points", "mutation", "mutation_std", "in_flight"];
+    static readonly string[] OptimizerKeys = ["name", "population", "generations", "max_evaluations", "sigma0", "restarts", .. M2n2Keys];
     static readonly string[] TaskKeys =
         ["task", "data", "language", "max_new_tokens", "minibatch", "limit", "weight", "shots", "template", "match", "regex", "answer_field",
          "window_chars", "context_chars"];
@@ -61,12 +63,13 @@ public static class EvolutionConfigReader
             "'optimizer' needs 'generations' or 'max_evaluations' (a positive integer)");
         Require(c.Optimizer.Population is null or (>= 2 and <= SanityBounds.MaxPopulation),
             $"'optimizer.population' must be from 2 to {SanityBounds.MaxPopulation}");
-        var optimizers = OptimizerFactory.Names.Concat(OptimizerFactory.MultiObjectiveNames).ToList();
+        var optimizers = OptimizerFactory.Names.Concat(OptimizerFactory.MultiObjectiveNames).Append(M2n2Name).ToList();
         Require(optimizers.Contains(c.Optimizer.Name),
             $"'optimizer.name': unknown optimiser '{c.Optimizer.Name}'{NearestName.Suggest(c.Optimizer.Name, optimizers)}; expected one of {string.Join(", ", optimizers)}");
         Require(!OptimizerFactory.MultiObjectiveNames.Contains(c.Optimizer.Name) || c.Fitness.Count >= 2,
             $"'optimizer.name': {c.Optimizer.Name} optimises one objective per fitness entry; list at least two");
         Require(c.Optimizer.Sigma0 > 0, "'optimizer.sigma0' must be positive");
+        if (c.Optimizer.Name == M2n2Name) ValidateM2n2(c, Require);
         if (c.Space != SearchSpaceKind.Dfs)
         {
             Require(c.Models.Count >= 2 || c.BaseModel != null, "'ps' needs two models, or one model and 'base_model'");
@@ -108,6 +111,27 @@ public static class EvolutionConfigReader
 
     /// <summary>The paper repeats the layer sequence 3 times; a DFS genome grows with repeats × layers.</summary>
     const int MaxRepeats = 1_000;
+
+    /// <summary>The steady-state optimiser's name; it searches blends of the sources, not the unit box (see M2n2Optimizer).</summary>
+    public const string M2n2Name = "m2n2";
+
+    static void ValidateM2n2(EvolutionConfig c, Action<bool, string> require)
+    {
+        var m = c.Optimizer.M2n2;
+        require(c.Space == SearchSpaceKind.Ps, "'optimizer.name': m2n2 searches the parameter space only; use 'space: ps'");
+        require(c.Optimizer.MaxEvaluations is > 0, "'optimizer.max_evaluations': m2n2 is steady state (no generations); give its budget in evaluations");
+        require(c.Models.Count >= 2, "'models': m2n2 needs at least two source models to combine");
+        require(m.ArchiveSize >= c.Models.Count && m.ArchiveSize <= SanityBounds.MaxPopulation,
+            $"'optimizer.archive_size' must be from {c.Models.Count} (the source models) to {SanityBounds.MaxPopulation}");
+        require(m.Alpha >= 0 && double.IsFinite(m.Alpha), "'optimizer.alpha' must be a number ≥ 0 (1: full fitness sharing, 0: a plain GA)");
+        require(m.MutationStd >= 0, "'optimizer.mutation_std' must be ≥ 0");
+        require(m.InFlight is >= 1 and <= SanityBounds.MaxPopulation, $"'optimizer.in_flight' must be from 1 to {SanityBounds.MaxPopulation}");
+        foreach (var t in c.Fitness)
+        {
+            require(t.Minibatch is null, $"task '{t.Task}': m2n2 compares every archive member item by item on the same items; remove 'minibatch' (use 'limit')");
+            require(t.Weight > 0, $"task '{t.Task}': m2n2 treats each item as a resource worth weight ÷ items; 'weight' must be positive");
+        }
+    }
 
     static SearchSpaceKind ParseSpace(string s) => s switch
     {
@@ -183,7 +207,33 @@ public static class EvolutionConfigReader
         MaxEvaluations = f.OptionalInt("max_evaluations", min: 1),
         Sigma0 = f.Has("sigma0") ? f.Double("sigma0") : 1.0 / 6,
         Restarts = f.Has("restarts") && f.Bool("restarts"),
+        M2n2 = ReadM2n2(f),
     };
+
+    static M2n2Config ReadM2n2(YamlFields f)
+    {
+        var given = M2n2Keys.FirstOrDefault(f.Has);
+        if (given != null && (f.OptionalString("name") ?? "cma-es") != M2n2Name)
+            throw f.Error(f.Node(given), $"'{f.Qualify(given)}' is a setting of m2n2; set 'name: m2n2' or remove it");
+        var d = new M2n2Config();
+        return new M2n2Config
+        {
+            ArchiveSize = f.OptionalInt("archive_size", min: 2) ?? d.ArchiveSize,
+            Alpha = f.Has("alpha") ? f.Double("alpha") : d.Alpha,
+            Attraction = f.Has("attraction") ? f.Bool("attraction") : d.Attraction,
+            SplitPoints = f.Has("split_points")
+                ? f.Choice("split_points", "parameter", "tensor", "none") switch
+                {
+                    "parameter" => SplitPoints.Parameter,
+                    "tensor" => SplitPoints.Tensor,
+                    _ => SplitPoints.None,
+                }
+                : d.SplitPoints,
+            Mutation = f.Has("mutation") ? f.Bool("mutation") : d.Mutation,
+            MutationStd = f.Has("mutation_std") ? f.Double("mutation_std") : d.MutationStd,
+            InFlight = f.OptionalInt("in_flight", min: 1) ?? d.InFlight,
+        };
+    }
 
     static IReadOnlyList<TaskConfig> ReadTasks(YamlFields top, string key) => top.Sequence(key)
         .Select((node, i) =>

@@ -22,6 +22,9 @@ public static class CandidateModelWriter
                 var planned = RecipePlanner.Plan(RecipeParser.Parse(yaml, "best-recipe.yml"));
                 MergedModelWriter.Write(planned, folder, new MergeOptions { Seed = merge.Seed });
                 break;
+            case BlendBuild { Recipe: var blend }:
+                BlendModelWriter.Write(blend, folder, dtype);
+                break;
             case PathBuild { Path: var path }:
                 LayerStackWriter.Write(path, folder);
                 break;

@@ -20,6 +20,8 @@ public sealed class RunFolder(string root)
     public string Stage(string stage) => Path.Combine(Root, stage);
     public string OptimizerSnapshot(string stage, int generation) => Path.Combine(Root, stage, "optimizer", $"gen-{generation:D4}.json");
     public string BestRecipe(string stage) => Path.Combine(Root, stage, "best-recipe.yml");
+    /// <summary>The best M2N2 blend (a <c>BlendRecipe</c> as JSON).</summary>
+    public string BestBlend(string stage) => Path.Combine(Root, stage, "best-blend.json");
     public string BestPath(string stage) => Path.Combine(Root, stage, "best-path.json");
     public string StageModel(string stage) => Path.Combine(Root, stage, "best-model");
 
