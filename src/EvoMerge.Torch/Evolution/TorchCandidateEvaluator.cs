@@ -39,12 +39,17 @@ public sealed class TorchCandidateEvaluator(TorchEvaluatorOptions? options = nul
         return layers;
     }
 
+    readonly object _gate = new();
+
+    /// <summary>Concurrent calls (M2N2 with several children in flight) take turns: there is one resident model.</summary>
     public IEnumerable<CandidateResult> Evaluate(IReadOnlyList<CandidateWork> batch, CancellationToken cancellationToken)
     {
         foreach (var work in batch)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            yield return EvaluateOne(work, cancellationToken);
+            CandidateResult result;
+            lock (_gate) result = EvaluateOne(work, cancellationToken);
+            yield return result;
         }
     }
 
@@ -70,9 +75,14 @@ public sealed class TorchCandidateEvaluator(TorchEvaluatorOptions? options = nul
         switch (build)
         {
             case MergeBuild merge:
-                var target = MergeTargetFor(merge);
+                var target = MergeTargetFor(merge.Recipe.Method, merge.Recipe.BaseModel, merge.SourceModels);
                 target.Session.Merge(merge.Recipe.WithGlobals(merge.Globals), merge.Seed, target.Resident.Weights, _options.Threads, cancellation: cancellationToken);
                 return new TorchLanguageModel(target.Resident.Model, target.Resident.Tokenizer, _options.BatchSize);
+            case BlendBuild { Recipe: var blend }:
+                // A blend is linear in the sources: the session of a 'linear' merge holds them, the blend executor combines them.
+                var sources = MergeTargetFor("linear", null, blend.Models);
+                BlendExecutor.Run(sources.Session.Plan, blend, sources.Resident.Weights, _options.Threads, cancellationToken);
+                return new TorchLanguageModel(sources.Resident.Model, sources.Resident.Tokenizer, _options.BatchSize);
             case PathBuild { Path: var path }:
                 var models = path.Models.Select(Load).ToList();
                 return new TorchLanguageModel(new LayerPathModel(models.Select(m => m.Model).ToList(), 0, path.Steps), models[0].Tokenizer, _options.BatchSize);
@@ -84,28 +94,27 @@ public sealed class TorchCandidateEvaluator(TorchEvaluatorOptions? options = nul
         }
     }
 
-    /// <summary>The session and resident model for the merge's method and sources, made once and reused by every candidate.</summary>
-    MergeTarget MergeTargetFor(MergeBuild merge)
+    /// <summary>The session and resident model for a method and its sources ([base, models...]), made once and reused by every candidate.</summary>
+    MergeTarget MergeTargetFor(string method, string? baseModel, IReadOnlyList<string> sourceModels)
     {
-        var recipe = merge.Recipe;
-        if (_merge is { } current && current.Method == recipe.Method && current.Sources.SequenceEqual(merge.SourceModels)) return current;
+        if (_merge is { } current && current.Method == method && current.Sources.SequenceEqual(sourceModels)) return current;
         _merge?.Resident.Dispose();
         _merge = null;
-        var folders = merge.SourceModels.Select(ModelFolder.Open).ToList();
+        var folders = sourceModels.Select(ModelFolder.Open).ToList();
         MergeSession session;
         try
         {
             // The session keeps float32 copies of every source, so the memory-mapped folders can close after.
             var weights = folders.Select(f => (IWeightSource)new SafetensorsWeights(f.Weights, Path.GetFileName(f.Path.TrimEnd('/')))).ToList();
-            bool hasBase = recipe.BaseModel != null;
-            session = MergeSession.Create(MergeMethods.Get(recipe.Method), hasBase ? weights[0] : null,
+            bool hasBase = baseModel != null;
+            session = MergeSession.Create(MergeMethods.Get(method), hasBase ? weights[0] : null,
                 hasBase ? weights.Skip(1).ToList() : weights, folders[0].Anatomy);
         }
         finally
         {
             foreach (var f in folders) f.Dispose();
         }
-        return _merge = new MergeTarget(recipe.Method, merge.SourceModels, session, LoadedModel.Load(recipe.ReferenceModel, dtype: _options.DType));
+        return _merge = new MergeTarget(method, sourceModels, session, LoadedModel.Load(sourceModels[0], dtype: _options.DType));
     }
 
     LoadedModel Load(string reference)
