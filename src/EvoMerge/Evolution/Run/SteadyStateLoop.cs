@@ -79,6 +79,7 @@ public sealed class SteadyStateLoop(
         if (_best is null) throw new EvoMergeException("m2n2: the search ended before its first evaluation");
         var report = M2n2Report.Create(optimizer, _steps, _fitness, _best.Generation);
         RunJson.WriteFile(ReportFile, report);
+        RunJson.WriteAtomically(Path.ChangeExtension(ReportFile, ".md"), M2n2ReportText.Write(report, config.Models));
         WriteArchive();
         return new StageResult(Stage, _best, _history, optimizer.Asked, _steps.Count, 0, _buildSeconds, _scoreSeconds,
             _wall.Elapsed.TotalSeconds, []);

@@ -96,6 +96,9 @@ public class M2n2ResumeTests : IDisposable
         Assert.Equal(0.5, report.Steps[0].Coverage, 12);
         Assert.Equal(1.0, report.Steps[1].Coverage, 12);
         Assert.True(File.Exists(folder.BestBlend("ps")));
+        string text = File.ReadAllText(Path.Combine(folder.Stage("ps"), "m2n2-report.md"));
+        Assert.Contains($"- child {report.Best} (fitness", text);
+        Assert.Contains("source /m/source0", text);
     }
 
     [Fact]
