@@ -120,6 +120,8 @@ public static class EvolutionConfigReader
         var m = c.Optimizer.M2n2;
         require(c.Space == SearchSpaceKind.Ps, "'optimizer.name': m2n2 searches the parameter space only; use 'space: ps'");
         require(c.Optimizer.MaxEvaluations is > 0, "'optimizer.max_evaluations': m2n2 is steady state (no generations); give its budget in evaluations");
+        require(c.Optimizer.Generations is null && c.Optimizer.Population is null && !c.Optimizer.Restarts,
+            "'optimizer': m2n2 has no generations, population or restarts; its settings are archive_size, alpha, attraction, split_points, mutation, mutation_std, in_flight");
         require(c.Models.Count >= 2, "'models': m2n2 needs at least two source models to combine");
         require(m.ArchiveSize >= c.Models.Count && m.ArchiveSize <= SanityBounds.MaxPopulation,
             $"'optimizer.archive_size' must be from {c.Models.Count} (the source models) to {SanityBounds.MaxPopulation}");

@@ -36,6 +36,7 @@ public class M2n2ConfigTests
     [Theory]
     [InlineData("optimizer: { name: cma-es, generations: 2, alpha: 1 }", "line 5: 'optimizer.alpha' is a setting of m2n2; set 'name: m2n2' or remove it")]
     [InlineData("optimizer: { name: m2n2, generations: 2 }", "'optimizer.max_evaluations': m2n2 is steady state")]
+    [InlineData("optimizer: { name: m2n2, max_evaluations: 9, population: 12 }", "'optimizer': m2n2 has no generations, population or restarts")]
     [InlineData("optimizer: { name: m2n2, max_evaluations: 9 }\nspace: ps+dfs", "m2n2 searches the parameter space only")]
     [InlineData("optimizer: { name: m2n2, max_evaluations: 9, alpha: -1 }", "'optimizer.alpha' must be a number ≥ 0")]
     [InlineData("optimizer: { name: m2n2, max_evaluations: 9, split_points: layer }", "'optimizer.split_points' must be one of parameter, tensor, none, got 'layer'")]
