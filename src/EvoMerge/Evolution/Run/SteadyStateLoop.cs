@@ -145,15 +145,15 @@ public sealed class SteadyStateLoop(
         : $"m2n2 child {c.Id} of {c.Parents[0]} × {c.Parents[1]}, w {c.Weight:F3}" +
           (c.Split is long s ? $", split at {optimizer.Order.Describe(s)}" : "");
 
+    /// <summary>A steady-state run reported as generations of one: generation = children told, of the budget.</summary>
     void Report()
     {
         if (progress is null) return;
         double seconds = _wall.Elapsed.TotalSeconds;
         int budget = config.Optimizer.MaxEvaluations!.Value;
-        double perCandidate = _fresh > 0 ? (_buildSeconds + _scoreSeconds) / Math.Max(1, _steps.Count) : 0;
-        progress.Report(new EvolutionProgress(Stage, optimizer.Told, budget, optimizer.Told, budget, _best?.Fitness,
+        double perCandidate = _steps.Count > 0 ? (_buildSeconds + _scoreSeconds) / _steps.Count : 0;
+        progress.Report(new EvolutionProgress(Stage, optimizer.Told, budget, 0, 1, _best?.Fitness,
             _history.Count > 0 ? _history[^1].Mean : null, null, seconds > 0 ? _fresh / seconds : 0,
-            perCandidate > 0 ? TimeSpan.FromSeconds((budget - optimizer.Told) * perCandidate / optimizer.Settings.InFlight) : null,
-            $"m2n2: {optimizer.Told}/{budget} told, coverage {optimizer.Coverage():P1}"));
+            perCandidate > 0 ? TimeSpan.FromSeconds((budget - optimizer.Told) * perCandidate / optimizer.Settings.InFlight) : null));
     }
 }

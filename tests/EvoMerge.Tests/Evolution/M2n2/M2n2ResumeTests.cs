@@ -77,6 +77,40 @@ public class M2n2ResumeTests : IDisposable
         Assert.Equal(whole.Report, again.Report);
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    [InlineData(29)]
+    public void Killed_between_evaluations_and_resumed_ends_as_an_uninterrupted_run(int killAfterReport)
+    {
+        var whole = Uninterrupted();
+        string dir = Path.Combine(_dir, "killed");
+        var told = new List<int>();
+        var killer = new SyncProgress(p =>
+        {
+            if (p.Stage != "ps") return;
+            told.Add(p.Generation);
+            if (told.Count == killAfterReport) throw new SimulatedKill();
+        });
+        var first = Evaluator();
+        Assert.Throws<SimulatedKill>(() => EvolutionRunner.Run(Config(), first, dir, Options(), killer));
+        Assert.Equal(Enumerable.Range(1, killAfterReport), told);   // one report per tell, counting the tells
+
+        var resumed = Evaluator();
+        EvolutionRunner.Run(Config(), resumed, dir, Options(resume: true));
+        Assert.Equal(TotalCalls, first.Calls + resumed.Calls);   // nothing lost, nothing repeated
+        var again = Outputs(dir);
+        Assert.Equal(whole.Journal, again.Journal);
+        Assert.Equal(whole.Archive, again.Archive);
+        Assert.Equal(whole.Report, again.Report);
+    }
+
+    /// <summary>Synchronous progress (System.Progress posts to the thread pool, which would not stop the run).</summary>
+    sealed class SyncProgress(Action<EvolutionProgress> report) : IProgress<EvolutionProgress>
+    {
+        public void Report(EvolutionProgress value) => report(value);
+    }
+
     [Fact]
     public void The_archive_and_report_describe_the_run()
     {
