@@ -83,4 +83,35 @@ public class M2n2TorchTests(StoriesExperts experts) : IClassFixture<StoriesExper
         var rescored = written.EvaluateOne(new SourceBuild(new RunFolder(runDir).BestModel), TaskSpecs.Work(config.Fitness, null, config));
         Assert.Equal(result.BestFitness, rescored.Scores[0], 3);
     }
+
+    [SharedDataFact(StoriesExperts.Checkpoint)]
+    public void Evolve_with_m2n2_from_the_cli_then_report()
+    {
+        string dir = Path.Combine(experts.Root, "cli-m2n2");
+        Directory.CreateDirectory(dir);
+        File.WriteAllText(Path.Combine(dir, "story.txt"), "Once upon a time, there was a little girl named Lily. She loved to play outside in the park.\n");
+        File.WriteAllText(Path.Combine(dir, "evolve.yml"), $"""
+            name: cli-m2n2
+            seed: 2
+            models: [{experts.A}, {experts.B}]
+            optimizer: {"{"} name: m2n2, max_evaluations: 6, archive_size: 4, split_points: tensor {"}"}
+            fitness:
+              - {"{"} task: perplexity, data: story.txt, window_chars: 40, context_chars: 20 {"}"}
+            test:
+              - {"{"} task: perplexity, data: story.txt {"}"}
+            """);
+        string run = Path.Combine(dir, "run");
+        Assert.Equal(0, EvoMerge.Cli.CliApp.Run(["evolve", Path.Combine(dir, "evolve.yml"), "--run-dir", run, "--threads", "1", "--dtype", "f32"]));
+        var folder = new RunFolder(run);
+        var summary = RunJson.ReadFile<EvolutionSummary>(folder.SummaryFile);
+        Assert.Equal(6, Assert.Single(summary.Stages).Evaluations);
+        Assert.True(File.Exists(folder.BestBlend("ps")));
+        Assert.True(File.Exists(Path.Combine(run, "ps", "m2n2-report.md")));
+        Assert.True(File.Exists(Path.Combine(folder.BestModel, "blend.json")));
+        // Several windows of the story are the items the archive shares.
+        Assert.True(Journal.Read(folder.JournalFile).First().Items![0].Items.Length > 1);
+
+        Assert.Equal(0, EvoMerge.Cli.CliApp.Run(["report", run]));
+        Assert.Contains("Comparison on the test split", File.ReadAllText(Path.Combine(run, "report", "index.html")));
+    }
 }
