@@ -8,7 +8,6 @@ using EvoMerge.Evolution.M2n2;
 using EvoMerge.IO;
 using EvoMerge.Merge.Execution;
 using EvoMerge.Merge.Recipes;
-using EvoMerge.IO;
 
 namespace EvoMerge.Evolution;
 
