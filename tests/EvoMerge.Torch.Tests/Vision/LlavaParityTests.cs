@@ -1,3 +1,4 @@
+using Xunit.Abstractions;
 using EvoMerge.TestSupport;
 using EvoMerge.Torch.Generation;
 using EvoMerge.Torch.Vision.Model;
