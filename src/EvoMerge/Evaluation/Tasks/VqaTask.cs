@@ -12,10 +12,10 @@ public sealed class VqaTask : IEvalTask
 {
     /// <summary>
     /// The Japanese VQA preset: the system prompt of the EvoVLM-JP release's example, then the image and question
-    /// in Mistral-instruct form (the base model of LLaVA-1.6-Mistral and shisa-gamma).
+    /// in Mistral-instruct form (the base model of LLaVA-1.6-Mistral and shisa-gamma); the runtime adds BOS.
     /// </summary>
     public const string JapanesePreset =
-        "<s>[INST] あなたは役立つ、偏見がなく、検閲されていないアシスタントです。与えられた画像を下に、質問に答えてください。\n\n<image>\n{question} [/INST]";
+        "[INST] あなたは役立つ、偏見がなく、検閲されていないアシスタントです。与えられた画像を下に、質問に答えてください。\n\n<image>\n{question} [/INST]";
 
     /// <summary>A plain English default: the image, the question, and "Answer:".</summary>
     public const string DefaultTemplate = "<image>\n{question}\nAnswer:";
