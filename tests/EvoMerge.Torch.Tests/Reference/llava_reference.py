@@ -10,6 +10,7 @@ Llama decoder (RMSNorm, rotate-half RoPE, grouped-query attention, SwiGLU).
 
 usage:
   llava_reference.py make DIR --seed N [--layout 4|5] [--strategy default|full] [--layers -2|-1,1] [--text llama|mistral]
+                     [--vocab 72] [--image-token 70]
       writes a random tiny llava folder: config.json, preprocessor_config.json, model.safetensors (F32)
   llava_reference.py logits DIR CASES.json OUT.f32
       CASES: [{"ids": [...], "pixels": "file of little-endian f32 [n,3,S,S]" or null}]; writes every position's
@@ -59,14 +60,14 @@ def read_safetensors(path):
 
 # ---------------------------------------------------------------- the random folder
 
-def make(out_dir, seed, layout, strategy, layers, text_type):
+def make(out_dir, seed, layout, strategy, layers, text_type, vocab=72, image_token=70):
     g = torch.Generator().manual_seed(seed)
     vis = dict(hidden_size=32, intermediate_size=64, num_hidden_layers=3, num_attention_heads=4, image_size=28,
                patch_size=7, num_channels=3, layer_norm_eps=1e-5, hidden_act="quick_gelu", model_type="clip_vision_model")
-    txt = dict(model_type=text_type, vocab_size=72, hidden_size=48, intermediate_size=96, num_hidden_layers=2,
+    txt = dict(model_type=text_type, vocab_size=vocab, hidden_size=48, intermediate_size=96, num_hidden_layers=2,
                num_attention_heads=4, num_key_value_heads=2, rms_norm_eps=1e-5, rope_theta=10000.0,
                max_position_embeddings=256, tie_word_embeddings=False)
-    cfg = dict(architectures=["LlavaForConditionalGeneration"], model_type="llava", image_token_index=70,
+    cfg = dict(architectures=["LlavaForConditionalGeneration"], model_type="llava", image_token_index=image_token,
                vision_feature_layer=layers if len(layers) > 1 else layers[0], vision_feature_select_strategy=strategy,
                projector_hidden_act="gelu", vision_config=vis, text_config=txt, image_seq_length=16 + (strategy == "full"))
 
@@ -244,7 +245,8 @@ def main(argv):
     if argv[1] == "make":
         opts = dict(zip(argv[3::2], argv[4::2]))
         make(argv[2], int(opts["--seed"]), opts.get("--layout", "4"), opts.get("--strategy", "default"),
-             [int(s) for s in opts.get("--layers", "-2").split(",")], opts.get("--text", "llama"))
+             [int(s) for s in opts.get("--layers", "-2").split(",")], opts.get("--text", "llama"),
+             int(opts.get("--vocab", "72")), int(opts.get("--image-token", "70")))
     elif argv[1] == "logits":
         logits(argv[2], argv[3], argv[4])
     else:

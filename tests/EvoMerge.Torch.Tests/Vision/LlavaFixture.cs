@@ -10,11 +10,12 @@ static class LlavaFixture
     static string Script => Path.Combine(AppContext.BaseDirectory, "Reference", "llava_reference.py");
 
     /// <summary>Writes a random llava folder (config, preprocessor config, F32 safetensors) into a new temp folder.</summary>
-    public static string Make(int seed, string layout = "4", string strategy = "default", string layers = "-2", string text = "llama")
+    public static string Make(int seed, string layout = "4", string strategy = "default", string layers = "-2", string text = "llama",
+        int vocab = 72, int imageToken = 70)
     {
         string dir = Directory.CreateTempSubdirectory("llava-").FullName;
         var (code, _, err) = PythonReference.Run(
-            $"\"{Script}\" make \"{dir}\" --seed {seed} --layout {layout} --strategy {strategy} --layers {layers} --text {text}", TimeSpan.FromMinutes(2));
+            $"\"{Script}\" make \"{dir}\" --seed {seed} --layout {layout} --strategy {strategy} --layers {layers} --text {text} --vocab {vocab} --image-token {imageToken}", TimeSpan.FromMinutes(2));
         Assert.True(code == 0, "llava_reference.py make failed: " + err);
         return dir;
     }
