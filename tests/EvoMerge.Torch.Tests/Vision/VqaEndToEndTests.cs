@@ -54,6 +54,14 @@ public class VqaEndToEndTests
             var (code, stdout, stderr) = CliRunner.Run("eval", dir, "--task", "vqa", "--data", jsonl, "--max-new-tokens", "3");
             Assert.True(code == 0, stderr + stdout);
             Assert.Contains("rouge_l", stdout);
+
+            // generate --image runs on the same folder; a missing image is a one-line error naming it.
+            (code, stdout, stderr) = CliRunner.Run("generate", dir, "--image", images[0], "これは何ですか?", "--max-new-tokens", "1");
+            Assert.True(code == 0, stderr);
+            string missing = Path.Combine(data, "missing.png");
+            (code, stdout, stderr) = CliRunner.Run("generate", dir, "--image", missing, "質問");
+            Assert.NotEqual(0, code);
+            Assert.Contains($"{missing}: image not found", stderr + stdout);
         }
         finally { Directory.Delete(dir, recursive: true); }
     }
