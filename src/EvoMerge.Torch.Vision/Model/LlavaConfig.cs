@@ -141,7 +141,7 @@ public sealed record LlavaConfig
             _ => throw new EvoMergeException($"{source}: field 'text_config.model_type' is '{type}'; supported: llama, mistral, qwen2"),
         };
         foreach (var (key, value) in text) defaults[key] = value?.DeepClone();
-        return LlamaConfig.FromJson(JsonSerializer.SerializeToElement(defaults), source + " (text_config)");
+        return LlamaConfig.From(EvoMerge.IO.ModelConfig.FromJson(defaults, source + " (text_config)"), source + " (text_config)");
     }
 
     static string? Str(JsonObject o, string name, string source) => o[name] switch
