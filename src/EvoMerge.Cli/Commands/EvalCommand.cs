@@ -46,6 +46,9 @@ public sealed class EvalCommand : Command<EvalCommand.Settings>
         [CommandOption("--template <TEXT>"), Description("Prompt template with {field} slots, or @file to read it from a file.")]
         public string? Template { get; init; }
 
+        [CommandOption("--tokenizer <NAME>"), Description("vqa tasks: ROUGE-L tokens, char (default: one per CJK character) or mecab (mecab -Owakati).")]
+        public string? Tokenizer { get; init; }
+
         [CommandOption("--match <MODE>"), Description("jsonl tasks: exact, number, regex or choice."), DefaultValue("exact")]
         public string Match { get; init; } = "exact";
 

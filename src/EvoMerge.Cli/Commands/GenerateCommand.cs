@@ -1,7 +1,10 @@
 using System.ComponentModel;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using EvoMerge.Evaluation;
 using EvoMerge.Tokenization;
+using EvoMerge.Torch.Vision.Model;
+using EvoMerge.Torch.Vision.Runtime;
 using EvoMerge.Torch.Generation;
 using EvoMerge.Torch.Runtime;
 using Spectre.Console.Cli;
@@ -57,6 +60,10 @@ public sealed class GenerateCommand : Command<GenerateCommand.Settings>
         [Description("f32 (default) or bf16.")]
         public string DType { get; init; } = "f32";
 
+        [CommandOption("--image <PATH>")]
+        [Description("An image for a vision-language (llava) model; repeat for several. The prompt marks each with <image>, else they go first.")]
+        public string[] Images { get; init; } = [];
+
         [CommandOption("--threads <N>")]
         [Description("CPU threads for libtorch (default: all cores).")]
         public int Threads { get; init; }
@@ -66,6 +73,7 @@ public sealed class GenerateCommand : Command<GenerateCommand.Settings>
     {
         if (settings.MaxNewTokens < 0) throw new EvoMergeException("--max-new-tokens: expected 0 or more");
         DeviceOptions.UseThreads(settings.Threads > 0 ? settings.Threads : null);
+        if (settings.Images.Length > 0) return GenerateWithImages(settings);
         using var loaded = LoadedModel.Load(settings.Model, DeviceOptions.ParseDevice(settings.Device), DeviceOptions.ParseDType(settings.DType),
             Console.IsErrorRedirected ? null : new LoadingProgress());
         if (!Console.IsErrorRedirected) Console.Error.Write("\r\u001b[2K");   // clear the progress line before the text
@@ -87,6 +95,28 @@ public sealed class GenerateCommand : Command<GenerateCommand.Settings>
         if (settings.Json)
             Console.Out.WriteLine(JsonSerializer.Serialize(new { text, prompt, prompt_ids = promptIds, ids },
                 new JsonSerializerOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));   // Japanese stays readable
+        else
+            Console.Out.WriteLine(text);
+        return 0;
+    }
+
+    /// <summary>A llava folder with <c>--image</c>: the images' features fill the prompt's image marks.</summary>
+    static int GenerateWithImages(Settings settings)
+    {
+        if (settings.Chat) throw new EvoMergeException("--chat with --image: write the prompt in the model's format instead (see docs/vlm.md)");
+        using var loaded = LoadedVlm.Load(settings.Model, DeviceOptions.ParseDevice(settings.Device), DeviceOptions.ParseDType(settings.DType));
+        string prompt = settings.Prompt.Contains(IVisionLanguageModel.ImagePlaceholder, StringComparison.Ordinal)
+            ? settings.Prompt
+            : string.Concat(settings.Images.Select(_ => IVisionLanguageModel.ImagePlaceholder + "\n")) + settings.Prompt;
+        var model = new TorchVisionLanguageModel(loaded, batchSize: 1);
+        var promptIds = model.Encode(new VisionPrompt(prompt, settings.Images));
+        using var features = loaded.Model.ImageFeatures(loaded.PixelValues(settings.Images));
+        var ids = TokenGenerator.Generate(new ImageConditionedModel(loaded.Model, features), [promptIds],
+            new SamplingOptions(settings.MaxNewTokens, settings.Temperature, settings.TopP, settings.Seed), loaded.Tokenizer!.EosId)[0];
+        string text = loaded.Tokenizer.Decode(ids);
+        if (settings.Json)
+            Console.Out.WriteLine(JsonSerializer.Serialize(new { text, prompt, prompt_ids = promptIds, ids },
+                new JsonSerializerOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
         else
             Console.Out.WriteLine(text);
         return 0;

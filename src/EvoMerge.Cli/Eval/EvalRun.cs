@@ -55,7 +55,7 @@ static class EvalRun
     }
 
     static EvalTaskSpec SpecOf(EvalCommand.Settings s) => new(
-        Kind: ParseEnum<TaskKind>(s.Task, "--task", "mgsm, gsm8k, choice, perplexity or jsonl"),
+        Kind: ParseEnum<TaskKind>(s.Task, "--task", "mgsm, gsm8k, choice, perplexity, jsonl or vqa"),
         DataPath: s.Data.Length > 0 ? s.Data : throw new EvoMergeException("--data <FILE> is required (the task's data file)"),
         Shots: s.Shots,
         ExemplarsPath: s.Exemplars,
@@ -66,7 +66,8 @@ static class EvalRun
         AnswerField: s.AnswerField,
         Match: ParseEnum<AnswerMatch>(s.Match, "--match", "exact, number, regex or choice"),
         Regex: s.Regex,
-        ChoicePrefix: s.ChoicePrefix);
+        ChoicePrefix: s.ChoicePrefix,
+        Tokenizer: s.Tokenizer);
 
     static Subset SubsetOf(EvalCommand.Settings s)
     {

@@ -43,7 +43,20 @@ public sealed class LlamaForCausalLM : nn.Module<Tensor, Tensor>, ICausalLM
     public Tensor Forward(Tensor inputIds, KvCache? cache = null, Tensor? isToken = null, bool lastOnly = false)
     {
         using var scope = NewDisposeScope();
-        var hidden = DecoderStack.Run(model.embed_tokens.forward(inputIds), model.LayerArray, null, model.norm, rope, cache, isToken);
+        return ForwardEmbeddings(Embed(inputIds), cache, isToken, lastOnly).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Token embeddings [batch, time, hidden] of ids [batch, time].</summary>
+    public Tensor Embed(Tensor inputIds) => model.embed_tokens.forward(inputIds);
+
+    /// <summary>
+    /// <see cref="Forward"/> from input embeddings instead of ids: a multimodal model puts image features at some
+    /// positions and token embeddings (<see cref="Embed"/>) at the others.
+    /// </summary>
+    public Tensor ForwardEmbeddings(Tensor embeddings, KvCache? cache = null, Tensor? isToken = null, bool lastOnly = false)
+    {
+        using var scope = NewDisposeScope();
+        var hidden = DecoderStack.Run(embeddings, model.LayerArray, null, model.norm, rope, cache, isToken);
         if (lastOnly) hidden = hidden.narrow(1, hidden.shape[1] - 1, 1);
         return Head(hidden).MoveToOuterDisposeScope();
     }

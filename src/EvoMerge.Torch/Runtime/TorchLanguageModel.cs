@@ -46,7 +46,8 @@ public sealed class TorchLanguageModel(ICausalLM model, ITokenizer tokenizer, in
     IEnumerable<int[]> Batches(IReadOnlyList<IReadOnlyList<int>> encoded) =>
         Enumerable.Range(0, encoded.Count).OrderBy(i => encoded[i].Count).Chunk(batchSize);
 
-    static (string Text, bool Stopped) CutAtStop(string text, IReadOnlyList<string> stops)
+    /// <summary>The text before the first stop string, and whether one occurred (shared with the vision runtime).</summary>
+    public static (string Text, bool Stopped) CutAtStop(string text, IReadOnlyList<string> stops)
     {
         int cut = stops.Select(s => text.IndexOf(s, StringComparison.Ordinal)).Where(i => i >= 0).DefaultIfEmpty(-1).Min();
         return cut >= 0 ? (text[..cut], true) : (text, false);

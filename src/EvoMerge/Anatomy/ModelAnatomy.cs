@@ -43,11 +43,12 @@ public sealed partial class ModelAnatomy
     {
         _ when architecture != null && LlamaFamily.Contains(architecture) => Llama,
         "GPTNeoXForCausalLM" => GptNeoX,
+        LlavaArchitecture => Llava,
         _ => Inferred,
     };
 
     /// <summary>Architectures whose tensor names are known exactly.</summary>
-    public static IReadOnlyList<string> KnownArchitectures { get; } = [.. LlamaFamily, "GPTNeoXForCausalLM"];
+    public static IReadOnlyList<string> KnownArchitectures { get; } = [.. LlamaFamily, "GPTNeoXForCausalLM", LlavaArchitecture];
 
     static readonly ModelAnatomy Inferred = new(null, [], [], [], isKnown: false);
 
@@ -57,6 +58,7 @@ public sealed partial class ModelAnatomy
     /// <summary>Where the tensor <paramref name="name"/> sits.</summary>
     public TensorPlace Place(string name)
     {
+        if (IsLlava) return LlavaPlace(name);
         if (TryLayer(name, out int layer, out _)) return TensorPlace.OfLayer(layer, PartOf(name));
         if (IsKnown)
         {
@@ -96,6 +98,7 @@ public sealed partial class ModelAnatomy
 
     bool TryLayer(string name, out int layer, out Range number)
     {
+        if (IsLlava) return LlavaTryLayer(name, out layer, out number);
         layer = -1;
         number = default;
         int start, end;

@@ -2,7 +2,7 @@ using EvoMerge.Evaluation.Answers;
 
 namespace EvoMerge.Evaluation;
 
-public enum TaskKind { Mgsm, Gsm8k, Choice, Perplexity, Jsonl }
+public enum TaskKind { Mgsm, Gsm8k, Choice, Perplexity, Jsonl, Vqa }
 
 /// <summary>How a user task's answers are checked.</summary>
 public enum AnswerMatch { Exact, Number, Regex, Choice }
@@ -22,6 +22,7 @@ public enum AnswerMatch { Exact, Number, Regex, Choice }
 /// <param name="ChoicePrefix">Choice tasks: text between the context and each choice.</param>
 /// <param name="WindowChars">Perplexity: characters scored per window.</param>
 /// <param name="ContextChars">Perplexity: characters of preceding text given as context to each window.</param>
+/// <param name="Tokenizer">Vqa: how ROUGE-L splits answers, "char" (default) or "mecab".</param>
 public sealed record EvalTaskSpec(
     TaskKind Kind,
     string DataPath,
@@ -38,4 +39,5 @@ public sealed record EvalTaskSpec(
     string ChoicesField = "choices",
     string ChoicePrefix = " ",
     int WindowChars = 1024,
-    int ContextChars = 1024);
+    int ContextChars = 1024,
+    string? Tokenizer = null);

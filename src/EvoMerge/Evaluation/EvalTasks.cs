@@ -16,7 +16,7 @@ public static partial class EvalTasks
     public static IEvalTask Create(EvalTaskSpec spec)
     {
         if (spec.Shots < 0) throw new EvoMergeException($"--shots must not be negative (got {spec.Shots})");
-        bool generates = spec.Kind is TaskKind.Mgsm or TaskKind.Gsm8k || spec.Kind == TaskKind.Jsonl && spec.Match != AnswerMatch.Choice;
+        bool generates = spec.Kind is TaskKind.Mgsm or TaskKind.Gsm8k or TaskKind.Vqa || spec.Kind == TaskKind.Jsonl && spec.Match != AnswerMatch.Choice;
         if (spec.Language != null && !generates)
             throw new EvoMergeException("--language applies to generated replies only (tasks mgsm, gsm8k, jsonl without --match choice)");
         return spec.Kind switch
@@ -29,6 +29,10 @@ public static partial class EvalTasks
                 new PromptTemplate(spec.Template ?? ChoiceTemplate), spec.ChoicePrefix),
             TaskKind.Perplexity => new PerplexityTask("perplexity", DataFile.ReadAllText(spec.DataPath), spec.WindowChars, spec.ContextChars),
             TaskKind.Jsonl => UserTask(spec),
+            TaskKind.Vqa => new Tasks.VqaTask(Path.GetFileNameWithoutExtension(spec.DataPath), VqaData.Load(spec.DataPath),
+                new PromptTemplate(spec.Template is { } t ? Tasks.VqaTask.Preset(t) ?? t : Tasks.VqaTask.DefaultTemplate),
+                Rouge.AnswerTokenizers.Create(spec.Tokenizer), spec.Language == null ? null : new LanguageGate(spec.Language),
+                spec.MaxNewTokens, spec.StopStrings),
             _ => throw new ArgumentOutOfRangeException(nameof(spec)),
         };
     }

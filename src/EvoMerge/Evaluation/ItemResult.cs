@@ -18,6 +18,7 @@ namespace EvoMerge.Evaluation;
 /// <param name="ChoiceLogLikelihoods">Choice tasks: the log-likelihood of each choice.</param>
 /// <param name="LogLikelihood">Perplexity: log-likelihood of the scored text.</param>
 /// <param name="TokenCount">Perplexity: tokens in the scored text.</param>
+/// <param name="Score">Graded tasks (vqa): the item's score, e.g. ROUGE-L F1 ×100.</param>
 public sealed record ItemResult(
     int Index,
     string Prompt,
@@ -31,4 +32,5 @@ public sealed record ItemResult(
     bool? CorrectNormalized = null,
     IReadOnlyList<double>? ChoiceLogLikelihoods = null,
     double? LogLikelihood = null,
-    int? TokenCount = null);
+    int? TokenCount = null,
+    double? Score = null);

@@ -42,7 +42,9 @@ public sealed class ModelFolder : IDisposable
         Weights = weights;
         Anatomy = ModelAnatomy.For(config?.Architecture);
         AuxiliaryFiles = auxiliaryFiles;
-        var deepest = weights.Tensors.Select(t => (t.Name, Layer: Anatomy.LayerOf(t.Name))).DefaultIfEmpty((Name: "", Layer: -1)).MaxBy(t => t.Layer);
+        // Text-decoder layers only: a VLM's vision tower numbers its own layers.
+        var deepest = weights.Tensors.Where(t => Anatomy.Place(t.Name).Module == ModelModule.TextDecoder)
+            .Select(t => (t.Name, Layer: Anatomy.LayerOf(t.Name))).DefaultIfEmpty((Name: "", Layer: -1)).MaxBy(t => t.Layer);
         if (deepest.Layer >= SanityBounds.MaxLayers)
             throw new EvoMergeException($"{path}: tensor '{deepest.Name}' is in layer {deepest.Layer}; at most {SanityBounds.MaxLayers} layers are supported");
         int fromNames = deepest.Layer + 1;

@@ -1,0 +1,99 @@
+using EvoMerge.Evaluation.Data;
+using EvoMerge.Evaluation.Rouge;
+
+namespace EvoMerge.Evaluation.Tasks;
+
+/// <summary>
+/// Visual question answering scored by ROUGE-L F1 ×100 (the EvoVLM-JP paper's metric): each item's prompt holds its
+/// image, the reply is compared with every accepted answer and the best F1 counts. With a language gate, a reply
+/// not in the target language counts as empty (F1 0), the paper's rule. The task's score is the mean over items.
+/// </summary>
+public sealed class VqaTask : IEvalTask
+{
+    /// <summary>
+    /// The Japanese VQA preset: the system prompt of the EvoVLM-JP release's example, then the image and question
+    /// in Mistral-instruct form (the base model of LLaVA-1.6-Mistral and shisa-gamma); the runtime adds BOS.
+    /// </summary>
+    public const string JapanesePreset =
+        "[INST] あなたは役立つ、偏見がなく、検閲されていないアシスタントです。与えられた画像を下に、質問に答えてください。\n\n<image>\n{question} [/INST]";
+
+    /// <summary>A plain English default: the image, the question, and "Answer:".</summary>
+    public const string DefaultTemplate = "<image>\n{question}\nAnswer:";
+
+    /// <summary>Named templates for <c>--template</c>.</summary>
+    public static string? Preset(string name) => name switch
+    {
+        "evovlm-ja" => JapanesePreset,
+        "plain" => DefaultTemplate,
+        _ => null,
+    };
+
+    readonly IReadOnlyList<VqaItem> _items;
+    readonly PromptTemplate _template;
+    readonly IAnswerTokenizer _tokenizer;
+    readonly LanguageGate? _gate;
+    readonly int _maxNewTokens;
+    readonly IReadOnlyList<string> _stops;
+
+    public string Name { get; }
+    public int Count => _items.Count;
+
+    public VqaTask(string name, IReadOnlyList<VqaItem> items, PromptTemplate template, IAnswerTokenizer tokenizer,
+        LanguageGate? gate, int maxNewTokens = 64, IReadOnlyList<string>? stops = null)
+    {
+        if (!template.Text.Contains(IVisionLanguageModel.ImagePlaceholder, StringComparison.Ordinal))
+            throw new EvoMergeException($"task vqa: the prompt template must place the image with '{IVisionLanguageModel.ImagePlaceholder}'");
+        Name = name;
+        _items = items;
+        _template = template;
+        _tokenizer = tokenizer;
+        _gate = gate;
+        _maxNewTokens = maxNewTokens;
+        _stops = stops ?? [];
+        foreach (var item in items) template.Render(item.Fields, item.Source);
+    }
+
+    public EvalResult Evaluate(ILanguageModel model, Subset? subset = null, EvalRunOptions? run = null)
+    {
+        var vlm = model as IVisionLanguageModel
+            ?? throw new EvoMergeException($"task {Name} (vqa) needs a vision-language model (a llava folder)");
+        var options = new GenerationOptions(MaxNewTokens: _maxNewTokens, StopStrings: _stops);
+        var results = BatchLoop.Run(subset, Count, run, batch =>
+        {
+            var prompts = batch.Select(i => new VisionPrompt(_template.Render(_items[i].Fields, _items[i].Source), [_items[i].ImagePath])).ToArray();
+            var outputs = BatchLoop.Expect(vlm.Generate(prompts, options), prompts.Length, "replies");
+            return Score(batch, prompts, outputs);
+        });
+        double mean = results.Count == 0 ? 0 : results.Average(r => r.Score!.Value);
+        var metrics = new List<Metric> { new("rouge_l", mean) };
+        if (_gate is { } gate)
+            metrics.Add(Metric.Of($"in_{gate.TargetCode}", Proportion.Count(results, r => r.InLanguage == true)));
+        return new EvalResult(Name, results, metrics);
+    }
+
+    IReadOnlyList<ItemResult> Score(IReadOnlyList<int> batch, VisionPrompt[] prompts, IReadOnlyList<string> outputs)
+    {
+        var results = new ItemResult[batch.Count];
+        var texts = new List<string>();
+        for (int k = 0; k < batch.Count; k++)
+        {
+            texts.Add(outputs[k].Trim());
+            texts.AddRange(_items[batch[k]].Answers);
+        }
+        var tokens = _tokenizer.Tokenize(texts);
+        int at = 0;
+        for (int k = 0; k < batch.Count; k++)
+        {
+            var item = _items[batch[k]];
+            var reply = tokens[at++];
+            var answers = tokens.Skip(at).Take(item.Answers.Count).ToArray();
+            at += item.Answers.Count;
+            (string? language, bool passes) = _gate?.Check(outputs[k]) ?? (null, true);
+            if (!passes) reply = [];
+            double best = answers.Max(a => RougeL.F1(reply, a)) * 100;
+            results[k] = new ItemResult(batch[k], prompts[k].Text, outputs[k], null, string.Join(" | ", item.Answers), best > 0,
+                Language: language, InLanguage: _gate is null ? null : passes, Score: best);
+        }
+        return results;
+    }
+}
