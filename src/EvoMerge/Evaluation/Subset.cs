@@ -1,9 +1,17 @@
+using System.Text.Json.Serialization;
+
 namespace EvoMerge.Evaluation;
 
 /// <summary>
 /// Which items of a task to score: all, the first N, a seeded random sample of N, or a fixed list of indices.
 /// Resolving is O(N) and allocation-light, because evolution asks for a fresh minibatch for every generation.
+/// Serialisable as JSON: a cluster sends it to remote workers as part of the resolved work.
 /// </summary>
+[JsonPolymorphic(TypeDiscriminatorPropertyName = "subset")]
+[JsonDerivedType(typeof(AllItems), "all")]
+[JsonDerivedType(typeof(FirstItems), "first")]
+[JsonDerivedType(typeof(SampledItems), "sample")]
+[JsonDerivedType(typeof(IndexList), "indices")]
 public abstract record Subset
 {
     public static Subset All { get; } = new AllItems();

@@ -1,0 +1,90 @@
+using System.Net;
+using System.Net.Sockets;
+using Orleans.Configuration;
+using Microsoft.Extensions.Hosting;
+using Orleans.Hosting;
+
+namespace EvoMerge.Cluster;
+
+/// <summary>
+/// Where a cluster's membership lives, as given to <c>--cluster</c>:
+/// <c>localhost</c> (one machine; the first worker started is the primary silo on port 11111, gateway 30000) or
+/// <c>redis://HOST:PORT</c> (many machines; every worker and the driver point at the same Redis).
+/// </summary>
+public sealed record ClusterSpec(ClusterSpec.Backend Kind, string? Redis, string ClusterId)
+{
+    public enum Backend { Localhost, Redis }
+
+    public const int PrimarySiloPort = 11111, PrimaryGatewayPort = 30000;
+
+    public static ClusterSpec Parse(string spec, string clusterId = "evomerge")
+    {
+        if (spec == "localhost") return new(Backend.Localhost, null, clusterId);
+        if (spec.StartsWith("redis://", StringComparison.Ordinal) && spec.Length > "redis://".Length)
+            return new(Backend.Redis, spec["redis://".Length..].TrimEnd('/'), clusterId);
+        throw new EvoMergeException($"--cluster '{spec}': expected 'localhost' or 'redis://HOST:PORT'");
+    }
+
+    /// <summary>Membership and ports of a worker silo. On localhost the first worker takes the primary's ports.</summary>
+    public void ConfigureSilo(ISiloBuilder silo, string advertisedHost = "127.0.0.1")
+    {
+        silo.Configure<ClusterOptions>(o => (o.ClusterId, o.ServiceId) = (ClusterId, ClusterId));
+        silo.Configure<ClusterMembershipOptions>(FastFailureDetection);
+        if (Kind == Backend.Localhost)
+        {
+            bool primary = PortIsFree(PrimarySiloPort) && PortIsFree(PrimaryGatewayPort);
+            silo.UseLocalhostClustering(primary ? PrimarySiloPort : FreePort(), primary ? PrimaryGatewayPort : FreePort(),
+                new IPEndPoint(IPAddress.Loopback, PrimarySiloPort), ClusterId, ClusterId);
+        }
+        else
+        {
+            silo.UseRedisClustering(Redis!);
+            silo.ConfigureEndpoints(IPAddress.Parse(advertisedHost), FreePort(), FreePort(), listenOnAnyHostAddress: advertisedHost != "127.0.0.1");
+        }
+    }
+
+    /// <summary>Membership of the driver (an Orleans client), and no response timeout shorter than a long evaluation.</summary>
+    public void ConfigureClient(IClientBuilder client)
+    {
+        if (Kind == Backend.Localhost) client.UseLocalhostClustering(PrimaryGatewayPort, ClusterId, ClusterId);
+        else
+        {
+            client.Configure<ClusterOptions>(o => (o.ClusterId, o.ServiceId) = (ClusterId, ClusterId));
+            client.UseRedisClustering(Redis!);
+        }
+        ConfigureClientTimeouts(client);
+    }
+
+    /// <summary>
+    /// A candidate may take many minutes; the driver watches membership for dead workers instead of timing calls out.
+    /// </summary>
+    public static void ConfigureClientTimeouts(IClientBuilder client) =>
+        client.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromDays(1));
+
+    /// <summary>A killed worker is declared dead in seconds rather than the default minute or so.</summary>
+    public static void FastFailureDetection(ClusterMembershipOptions o)
+    {
+        o.ProbeTimeout = TimeSpan.FromSeconds(1);
+        o.NumMissedProbesLimit = 2;
+        o.TableRefreshTimeout = TimeSpan.FromSeconds(2);
+        o.IAmAliveTablePublishTimeout = TimeSpan.FromSeconds(5);
+    }
+
+    static bool PortIsFree(int port)
+    {
+        try
+        {
+            using var listener = new TcpListener(IPAddress.Loopback, port);
+            listener.Start();
+            return true;
+        }
+        catch (SocketException) { return false; }
+    }
+
+    static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Any, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
