@@ -1,0 +1,113 @@
+using EvoMerge.Cluster.Driver;
+using EvoMerge.Evolution;
+using EvoMerge.Evolution.Config;
+using EvoMerge.Evolution.Run;
+using EvoMerge.Tests.Evolution;
+using Orleans.TestingHost;
+
+namespace EvoMerge.Cluster.Tests;
+
+/// <summary>
+/// Evolution runs whose evaluator is an in-process Orleans cluster of several silos, compared with the same run in
+/// one process: the journals must be identical line for line, whatever the cluster does meanwhile.
+/// </summary>
+[Collection("cluster")]
+public class ClusterRunTests : IDisposable
+{
+    readonly string _dir = Directory.CreateTempSubdirectory("evo-cluster-").FullName;
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    static readonly ClusterEvaluatorOptions Fast = new(TimeSpan.FromSeconds(60), TimeSpan.FromMilliseconds(200));
+
+    static EvolutionConfig Config(int population, int generations) => new()
+    {
+        Name = "cluster",
+        Seed = 3,
+        BaseModel = "/m/base",
+        Models = ["/m/a", "/m/b"],
+        Ps = new PsConfig { Method = "task_arithmetic", Parameters = ["weight"] },
+        Optimizer = new OptimizerConfig { Population = population, Generations = generations },
+        Fitness = [new TaskConfig { Task = "jsonl", Data = "dev.jsonl", Minibatch = 10 }],
+        Test = [new TaskConfig { Task = "jsonl", Data = "test.jsonl" }],
+    };
+
+    string[] SingleProcessJournal(EvolutionConfig config)
+    {
+        string run = Path.Combine(_dir, "single");
+        EvolutionRunner.Run(config, new FakeEvaluator(), run);
+        return File.ReadAllLines(new RunFolder(run).JournalFile);
+    }
+
+    [Fact]
+    public async Task A_cluster_run_journals_what_one_process_journals_scores_each_work_once_and_feeds_a_late_joiner()
+    {
+        FakeWorkers.Reset(TimeSpan.FromMilliseconds(60));
+        var config = Config(population: 7, generations: 5);
+        await using var cluster = await FakeWorkers.Start(2);
+        var statuses = new List<ClusterStatus>();
+        var evaluator = new ClusterCandidateEvaluator(cluster.Client, new FakeEvaluator(), Fast, new Progress(statuses));
+        string run = Path.Combine(_dir, "cluster");
+
+        var evolve = Task.Run(() => EvolutionRunner.Run(config, evaluator, run));
+        await WaitFor(() => JournalLines(run) >= 7, evolve);
+        await cluster.StartAdditionalSiloAsync();
+        await evolve;
+
+        Assert.Equal(SingleProcessJournal(config), File.ReadAllLines(new RunFolder(run).JournalFile));
+        Assert.All(FakeWorkers.Scored.Values, n => Assert.Equal(1, n));
+        int realEvaluations = Journal.Read(new RunFolder(run).JournalFile).Count(e => !e.Cached);
+        Assert.Equal(realEvaluations, FakeWorkers.Scored.Count);
+        var workers = evaluator.Workers;
+        Assert.Equal(3, workers.Count);
+        Assert.All(workers, w => Assert.True(w.Evaluations > 0, $"{w.Name} got no work"));
+        Assert.Equal(realEvaluations, workers.Sum(w => w.Evaluations));
+        Assert.Contains(statuses, s => s.Message?.Contains("joined") == true);
+    }
+
+    [Fact]
+    public async Task Work_on_a_killed_silo_is_reassigned_and_counted_once()
+    {
+        FakeWorkers.Reset(TimeSpan.FromMilliseconds(150));
+        var config = Config(population: 6, generations: 4);
+        await using var cluster = await FakeWorkers.Start(3);
+        var evaluator = new ClusterCandidateEvaluator(cluster.Client, new FakeEvaluator(), Fast);
+        string run = Path.Combine(_dir, "cluster");
+
+        var evolve = Task.Run(() => EvolutionRunner.Run(config, evaluator, run));
+        await WaitFor(() => JournalLines(run) >= 6, evolve);
+        // A secondary silo (the primary holds the test cluster's membership table) caught while it scores.
+        SiloHandle victim = null!;
+        await WaitFor(() => (victim = BusySecondary(cluster, evaluator)!) is not null, evolve);
+        await cluster.KillSiloAsync(victim);
+        await evolve;
+
+        Assert.Equal(SingleProcessJournal(config), File.ReadAllLines(new RunFolder(run).JournalFile));
+        var dead = Assert.Single(evaluator.Workers, w => w.State == "dead");
+        Assert.Contains(FakeWorkers.Scored.Values, n => n == 2);   // the work it held was scored again elsewhere
+        int realEvaluations = Journal.Read(new RunFolder(run).JournalFile).Count(e => !e.Cached);
+        Assert.Equal(realEvaluations, evaluator.Workers.Sum(w => w.Evaluations));   // and used once
+    }
+
+    static SiloHandle? BusySecondary(TestCluster cluster, ClusterCandidateEvaluator evaluator) =>
+        cluster.SecondarySilos.FirstOrDefault(s =>
+            evaluator.Workers.FirstOrDefault(w => w.Silo == s.SiloAddress.ToString()) is { } w && FakeWorkers.Busy.GetValueOrDefault(w.Name) > 0);
+
+    static int JournalLines(string run) => File.Exists(new RunFolder(run).JournalFile)
+        ? File.ReadAllLines(new RunFolder(run).JournalFile).Length : 0;
+
+    static async Task WaitFor(Func<bool> condition, Task run)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (!condition())
+        {
+            if (run.IsCompleted) { await run; throw new InvalidOperationException("the run ended before the test could act"); }
+            if (DateTime.UtcNow > deadline) throw new TimeoutException("waited 60 s");
+            await Task.Delay(5);
+        }
+    }
+
+    sealed class Progress(List<ClusterStatus> statuses) : IProgress<ClusterStatus>
+    {
+        public void Report(ClusterStatus value) { lock (statuses) statuses.Add(value); }
+    }
+}

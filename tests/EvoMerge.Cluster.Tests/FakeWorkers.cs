@@ -1,0 +1,86 @@
+using System.Collections.Concurrent;
+using EvoMerge.Candidates;
+using EvoMerge.Cluster;
+using EvoMerge.Cluster.Worker;
+using EvoMerge.Tests.Evolution;
+using Orleans.Configuration;
+using Orleans.Hosting;
+using Orleans.TestingHost;
+
+namespace EvoMerge.Cluster.Tests;
+
+/// <summary>
+/// The worker side of the in-process clusters: every silo hosts one slot running the core tests' deterministic
+/// <see cref="FakeEvaluator"/>, slowed down so that work is in flight when a test kills or adds a silo, and counted
+/// per work content across all silos (they share this process).
+/// </summary>
+static class FakeWorkers
+{
+    public static TimeSpan Delay = TimeSpan.FromMilliseconds(100);
+    /// <summary>Workers (by name) that see different files than the driver.</summary>
+    public static Func<string, bool> Tampered = _ => false;
+    public static readonly ConcurrentDictionary<string, int> Scored = new();
+    public static readonly ConcurrentDictionary<string, int> Busy = new();
+    static int _silos;
+
+    public static void Reset(TimeSpan delay)
+    {
+        (Delay, Tampered) = (delay, _ => false);
+        Scored.Clear();
+        Busy.Clear();
+    }
+
+    public static WorkerOptions Options()
+    {
+        string name = $"fake-{Interlocked.Increment(ref _silos)}";
+        return new WorkerOptions(name, 1, _ => new Slowed(name, new FakeEvaluator()),
+            path => Tampered(name) ? "model:tampered" : SourceFingerprint.Of(path));
+    }
+
+    public static async Task<TestCluster> Start(int silos)
+    {
+        var builder = new TestClusterBuilder((short)silos);
+        builder.AddSiloBuilderConfigurator<SiloConfigurator>();
+        builder.AddClientBuilderConfigurator<ClientConfigurator>();
+        var cluster = builder.Build();
+        await cluster.DeployAsync();
+        return cluster;
+    }
+
+    sealed class SiloConfigurator : ISiloConfigurator
+    {
+        public void Configure(ISiloBuilder silo)
+        {
+            silo.Configure<ClusterMembershipOptions>(ClusterSpec.FastFailureDetection);
+            silo.AddEvoMergeWorker(Options());
+        }
+    }
+
+    sealed class ClientConfigurator : IClientBuilderConfigurator
+    {
+        public void Configure(Microsoft.Extensions.Configuration.IConfiguration configuration, IClientBuilder client) =>
+            ClusterSpec.ConfigureClientTimeouts(client);
+    }
+
+    sealed class Slowed(string name, ICandidateEvaluator inner) : ICandidateEvaluator
+    {
+        public int LayerCount(string model) => inner.LayerCount(model);
+
+        public IEnumerable<CandidateResult> Evaluate(IReadOnlyList<CandidateWork> batch, CancellationToken cancellationToken)
+        {
+            foreach (var work in batch)
+            {
+                Busy.AddOrUpdate(name, 1, (_, n) => n + 1);
+                try
+                {
+                    Thread.Sleep(Delay);
+                    Scored.AddOrUpdate(WorkWire.Encode(work), 1, (_, n) => n + 1);
+                    yield return inner.Evaluate([work], cancellationToken).Single();
+                }
+                finally { Busy.AddOrUpdate(name, 0, (_, n) => n - 1); }
+            }
+        }
+
+        public void WriteModel(ModelBuild build, string folder, CancellationToken cancellationToken) => inner.WriteModel(build, folder, cancellationToken);
+    }
+}
