@@ -53,7 +53,9 @@ public static class CliApp
             config.AddCommand<EvalCommand>("eval")
                 .WithDescription("Score a model on a task and write every item to JSONL.");
             config.AddCommand<EvolveCommand>("evolve")
-                .WithDescription("Search for the best merge recipe by evolution.");
+                .WithDescription("Search for the best merge recipe by evolution (--cluster: on the workers of a cluster).");
+            config.AddCommand<WorkerCommand>("worker")
+                .WithDescription("Join an Orleans cluster as a worker and score candidates that drivers send.");
             config.AddCommand<ReportCommand>("report")
                 .WithDescription("Render the HTML/PNG report of an evolution run.");
             config.AddCommand<DashboardCommand>("dashboard")

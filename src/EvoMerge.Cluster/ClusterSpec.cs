@@ -25,6 +25,9 @@ public sealed record ClusterSpec(ClusterSpec.Backend Kind, string? Redis, string
         throw new EvoMergeException($"--cluster '{spec}': expected 'localhost' or 'redis://HOST:PORT'");
     }
 
+    /// <summary>The spec as the user writes it.</summary>
+    public string Describe() => Kind == Backend.Localhost ? "localhost" : $"redis://{Redis}";
+
     /// <summary>Membership and ports of a worker silo. On localhost the first worker takes the primary's ports.</summary>
     public void ConfigureSilo(ISiloBuilder silo, string advertisedHost = "127.0.0.1")
     {

@@ -1,5 +1,8 @@
 using System.ComponentModel;
+using EvoMerge.Candidates;
 using EvoMerge.Cli.Evolve;
+using EvoMerge.Cluster;
+using EvoMerge.Cluster.Driver;
 using EvoMerge.Evolution;
 using EvoMerge.Evolution.Config;
 using EvoMerge.Torch.Evolution;
@@ -37,6 +40,15 @@ public sealed class EvolveCommand : Command<EvolveCommand.Settings>
         [CommandOption("--batch-size <N>")]
         [Description("Prompts per forward pass (default 16).")]
         public int BatchSize { get; init; } = 16;
+
+        [CommandOption("--cluster <SPEC>")]
+        [Description("Score candidates on the workers of this cluster (localhost, or redis://HOST:PORT; see docs/cluster.md).")]
+        public string? Cluster { get; init; }
+
+        [CommandOption("--cluster-id <ID>")]
+        [Description("Name of the cluster (as given to its workers).")]
+        [DefaultValue("evomerge")]
+        public string ClusterId { get; init; } = "evomerge";
     }
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
@@ -44,7 +56,10 @@ public sealed class EvolveCommand : Command<EvolveCommand.Settings>
         var config = EvolutionConfigReader.ReadFile(settings.Config);
         string runDirectory = settings.RunDirectory ?? Path.Combine(config.BaseDirectory, "runs", config.Name);
         var options = new TorchEvaluatorOptions(settings.Threads ?? Environment.ProcessorCount, DeviceOptions.ParseDType(settings.DType), settings.BatchSize);
-        using var evaluator = new TorchCandidateEvaluator(options);
+        using var local = new TorchCandidateEvaluator(options);
+        var spec = settings.Cluster is { } c ? ClusterSpec.Parse(c, settings.ClusterId) : null;
+        using var connection = spec is null ? null
+            : ClusterConnection.Connect(spec, TimeSpan.FromMinutes(2), cancellationToken).GetAwaiter().GetResult();
 
         EvolutionResult? result = null;
         CliConsoles.Progress()
@@ -53,6 +68,9 @@ public sealed class EvolveCommand : Command<EvolveCommand.Settings>
             .Start(ctx =>
             {
                 var progress = new LiveProgress(ctx);
+                // On a cluster the driver keeps its local evaluator for layer counts and the final model folder.
+                ICandidateEvaluator evaluator = connection is null ? local
+                    : new ClusterCandidateEvaluator(connection.Client, local, status: new ClusterLiveStatus(ctx));
                 result = EvolutionRunner.Run(config, evaluator, runDirectory, new RunOptions(settings.Resume), progress, cancellationToken);
                 progress.Complete();
             });
