@@ -1,0 +1,80 @@
+using System.Text.Json.Nodes;
+
+namespace EvoMerge.Cluster.Tests;
+
+/// <summary>
+/// The acceptance runs with real processes: Redis membership on loopback, 3 workers (1 thread each) on the demo
+/// models, one SIGKILLed mid-run; then a driver SIGKILLed and resumed. Each journal must equal the single-process
+/// journal of the same config, genome for genome and score for score, with every candidate journaled once.
+/// </summary>
+[Collection("cluster")]
+public class LoopbackClusterTests(LoopbackCluster loopback) : IClassFixture<LoopbackCluster>
+{
+    [RedisFact]
+    public void Three_workers_one_killed_give_the_single_process_journal()
+    {
+        var expected = loopback.SingleProcessJournal();
+        string id = "kill-worker-" + Guid.NewGuid().ToString("N")[..8];
+        var workers = Enumerable.Range(0, 3).Select(i => loopback.Worker(id, $"w{i}")).ToList();
+        string run = Path.Combine(loopback.Root, "cluster");
+        using var driver = loopback.Evolve(run, "--cluster", loopback.Spec, "--cluster-id", id);
+
+        WaitUntil(() => LoopbackCluster.JournalLines(run) >= 3, driver, loopback);
+        workers[1].Kill();   // SIGKILL: the worker's running candidate is lost with it
+        loopback.Finish(driver, "cluster evolve");
+
+        var journal = LoopbackCluster.Untimed(run);
+        Assert.Equal(expected, journal);
+        Assert.Equal(journal.Count, journal.Select(Place).Distinct().Count());
+        // The driver's live worker lines, as last drawn: w1 is dead, the two others delivered.
+        string log = loopback.Log(driver);
+        Assert.True(System.Text.RegularExpressions.Regex.IsMatch(log, @"worker w1 \(1 slot\(s\)\): dead"), log);
+    }
+
+    [RedisFact]
+    public void A_driver_killed_and_resumed_gives_the_single_process_journal()
+    {
+        var expected = loopback.SingleProcessJournal();
+        string id = "kill-driver-" + Guid.NewGuid().ToString("N")[..8];
+        for (int i = 0; i < 2; i++) loopback.Worker(id, $"r{i}");
+        string run = Path.Combine(loopback.Root, "resumed");
+        using (var driver = loopback.Evolve(run, "--cluster", loopback.Spec, "--cluster-id", id))
+        {
+            WaitUntil(() => LoopbackCluster.JournalLines(run) >= 8, driver, loopback);
+            driver.Kill();
+            driver.WaitForExit();
+        }
+        int kept = LoopbackCluster.JournalLines(run);
+        Assert.InRange(kept, 8, expected.Count - 1);
+        using var resumed = loopback.Evolve(run, "--cluster", loopback.Spec, "--cluster-id", id, "--resume");
+        loopback.Finish(resumed, "resumed evolve");
+
+        Assert.Equal(expected, LoopbackCluster.Untimed(run));
+    }
+
+    static string Place(string line)
+    {
+        var e = JsonNode.Parse(line)!;
+        return $"{e["stage"]}/{e["kind"]}/{e["generation"]}/{e["index"]}";
+    }
+
+    static void WaitUntil(Func<bool> condition, System.Diagnostics.Process driver, LoopbackCluster loopback)
+    {
+        var deadline = DateTime.UtcNow.AddMinutes(4);
+        while (!condition())
+        {
+            if (driver.HasExited) throw new InvalidOperationException($"the driver ended before the test could act:\n{loopback.Log(driver)}");
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"waited 4 minutes:\n{loopback.Log(driver)}");
+            Thread.Sleep(20);
+        }
+    }
+}
+
+/// <summary>Skips with the install command when Debian's redis-server is missing (.ci/run installs it).</summary>
+public sealed class RedisFactAttribute : FactAttribute
+{
+    public RedisFactAttribute()
+    {
+        if (LoopbackCluster.RedisServer is null) Skip = "redis-server is not installed (apt-get install redis-server; .ci/run does)";
+    }
+}
