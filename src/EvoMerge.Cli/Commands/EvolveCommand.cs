@@ -62,6 +62,7 @@ public sealed class EvolveCommand : Command<EvolveCommand.Settings>
             : ClusterConnection.Connect(spec, TimeSpan.FromMinutes(2), cancellationToken).GetAwaiter().GetResult();
 
         EvolutionResult? result = null;
+        ClusterCandidateEvaluator? cluster = null;
         CliConsoles.Progress()
             .AutoClear(false)
             .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
@@ -70,7 +71,7 @@ public sealed class EvolveCommand : Command<EvolveCommand.Settings>
                 var progress = new LiveProgress(ctx);
                 // On a cluster the driver keeps its local evaluator for layer counts and the final model folder.
                 ICandidateEvaluator evaluator = connection is null ? local
-                    : new ClusterCandidateEvaluator(connection.Client, local, status: new ClusterLiveStatus(ctx));
+                    : cluster = new ClusterCandidateEvaluator(connection.Client, local, status: new ClusterLiveStatus(ctx));
                 result = EvolutionRunner.Run(config, evaluator, runDirectory, new RunOptions(settings.Resume), progress, cancellationToken);
                 progress.Complete();
             });
@@ -86,6 +87,7 @@ public sealed class EvolveCommand : Command<EvolveCommand.Settings>
         foreach (var s in result.Summary.Stages)
             AnsiConsole.MarkupLineInterpolated(
                 $"{s.Stage}: {s.Evaluations} evaluations ({s.CacheHits} cached), per candidate {s.BuildSecondsPerCandidate:0.###} s build + {s.ScoreSecondsPerCandidate:0.###} s scoring (overhead {s.OverheadRatio:P1})");
+        if (cluster is not null) ClusterLiveStatus.WriteTable(cluster.Workers);
         AnsiConsole.MarkupLineInterpolated($"run folder: {result.RunDirectory} (evomerge report {result.RunDirectory})");
         return 0;
     }

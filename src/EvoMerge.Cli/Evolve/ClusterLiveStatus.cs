@@ -17,16 +17,28 @@ sealed class ClusterLiveStatus(ProgressContext context) : IProgress<ClusterStatu
             foreach (var w in status.Workers)
             {
                 if (!_lines.TryGetValue(w.Silo, out var line))
-                    _lines[w.Silo] = line = context.AddTask(w.Name, autoStart: false, maxValue: 1);
-                double busy = w.KnownSeconds > 0 ? Math.Min(1, w.BusySeconds / w.KnownSeconds) : 0;
+                    _lines[w.Silo] = line = context.AddTask(w.Name, maxValue: 1);
                 line.Description = Markup.Escape($"worker {w.Name} ({w.Slots} slot(s)): {w.State}, {w.Evaluations} results, " +
-                    $"{w.PerSecond:0.###}/s, busy {busy:P0}");
+                    $"{w.PerSecond:0.###}/s, busy {Busy(w):P0}");
             }
             if (status.Message is { } message)
             {
-                _events ??= context.AddTask("cluster", autoStart: false, maxValue: 1);
+                _events ??= context.AddTask("cluster", maxValue: 1);
                 _events.Description = Markup.Escape($"cluster: {message} (queued {status.Pending}, running {status.Running})");
             }
         }
+    }
+
+    static double Busy(WorkerStatus w) => w.KnownSeconds > 0 ? Math.Min(1, w.BusySeconds / w.KnownSeconds) : 0;
+
+    /// <summary>The workers' totals after the run.</summary>
+    public static void WriteTable(IReadOnlyList<WorkerStatus> workers)
+    {
+        var table = new Table().AddColumn("worker").AddColumn("state").AddColumn(new TableColumn("slots").RightAligned())
+            .AddColumn(new TableColumn("results").RightAligned()).AddColumn(new TableColumn("results/s").RightAligned())
+            .AddColumn(new TableColumn("busy").RightAligned());
+        foreach (var w in workers)
+            table.AddRow(Markup.Escape(w.Name), w.State, $"{w.Slots}", $"{w.Evaluations}", $"{w.PerSecond:0.###}", $"{Busy(w):P0}");
+        AnsiConsole.Write(table);
     }
 }

@@ -1,3 +1,5 @@
+using Orleans.Concurrency;
+
 namespace EvoMerge.Cluster.Contracts;
 
 /// <summary>
@@ -12,6 +14,14 @@ public interface IEvaluatorGrain : IGrainWithStringKey
 
     /// <summary>Builds and scores one work order. Never throws for a failed evaluation: see <see cref="WorkReply"/>.</summary>
     Task<WorkReply> Evaluate(WorkOrder order);
+
+    /// <summary>
+    /// Whether this slot is scoring the work now (<c>running</c>), has its result (<c>done</c>), or has never seen
+    /// it (<c>unknown</c>). Answered while an evaluation runs: the driver asks when a call has been quiet a while, to
+    /// find calls lost with a dead gateway (which would otherwise wait forever).
+    /// </summary>
+    [AlwaysInterleave]
+    Task<string> Track(string workKey);
 }
 
 /// <param name="Name">The worker's name as its operator gave it (host name and process id by default).</param>

@@ -35,11 +35,26 @@ public sealed class ClusterCandidateEvaluator(
         public int Evaluations;
         public double BusySeconds;
         public double? DiedAt;
+        /// <summary>When a call to it last failed: it gets no work until membership says it is dead or the pause ends.</summary>
+        public double? SuspectSince;
     }
 
     sealed record Item(string Key, WorkOrder Order);
 
-    sealed record Running(Worker Worker, int Slot, Item Item, Task<WorkReply> Reply, double Started);
+    sealed class Running(Worker worker, int slot, Item item, Task<WorkReply> reply, double started)
+    {
+        public Worker Worker { get; } = worker;
+        public int Slot { get; } = slot;
+        public Item Item { get; } = item;
+        public Task<WorkReply> Reply { get; } = reply;
+        public double Started { get; } = started;
+        /// <summary>When the slot last said it is scoring this work; a pending <see cref="Check"/> asks again.</summary>
+        public double Confirmed = started;
+        public Task<string>? Check;
+    }
+
+    /// <summary>A call quiet this long is checked with its slot (a reply lost with a dead gateway never arrives).</summary>
+    static readonly TimeSpan CheckAfter = TimeSpan.FromSeconds(5);
 
     public int LayerCount(string model) => local.LayerCount(model);
 
@@ -85,11 +100,19 @@ public sealed class ClusterCandidateEvaluator(
                 throw new EvoMergeException(NoWorkerMessage());
             Report(pending.Count, running.Count, message);
 
-            var finished = await Task.WhenAny([.. running.Select(r => (Task)r.Reply), Task.Delay(_options.MembershipPoll, cancellationToken)]);
-            foreach (var r in running.Where(r => r.Reply.IsCompleted).ToList())
+            await Task.WhenAny([.. running.Select(r => (Task)r.Reply), Task.Delay(_options.MembershipPoll, cancellationToken)]);
+            Track(running);
+            foreach (var r in running.Where(r => r.Reply.IsCompleted || Lost(r)).ToList())
             {
                 running.Remove(r);
                 r.Worker.BusySeconds += _clock.Elapsed.TotalSeconds - r.Started;
+                if (!r.Reply.IsCompleted)
+                {
+                    // The slot does not have this work although the call is open: the call was lost. Send it again.
+                    pending.AddFirst(r.Item);
+                    message = $"a call to worker {r.Worker.Info.Name} was lost; its work is sent again";
+                    continue;
+                }
                 if (!r.Reply.IsCompletedSuccessfully)
                 {
                     // The call was lost (the silo died or the connection broke): send the work again, elsewhere if need be.
@@ -97,6 +120,7 @@ public sealed class ClusterCandidateEvaluator(
                     if (n >= _options.MaxAttempts)
                         throw new EvoMergeException($"work {r.Item.Key} was lost {n} times on failing workers; last: {r.Reply.Exception?.GetBaseException().Message}");
                     pending.AddFirst(r.Item);
+                    r.Worker.SuspectSince = _clock.Elapsed.TotalSeconds;
                     _lastPoll = DateTime.MinValue;
                     continue;
                 }
@@ -116,6 +140,25 @@ public sealed class ClusterCandidateEvaluator(
         }
         Report(0, 0, message);
     }
+
+    /// <summary>Asks the slot of every call quiet for <see cref="CheckAfter"/> whether it still has the work.</summary>
+    void Track(List<Running> running)
+    {
+        double now = _clock.Elapsed.TotalSeconds;
+        foreach (var r in running)
+        {
+            if (r.Check is { IsCompletedSuccessfully: true } done && done.Result == "running") (r.Confirmed, r.Check) = (now, null);
+            else if (r.Check is { IsFaulted: true }) r.Check = null;   // unreachable for now: membership decides
+            if (r.Check is null && !r.Reply.IsCompleted && now - r.Confirmed > CheckAfter.TotalSeconds)
+            {
+                var grain = client.GetGrain<IEvaluatorGrain>(SlotKey(r.Worker.Silo, r.Slot));
+                r.Check = OnSilo(r.Worker.Silo, () => grain.Track(r.Item.Order.WorkKey));
+            }
+        }
+    }
+
+    /// <summary>The slot answered that it neither scores this work nor has its result... or has it, and the reply was lost.</summary>
+    static bool Lost(Running r) => !r.Reply.IsCompleted && r.Check is { IsCompletedSuccessfully: true } check && check.Result != "running";
 
     Item Order(CandidateWork work)
     {
@@ -144,8 +187,14 @@ public sealed class ClusterCandidateEvaluator(
 
     IEnumerable<Worker> Usable() => _workers.Values.Where(w => !w.Dead);
 
+    /// <summary>
+    /// A worker whose call failed may be dying (membership declares that within seconds) or may have hiccuped; it
+    /// rests this long before it gets work again, so that work does not bounce off a dying silo.
+    /// </summary>
+    static readonly TimeSpan SuspectPause = TimeSpan.FromSeconds(15);
+
     IEnumerable<(Worker, int)> FreeSlots(List<Running> running) =>
-        Usable().Where(w => !w.Refused)
+        Usable().Where(w => !w.Refused && !(w.SuspectSince is double t && _clock.Elapsed.TotalSeconds - t < SuspectPause.TotalSeconds))
             .SelectMany(w => Enumerable.Range(0, w.Info.Slots).Select(s => (w, s)))
             .Where(ws => !running.Any(r => r.Worker == ws.w && r.Slot == ws.s))
             .ToList();
@@ -198,7 +247,7 @@ public sealed class ClusterCandidateEvaluator(
     WorkerStatus StatusOf(Worker w)
     {
         double known = (w.DiedAt ?? _clock.Elapsed.TotalSeconds) - w.Since;
-        string state = w.Dead ? "dead" : w.Refused ? "refused" : "live";
+        string state = w.Dead ? "dead" : w.Refused ? "refused" : w.SuspectSince is double t && _clock.Elapsed.TotalSeconds - t < SuspectPause.TotalSeconds ? "suspect" : "live";
         return new WorkerStatus(w.Info.Name, w.Silo.ToString(), w.Info.Slots, state, w.Evaluations,
             known > 0 ? w.Evaluations / known : 0, w.BusySeconds, known * w.Info.Slots);
     }

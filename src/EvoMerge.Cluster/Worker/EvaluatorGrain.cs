@@ -12,6 +12,8 @@ public sealed class EvaluatorGrain(WorkerSlots slots) : Grain, IEvaluatorGrain
 
     public Task<WorkerInfo> Describe() => Task.FromResult(slots.Info);
 
+    public Task<string> Track(string workKey) => Task.FromResult(slots.Track(Slot, workKey));
+
     public Task<WorkReply> Evaluate(WorkOrder order)
     {
         int slot = Slot;

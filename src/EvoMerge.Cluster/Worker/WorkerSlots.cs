@@ -21,6 +21,7 @@ public sealed class WorkerSlots(WorkerOptions options) : IDisposable
     readonly ConcurrentDictionary<string, string> _results = new();
     readonly ConcurrentQueue<string> _resultOrder = new();
     readonly ConcurrentDictionary<string, EvalTaskSpec> _specs = new();
+    readonly ConcurrentDictionary<int, string> _running = new();
 
     public WorkerInfo Info => new(options.Name, options.Slots);
 
@@ -29,6 +30,7 @@ public sealed class WorkerSlots(WorkerOptions options) : IDisposable
         if (slot < 0 || slot >= _evaluators.Length) return new WorkReply(order.WorkKey, null, null, $"worker {options.Name} has no slot {slot}", false);
         if (_results.TryGetValue(order.WorkKey, out string? done)) return new WorkReply(order.WorkKey, done, null, null, false);
         if (Refusal(order) is { } refusal) return new WorkReply(order.WorkKey, null, refusal, null, false);
+        _running[slot] = order.WorkKey;
         try
         {
             var work = Intern(WorkWire.DecodeWork(order.WorkJson));
@@ -42,7 +44,12 @@ public sealed class WorkerSlots(WorkerOptions options) : IDisposable
         {
             return new WorkReply(order.WorkKey, null, null, $"worker {options.Name}: {e.Message}", false);
         }
+        finally { _running.TryRemove(slot, out _); }
     }
+
+    /// <summary>running, done or unknown: what the slot knows of the work (see <see cref="IEvaluatorGrain.Track"/>).</summary>
+    public string Track(int slot, string workKey) =>
+        _running.TryGetValue(slot, out string? key) && key == workKey ? "running" : _results.ContainsKey(workKey) ? "done" : "unknown";
 
     /// <summary>Why this worker must not score the order (its files differ from the driver's), or null.</summary>
     string? Refusal(WorkOrder order)
