@@ -53,8 +53,19 @@ public sealed class LoopbackCluster : IDisposable
         return Untimed(_single);
     }
 
-    public Process Worker(string clusterId, string name) => Start("dotnet", Cli, "worker", "--cluster", Spec, "--cluster-id", clusterId,
-        "--name", name, "--threads", "1", "--dtype", "f32", "--advertise", "127.0.0.1");
+    public Process Worker(string clusterId, string name, string? spec = null) => Start("dotnet", Cli, "worker", "--cluster", spec ?? Spec,
+        "--cluster-id", clusterId, "--name", name, "--threads", "1", "--dtype", "f32", "--advertise", "127.0.0.1");
+
+    /// <summary>Waits for a worker's "joined" line (on localhost the next worker must find the primary's ports taken).</summary>
+    public void Joined(Process worker)
+    {
+        var deadline = DateTime.UtcNow.AddMinutes(1);
+        while (!Log(worker).Contains("joined"))
+        {
+            if (worker.HasExited || DateTime.UtcNow > deadline) throw new InvalidOperationException($"the worker did not join:\n{Log(worker)}");
+            Thread.Sleep(20);
+        }
+    }
 
     public Process Evolve(string runDir, params string[] extra) =>
         Start("dotnet", [Cli, "evolve", Config, "--run-dir", runDir, "--threads", "1", "--dtype", "f32", .. extra]);

@@ -52,6 +52,23 @@ public class LoopbackClusterTests(LoopbackCluster loopback) : IClassFixture<Loop
         Assert.Equal(expected, LoopbackCluster.Untimed(run));
     }
 
+    [Fact]
+    public void Two_workers_on_localhost_clustering_give_the_single_process_journal()
+    {
+        var expected = loopback.SingleProcessJournal();
+        var first = loopback.Worker("evomerge", "l0", "localhost");
+        loopback.Joined(first);   // the primary silo (ports 11111/30000)
+        loopback.Joined(loopback.Worker("evomerge", "l1", "localhost"));
+        string run = Path.Combine(loopback.Root, "localhost");
+        using var driver = loopback.Evolve(run, "--cluster", "localhost");
+        loopback.Finish(driver, "localhost evolve");
+
+        Assert.Equal(expected, LoopbackCluster.Untimed(run));
+        string log = loopback.Log(driver);
+        Assert.True(System.Text.RegularExpressions.Regex.IsMatch(log, @"│ l1 +│ live +│ +1 │ +[1-9]"), log);   // both workers delivered
+        Assert.True(System.Text.RegularExpressions.Regex.IsMatch(log, @"│ l0 +│ live +│ +1 │ +[1-9]"), log);
+    }
+
     static string Place(string line)
     {
         var e = JsonNode.Parse(line)!;
