@@ -39,7 +39,7 @@ public sealed class ClusterThroughputBenchmark : IBenchmark
         var root = Directory.CreateTempSubdirectory("evomerge-bench-cluster");
         var config = Config(root.FullName, population, generations);
         Console.WriteLine($"λ = {population}, {generations} generations, {(FakeMilliseconds > 0 ? $"fake candidates of {FakeMilliseconds} ms" : "demo models, 1 thread per worker")}");
-        Measure(config with { Optimizer = new OptimizerConfig { Population = 1, Generations = 1 } }, 1, Path.Combine(root.FullName, "warm-up"));
+        Measure(config with { Optimizer = new OptimizerConfig { Population = 2, Generations = 1 } }, 1, Path.Combine(root.FullName, "warm-up"));
         Console.WriteLine("workers\tcandidates\twall s\tcandidates/hour\tvs first row\tideal\tidle fraction\twhole-candidate idle floor");
         (int Workers, double PerHour)? first = null;
         foreach (int workers in workerCounts)
