@@ -39,9 +39,9 @@ public class ClusterRunTests : IDisposable
     }
 
     [Fact]
-    public async Task A_cluster_run_journals_what_one_process_journals_scores_each_work_once_and_feeds_a_late_joiner()
+    public async Task A_cluster_run_of_two_slot_workers_journals_what_one_process_journals_scores_each_work_once_and_feeds_a_late_joiner()
     {
-        FakeWorkers.Reset(TimeSpan.FromMilliseconds(60));
+        FakeWorkers.Reset(TimeSpan.FromMilliseconds(60), slots: 2);
         var config = Config(population: 7, generations: 5);
         await using var cluster = await FakeWorkers.Start(2);
         var statuses = new List<ClusterStatus>();
@@ -58,7 +58,7 @@ public class ClusterRunTests : IDisposable
         int realEvaluations = Journal.Read(new RunFolder(run).JournalFile).Count(e => !e.Cached);
         Assert.Equal(realEvaluations, FakeWorkers.Scored.Count);
         var workers = evaluator.Workers;
-        Assert.Equal(3, workers.Count);
+        Assert.Equal([2, 2, 2], workers.Select(w => w.Slots));
         Assert.All(workers, w => Assert.True(w.Evaluations > 0, $"{w.Name} got no work"));
         Assert.Equal(realEvaluations, workers.Sum(w => w.Evaluations));
         Assert.Contains(statuses, s => s.Message?.Contains("joined") == true);

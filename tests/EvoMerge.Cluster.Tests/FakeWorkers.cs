@@ -10,22 +10,23 @@ using Orleans.TestingHost;
 namespace EvoMerge.Cluster.Tests;
 
 /// <summary>
-/// The worker side of the in-process clusters: every silo hosts one slot running the core tests' deterministic
+/// The worker side of the in-process clusters: every silo hosts <see cref="Slots"/> slots, each running the core tests' deterministic
 /// <see cref="FakeEvaluator"/>, slowed down so that work is in flight when a test kills or adds a silo, and counted
 /// per work content across all silos (they share this process).
 /// </summary>
 static class FakeWorkers
 {
     public static TimeSpan Delay = TimeSpan.FromMilliseconds(100);
+    public static int Slots = 1;
     /// <summary>Workers (by name) that see different files than the driver.</summary>
     public static Func<string, bool> Tampered = _ => false;
     public static readonly ConcurrentDictionary<string, int> Scored = new();
     public static readonly ConcurrentDictionary<string, int> Busy = new();
     static int _silos;
 
-    public static void Reset(TimeSpan delay)
+    public static void Reset(TimeSpan delay, int slots = 1)
     {
-        (Delay, Tampered) = (delay, _ => false);
+        (Delay, Tampered, Slots) = (delay, _ => false, slots);
         Scored.Clear();
         Busy.Clear();
     }
@@ -33,7 +34,7 @@ static class FakeWorkers
     public static WorkerOptions Options()
     {
         string name = $"fake-{Interlocked.Increment(ref _silos)}";
-        return new WorkerOptions(name, 1, _ => new Slowed(name, new FakeEvaluator()),
+        return new WorkerOptions(name, Slots, _ => new Slowed(name, new FakeEvaluator()),
             path => Tampered(name) ? "model:tampered" : SourceFingerprint.Of(path));
     }
 
