@@ -29,6 +29,10 @@ public class LoopbackClusterTests(LoopbackCluster loopback) : IClassFixture<Loop
         // The driver's worker table: w1 is dead.
         string log = loopback.Log(driver);
         Assert.True(System.Text.RegularExpressions.Regex.IsMatch(log, @"│ w1 +│ dead +│"), log);
+        // Results used, summed over the workers, equal the candidates evaluated: the lost one counted once.
+        int used = System.Text.RegularExpressions.Regex.Matches(log, @"│ w\d +│ \w+ +│ +\d+ │ +(\d+) │")
+            .Select(m => int.Parse(m.Groups[1].Value)).Sum();
+        Assert.Equal(journal.Count(line => JsonNode.Parse(line)!["cached"]!.GetValue<bool>() == false), used);
     }
 
     [RedisFact]
