@@ -75,22 +75,20 @@ public class ClusterRunTests : IDisposable
 
         var evolve = Task.Run(() => EvolutionRunner.Run(config, evaluator, run));
         await WaitFor(() => JournalLines(run) >= 6, evolve);
-        // A secondary silo (the primary holds the test cluster's membership table) caught while it scores.
-        SiloHandle victim = null!;
-        await WaitFor(() => (victim = BusySecondary(cluster, evaluator)!) is not null, evolve);
+        // A secondary silo (the primary holds the test cluster's membership table), caught inside an evaluation
+        // that hangs until it dies, so its work is surely lost with it.
+        var victim = cluster.SecondarySilos[0];
+        FakeWorkers.Stall = evaluator.Workers.Single(w => w.Silo == victim.SiloAddress.ToString()).Name;
+        await WaitFor(() => FakeWorkers.Stalling, evolve);
         await cluster.KillSiloAsync(victim);
         await evolve;
 
         Assert.Equal(SingleProcessJournal(config), File.ReadAllLines(new RunFolder(run).JournalFile));
         var dead = Assert.Single(evaluator.Workers, w => w.State == "dead");
-        Assert.Contains(FakeWorkers.Scored.Values, n => n == 2);   // the work it held was scored again elsewhere
+        Assert.Single(FakeWorkers.Scored.Values, n => n == 2);   // the work it held was scored again elsewhere
         int realEvaluations = Journal.Read(new RunFolder(run).JournalFile).Count(e => !e.Cached);
         Assert.Equal(realEvaluations, evaluator.Workers.Sum(w => w.Evaluations));   // and used once
     }
-
-    static SiloHandle? BusySecondary(TestCluster cluster, ClusterCandidateEvaluator evaluator) =>
-        cluster.SecondarySilos.FirstOrDefault(s =>
-            evaluator.Workers.FirstOrDefault(w => w.Silo == s.SiloAddress.ToString()) is { } w && FakeWorkers.Busy.GetValueOrDefault(w.Name) > 0);
 
     static int JournalLines(string run) => File.Exists(new RunFolder(run).JournalFile)
         ? File.ReadAllLines(new RunFolder(run).JournalFile).Length : 0;

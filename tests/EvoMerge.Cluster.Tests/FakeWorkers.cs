@@ -20,15 +20,20 @@ static class FakeWorkers
     public static int Slots = 1;
     /// <summary>Workers (by name) that see different files than the driver.</summary>
     public static Func<string, bool> Tampered = _ => false;
+    /// <summary>Evaluations started, per work content.</summary>
     public static readonly ConcurrentDictionary<string, int> Scored = new();
-    public static readonly ConcurrentDictionary<string, int> Busy = new();
+    /// <summary>The worker (by name) whose next evaluations hang until the test ends, and whether one has begun.</summary>
+    public static volatile string? Stall;
+    public static volatile bool Stalling;
+    static CancellationTokenSource _release = new();
     static int _silos;
 
     public static void Reset(TimeSpan delay, int slots = 1)
     {
-        (Delay, Tampered, Slots) = (delay, _ => false, slots);
+        (Delay, Tampered, Slots, Stall, Stalling) = (delay, _ => false, slots, null, false);
+        _release.Cancel();   // frees the hung evaluations of an earlier test
+        _release = new CancellationTokenSource();
         Scored.Clear();
-        Busy.Clear();
     }
 
     public static WorkerOptions Options()
@@ -71,14 +76,14 @@ static class FakeWorkers
         {
             foreach (var work in batch)
             {
-                Busy.AddOrUpdate(name, 1, (_, n) => n + 1);
-                try
+                Scored.AddOrUpdate(WorkWire.Encode(work), 1, (_, n) => n + 1);
+                if (name == Stall)
                 {
-                    Thread.Sleep(Delay);
-                    Scored.AddOrUpdate(WorkWire.Encode(work), 1, (_, n) => n + 1);
-                    yield return inner.Evaluate([work], cancellationToken).Single();
+                    Stalling = true;
+                    _release.Token.WaitHandle.WaitOne();
                 }
-                finally { Busy.AddOrUpdate(name, 0, (_, n) => n - 1); }
+                else Thread.Sleep(Delay);
+                yield return inner.Evaluate([work], cancellationToken).Single();
             }
         }
 
