@@ -50,7 +50,10 @@ public class ClusterRunTests : IDisposable
 
         var evolve = Task.Run(() => EvolutionRunner.Run(config, evaluator, run));
         await WaitFor(() => JournalLines(run) >= 7, evolve);
+        FakeWorkers.Hold = true;   // the run waits for the joiner, however slow its start on a loaded machine
         await cluster.StartAdditionalSiloAsync();
+        await WaitFor(() => evaluator.Workers.Count == 3, evolve);
+        FakeWorkers.Hold = false;
         await evolve;
 
         Assert.Equal(SingleProcessJournal(config), File.ReadAllLines(new RunFolder(run).JournalFile));

@@ -25,12 +25,14 @@ static class FakeWorkers
     /// <summary>The worker (by name) whose next evaluations hang until the test ends, and whether one has begun.</summary>
     public static volatile string? Stall;
     public static volatile bool Stalling;
+    /// <summary>While set, evaluations wait before they start (a test holds the run while a silo joins).</summary>
+    public static volatile bool Hold;
     static CancellationTokenSource _release = new();
     static int _silos;
 
     public static void Reset(TimeSpan delay, int slots = 1)
     {
-        (Delay, Tampered, Slots, Stall, Stalling) = (delay, _ => false, slots, null, false);
+        (Delay, Tampered, Slots, Stall, Stalling, Hold) = (delay, _ => false, slots, null, false, false);
         _release.Cancel();   // frees the hung evaluations of an earlier test
         _release = new CancellationTokenSource();
         Scored.Clear();
@@ -82,7 +84,11 @@ static class FakeWorkers
                     Stalling = true;
                     _release.Token.WaitHandle.WaitOne();
                 }
-                else Thread.Sleep(Delay);
+                else
+                {
+                    while (Hold) Thread.Sleep(5);
+                    Thread.Sleep(Delay);
+                }
                 yield return inner.Evaluate([work], cancellationToken).Single();
             }
         }
