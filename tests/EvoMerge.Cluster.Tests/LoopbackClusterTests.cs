@@ -26,9 +26,10 @@ public class LoopbackClusterTests(LoopbackCluster loopback) : IClassFixture<Loop
         var journal = LoopbackCluster.Untimed(run);
         Assert.Equal(expected, journal);
         Assert.Equal(journal.Count, journal.Select(Place).Distinct().Count());
-        // The driver's worker table: w1 is dead.
+        // The driver's worker table: w1 is dead, or still suspect when the run ended before membership declared it
+        // dead (~6 s of missed probes; a loaded machine finishes the run first).
         string log = loopback.Log(driver);
-        Assert.True(System.Text.RegularExpressions.Regex.IsMatch(log, @"│ w1 +│ dead +│"), log);
+        Assert.True(System.Text.RegularExpressions.Regex.IsMatch(log, @"│ w1 +│ (dead|suspect) +│"), log);
         // Results used, summed over the workers, equal the candidates evaluated: the lost one counted once.
         int used = System.Text.RegularExpressions.Regex.Matches(log, @"│ w\d +│ \w+ +│ +\d+ │ +(\d+) │")
             .Select(m => int.Parse(m.Groups[1].Value)).Sum();
