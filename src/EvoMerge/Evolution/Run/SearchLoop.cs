@@ -92,6 +92,7 @@ public sealed class SearchLoop(
         var copyOf = new int[n];                    // for a duplicate within the batch: the index scored; else −1
         var fresh = new Dictionary<string, int>();  // candidate hash → index sent to the evaluator
         var work = new List<CandidateWork>();
+        var sent = new Dictionary<string, (int Index, ModelBuild Build)>();  // work key → what was asked, until answered
         for (int i = 0; i < n; i++)
         {
             copyOf[i] = -1;
@@ -112,7 +113,9 @@ public sealed class SearchLoop(
             else
             {
                 fresh[buildHash] = i;
-                work.Add(new CandidateWork(i.ToString(System.Globalization.CultureInfo.InvariantCulture), build, TaskSpecs.Work(config.Fitness, minibatch, config)));
+                string key = i.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                sent[key] = (i, build);
+                work.Add(new CandidateWork(key, build, TaskSpecs.Work(config.Fitness, minibatch, config)));
             }
         }
 
@@ -138,19 +141,19 @@ public sealed class SearchLoop(
             cancellationToken.ThrowIfCancellationRequested();
             foreach (var result in evaluator.Evaluate(work, cancellationToken))
             {
-                int i = int.Parse(result.Key, System.Globalization.CultureInfo.InvariantCulture);
-                if (entries[i] is not null || !fresh.ContainsValue(i))
+                if (!sent.Remove(result.Key, out var asked))
                     throw new InvalidOperationException($"evaluator returned work '{result.Key}' twice or unasked");
+                int i = asked.Index;
                 if (result.Tasks.Count != config.Fitness.Count)
                     throw new InvalidOperationException($"evaluator returned {result.Tasks.Count} scores for {config.Fitness.Count} tasks");
                 _freshEvaluations++;
                 var scores = result.Scores;
-                entries[i] = new JournalEntry(space.Name, kind, generation, i, null, genomes[i], GenomeHash.Of(genomes[i]), work.First(w => w.Key == result.Key).Build,
+                entries[i] = new JournalEntry(space.Name, kind, generation, i, null, genomes[i], GenomeHash.Of(genomes[i]), asked.Build,
                     minibatch, scores, Fitness.Of(config.Fitness, scores), result.BuildSeconds, result.ScoreSeconds, Cached: false, ItemScores.Of(result));
                 Flush();
             }
         }
-        if (next < n) throw new InvalidOperationException($"evaluator returned {work.Count - entries.Count(e => e is null)} of {work.Count} results");
+        if (sent.Count > 0) throw new InvalidOperationException($"evaluator returned {work.Count - sent.Count} of {work.Count} results");
         return entries.Select(e => e!).ToList();
     }
 
