@@ -16,10 +16,12 @@ public class LoopbackClusterTests(LoopbackCluster loopback) : IClassFixture<Loop
         var expected = loopback.SingleProcessJournal();
         string id = "kill-worker-" + Guid.NewGuid().ToString("N")[..8];
         var workers = Enumerable.Range(0, 3).Select(i => loopback.Worker(id, $"w{i}")).ToList();
+        foreach (var worker in workers) loopback.Joined(worker);   // a slow machine must not kill w1 before it exists
         string run = Path.Combine(loopback.Root, "cluster");
         using var driver = loopback.Evolve(run, "--cluster", loopback.Spec, "--cluster-id", id);
 
-        WaitUntil(() => LoopbackCluster.JournalLines(run) >= 3, driver, loopback);
+        // Kill w1 once the driver has seen it and the run is under way, so its table has a row for w1.
+        WaitUntil(() => LoopbackCluster.JournalLines(run) >= 3 && loopback.Log(driver).Contains("worker w1 "), driver, loopback);
         workers[1].Kill();   // SIGKILL: the worker's running candidate is lost with it
         loopback.Finish(driver, "cluster evolve");
 

@@ -203,7 +203,7 @@ public sealed class ClusterCandidateEvaluator(
     async Task<string?> Poll(List<Running> running, LinkedList<Item> pending)
     {
         _lastPoll = DateTime.UtcNow;
-        string? message = null;
+        var messages = new List<string>();   // every change of this poll, so no join or death goes unreported
         Dictionary<SiloAddress, SiloStatus> hosts;
         try { hosts = await client.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true); }
         catch (Exception e) when (e is not OperationCanceledException) { return $"membership unreadable for now: {e.Message}"; }
@@ -217,7 +217,7 @@ public sealed class ClusterCandidateEvaluator(
                 worker.BusySeconds += _clock.Elapsed.TotalSeconds - r.Started;
                 pending.AddFirst(r.Item);
             }
-            message = $"worker {worker.Info.Name} died; its work goes to the others";
+            messages.Add($"worker {worker.Info.Name} died; its work goes to the others");
         }
         foreach (var silo in hosts.Keys.Where(s => !_workers.ContainsKey(s)))
         {
@@ -226,14 +226,14 @@ public sealed class ClusterCandidateEvaluator(
                 var grain = client.GetGrain<IEvaluatorGrain>(SlotKey(silo, 0));
                 var info = await OnSilo(silo, grain.Describe).WaitAsync(TimeSpan.FromSeconds(30));
                 _workers[silo] = new Worker(silo, info, _clock.Elapsed.TotalSeconds);
-                message = $"worker {info.Name} joined with {info.Slots} slot(s)";
+                messages.Add($"worker {info.Name} joined with {info.Slots} slot(s)");
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                message = $"silo {silo} did not answer yet: {e.GetBaseException().Message}";
+                messages.Add($"silo {silo} did not answer yet: {e.GetBaseException().Message}");
             }
         }
-        return message;
+        return messages.Count == 0 ? null : string.Join("; ", messages);
     }
 
     string NoWorkerMessage()
