@@ -46,6 +46,13 @@ static class HtmlReport
                     Image(html, outputDirectory, $"{stage.Stage}-{parameter}.png", png => ReportCharts.Heatmap(recipe, parameter, png));
             if (stage.Path is { } path)
                 Image(html, outputDirectory, $"{stage.Stage}-path.png", png => ReportCharts.Path(path, png));
+            if (stage.M2n2 is { } m2n2)
+            {
+                Image(html, outputDirectory, $"{stage.Stage}-m2n2-coverage.png", png => M2n2Charts.Coverage(m2n2, png));
+                Image(html, outputDirectory, $"{stage.Stage}-m2n2-family.png", png => M2n2Charts.FamilyTree(m2n2, png));
+                if (m2n2.SplitPoints.Count > 0)
+                    Image(html, outputDirectory, $"{stage.Stage}-m2n2-splits.png", png => M2n2Charts.SplitPoints(m2n2, png));
+            }
         }
         html.Append("</body></html>\n");
         string page = Path.Combine(outputDirectory, "index.html");

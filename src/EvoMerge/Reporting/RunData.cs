@@ -1,4 +1,5 @@
 using EvoMerge.Candidates;
+using EvoMerge.Evolution.M2n2;
 using EvoMerge.Evolution.Run;
 using EvoMerge.Merge.Recipes;
 
@@ -14,10 +15,17 @@ public sealed record RunData(string Root, IReadOnlyList<StageData> Stages, Evolu
     public static RunData Load(string runDirectory)
     {
         var folder = new RunFolder(runDirectory);
-        var stages = StagesOf(Journal.Read(folder.JournalFile));
+        var stages = StagesOf(Journal.Read(folder.JournalFile)).Select(s => s with { M2n2 = M2n2Of(folder, s.Stage) }).ToList();
         if (stages.Count == 0) throw new EvoMergeException($"{folder.JournalFile}: no candidate has been scored yet");
         var summary = File.Exists(folder.SummaryFile) ? RunJson.ReadFile<EvolutionSummary>(folder.SummaryFile) : null;
         return new RunData(folder.Root, stages, summary);
+    }
+
+    /// <summary>An M2N2 stage's report (coverage, family tree, split points), once the stage has finished.</summary>
+    static M2n2Report? M2n2Of(RunFolder folder, string stage)
+    {
+        string file = Path.Combine(folder.Stage(stage), "m2n2-report.json");
+        return File.Exists(file) ? RunJson.ReadFile<M2n2Report>(file) : null;
     }
 
     /// <summary>The search stages' series, in the order the journal first mentions them (test entries are not a stage).</summary>
@@ -28,7 +36,8 @@ public sealed record RunData(string Root, IReadOnlyList<StageData> Stages, Evolu
 /// <param name="Best">Per generation: best candidate fitness (on its minibatch, if any).</param>
 /// <param name="BestSoFar">Per generation: best full-dev fitness found up to it.</param>
 /// <param name="Winner">The stage's best candidate on the full dev set.</param>
-public sealed record StageData(string Stage, double[] Best, double[] Mean, double[] BestSoFar, JournalEntry Winner)
+/// <param name="M2n2">An M2N2 stage's report, read by <see cref="RunData.Load"/> when the stage has written it.</param>
+public sealed record StageData(string Stage, double[] Best, double[] Mean, double[] BestSoFar, JournalEntry Winner, M2n2Report? M2n2 = null)
 {
     public static StageData From(IGrouping<string, JournalEntry> stage)
     {

@@ -112,6 +112,13 @@ public class M2n2TorchTests(StoriesExperts experts) : IClassFixture<StoriesExper
         Assert.True(Journal.Read(folder.JournalFile).First().Items![0].Items.Length > 1);
 
         Assert.Equal(0, EvoMerge.Cli.CliApp.Run(["report", run]));
-        Assert.Contains("Comparison on the test split", File.ReadAllText(Path.Combine(run, "report", "index.html")));
+        string page = File.ReadAllText(Path.Combine(run, "report", "index.html"));
+        Assert.Contains("Comparison on the test split", page);
+        // The M2N2 pictures: coverage by tell, the best child's family tree, its ancestry's split points.
+        foreach (string chart in new[] { "ps-m2n2-coverage.png", "ps-m2n2-family.png", "ps-m2n2-splits.png" })
+        {
+            Assert.Contains($"src=\"{chart}\"", page);
+            Assert.True(new FileInfo(Path.Combine(run, "report", chart)).Length > 1000, chart);
+        }
     }
 }
