@@ -59,6 +59,7 @@ public sealed partial class ModelAnatomy
     public TensorPlace Place(string name)
     {
         if (IsLlava) return LlavaPlace(name);
+        if (IsDiffusion) return DiffusionPlace(name);
         if (TryLayer(name, out int layer, out _)) return TensorPlace.OfLayer(layer, PartOf(name));
         if (IsKnown)
         {
@@ -92,6 +93,10 @@ public sealed partial class ModelAnatomy
     public string WithLayer(string name, int layer)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(layer);
+        if (IsDiffusion)
+            // A UNet's blocks differ in channels and feed each other through skip connections: they stay where they are.
+            return UnetBlock(name) == layer ? name
+                : throw new EvoMergeException($"tensor '{name}' is in UNet block {(UnetBlock(name) is int b and >= 0 ? BlockName(b) : "none")}; UNet blocks cannot be moved or restacked (block {layer} asked)");
         if (!TryLayer(name, out _, out var number)) throw new ArgumentException($"tensor '{name}' belongs to no layer", nameof(name));
         return string.Concat(name.AsSpan(0, number.Start.Value), layer.ToString(System.Globalization.CultureInfo.InvariantCulture), name.AsSpan(number.End.Value));
     }
@@ -99,6 +104,12 @@ public sealed partial class ModelAnatomy
     bool TryLayer(string name, out int layer, out Range number)
     {
         if (IsLlava) return LlavaTryLayer(name, out layer, out number);
+        if (IsDiffusion)
+        {
+            layer = UnetBlock(name);
+            number = default;
+            return layer >= 0;
+        }
         layer = -1;
         number = default;
         int start, end;

@@ -6,6 +6,7 @@ public enum GroupPart
     /// <summary>Token embeddings, and anything else outside the layers that is not the head.</summary>
     Embeddings,
     Attention,
+    /// <summary>The MLP of a decoder layer; in a UNet block, everything but attention (<see cref="TensorPart.Convolution"/>).</summary>
     Mlp,
     /// <summary>The final norm and the LM head.</summary>
     Head,
@@ -19,7 +20,7 @@ public enum GroupPart
 public sealed record TensorGroup(string Name, int FirstLayer, int LastLayer, IReadOnlyList<GroupPart> Parts)
 {
     public bool Contains(TensorPlace place) => place.Role == TensorRole.Layer
-        ? Parts.Contains(place.Part == TensorPart.Mlp ? GroupPart.Mlp : GroupPart.Attention) && place.Layer >= FirstLayer && place.Layer <= LastLayer
+        ? Parts.Contains(place.Part is TensorPart.Mlp or TensorPart.Convolution ? GroupPart.Mlp : GroupPart.Attention) && place.Layer >= FirstLayer && place.Layer <= LastLayer
         : Parts.Contains(place.Role is TensorRole.Head or TensorRole.FinalNorm ? GroupPart.Head : GroupPart.Embeddings);
 
     /// <summary>The index of the first of <paramref name="groups"/> that holds <paramref name="place"/>.</summary>

@@ -1,7 +1,7 @@
 namespace EvoMerge.Anatomy;
 
 /// <summary>Which network of a model a tensor belongs to: one model folder can hold several (LLaVA: three).</summary>
-public enum ModelModule { TextDecoder, VisionTower, Projector, Unet }
+public enum ModelModule { TextDecoder, VisionTower, Projector, Unet, TextEncoder, TextEncoder2, Vae }
 
 /// <summary>What part of its module a tensor is.</summary>
 public enum TensorRole { Layer, Embedding, FinalNorm, Head, Other }
@@ -9,6 +9,7 @@ public enum TensorRole { Layer, Embedding, FinalNorm, Head, Other }
 /// <summary>
 /// Which sub-block of a layer (or UNet block) a tensor belongs to. In pre-norm transformers a norm belongs to the
 /// sub-block it feeds: <c>input_layernorm</c> to attention, <c>post_attention_layernorm</c> to the MLP.
+/// In a UNet block the attention projections are <see cref="Attention"/> and everything else <see cref="Convolution"/>.
 /// </summary>
 public enum TensorPart { None, Attention, Mlp, Convolution }
 

@@ -35,15 +35,21 @@ public sealed class ModelFolder : IDisposable
     /// <summary>Full paths of the tokenizer and generation files present (<see cref="AuxiliaryFileNames"/>).</summary>
     public IReadOnlyList<string> AuxiliaryFiles { get; }
 
-    ModelFolder(string path, ModelConfig? config, SafetensorsModel weights, IReadOnlyList<string> auxiliaryFiles, string configPath)
+    /// <summary>For a diffusers pipeline folder, its components; null for any other model.</summary>
+    public DiffusionPipeline? Pipeline { get; }
+
+    ModelFolder(string path, ModelConfig? config, SafetensorsModel weights, IReadOnlyList<string> auxiliaryFiles, string configPath,
+        DiffusionPipeline? pipeline = null)
     {
         Path = path;
+        Pipeline = pipeline;
         Config = config;
         Weights = weights;
-        Anatomy = ModelAnatomy.For(config?.Architecture);
+        try { Anatomy = ModelAnatomy.Of(config?.Architecture, weights.Tensors.Select(t => t.Name)); }
+        catch (EvoMergeException e) { throw new EvoMergeException($"{path}: {e.Message}", e); }
         AuxiliaryFiles = auxiliaryFiles;
-        // Text-decoder layers only: a VLM's vision tower numbers its own layers.
-        var deepest = weights.Tensors.Where(t => Anatomy.Place(t.Name).Module == ModelModule.TextDecoder)
+        // The layers of the layered module only (a diffusion checkpoint's UNet blocks): a VLM's vision tower numbers its own layers.
+        var deepest = weights.Tensors.Where(t => Anatomy.Place(t.Name).Module == Anatomy.LayeredModule)
             .Select(t => (t.Name, Layer: Anatomy.LayerOf(t.Name))).DefaultIfEmpty((Name: "", Layer: -1)).MaxBy(t => t.Layer);
         if (deepest.Layer >= SanityBounds.MaxLayers)
             throw new EvoMergeException($"{path}: tensor '{deepest.Name}' is in layer {deepest.Layer}; at most {SanityBounds.MaxLayers} layers are supported");
@@ -59,12 +65,29 @@ public sealed class ModelFolder : IDisposable
         string path = ModelReference.Resolve(reference);
         string folder = Directory.Exists(path) ? path : System.IO.Path.GetDirectoryName(path)!;
         string configPath = System.IO.Path.Combine(folder, ConfigFileName);
+        if (Directory.Exists(path) && DiffusionPipeline.IsPipeline(path)) return OpenPipeline(path, configPath);
         var config = InputFile.Exists(configPath) ? ModelConfig.Load(configPath) : null;
         var aux = AuxiliaryFileNames.Select(n => System.IO.Path.Combine(folder, n)).Where(InputFile.Exists).ToArray();
         var weights = SafetensorsModel.Open(path);
         try
         {
             return new ModelFolder(path, config, weights, aux, configPath);
+        }
+        catch
+        {
+            weights.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>A diffusers pipeline: its weight components as one model (names prefixed <c>unet.</c>, <c>vae.</c>, …), no config.json.</summary>
+    static ModelFolder OpenPipeline(string path, string configPath)
+    {
+        var pipeline = DiffusionPipeline.Open(path);
+        var weights = pipeline.OpenWeights();
+        try
+        {
+            return new ModelFolder(path, null, weights, [], configPath, pipeline);
         }
         catch
         {

@@ -22,14 +22,47 @@ public sealed class SafetensorsModel : IDisposable
     /// <summary>The index file when the model is sharded, else null.</summary>
     public string? IndexPath { get; }
 
-    SafetensorsModel(List<SafetensorsFile> files, Dictionary<string, (TensorInfo, SafetensorsFile)> byName, string? indexPath)
+    SafetensorsModel(List<SafetensorsFile> files, Dictionary<string, (TensorInfo, SafetensorsFile)> byName, string? indexPath,
+        IReadOnlyList<TensorInfo>? tensors = null)
     {
         Files = files;
         _byName = byName;
         IndexPath = indexPath;
         // Shard by shard in data order; a tensor a shard holds but the index does not list is not part of the model
         // (transformers ignores it too).
-        Tensors = files.SelectMany(f => f.Tensors).Where(t => byName.TryGetValue(t.Name, out var e) && ReferenceEquals(e.Item1, t)).ToArray();
+        Tensors = tensors ?? files.SelectMany(f => f.Tensors).Where(t => byName.TryGetValue(t.Name, out var e) && ReferenceEquals(e.Item1, t)).ToArray();
+    }
+
+    /// <summary>
+    /// Several weight sets as one model, each tensor's name behind its part's prefix: a diffusers pipeline's components
+    /// (<c>unet/</c>'s <c>conv_in.weight</c> is <c>unet.conv_in.weight</c>). Each path opens as <see cref="Open"/> does.
+    /// </summary>
+    public static SafetensorsModel OpenPrefixed(IReadOnlyList<(string Prefix, string Path)> parts)
+    {
+        var opened = new List<SafetensorsModel>();
+        try
+        {
+            var byName = new Dictionary<string, (TensorInfo, SafetensorsFile)>();
+            var order = new List<TensorInfo>();
+            foreach (var (prefix, path) in parts)
+            {
+                var model = Open(path);
+                opened.Add(model);
+                foreach (var t in model.Tensors)
+                {
+                    var renamed = t with { Name = prefix + t.Name };
+                    if (!byName.TryAdd(renamed.Name, (renamed, model.FileOf(t.Name))))
+                        throw new EvoMergeException($"{path}: tensor '{renamed.Name}' is also in {byName[renamed.Name].Item2.Path}");
+                    order.Add(renamed);
+                }
+            }
+            return new SafetensorsModel(opened.SelectMany(m => m.Files).ToList(), byName, null, order);
+        }
+        catch
+        {
+            foreach (var m in opened) m.Dispose();
+            throw;
+        }
     }
 
     /// <summary>
