@@ -15,7 +15,7 @@ namespace EvoMerge.Merge.Recipes;
 public static class RecipeParser
 {
     static readonly string[] TopLevelKeys =
-        ["merge_method", "base_model", "models", "slices", "parameters", "dtype", "out_dtype", "tokenizer_source", "tokenizer", "chat_template", "compat", "name", "strict"];
+        ["merge_method", "base_model", "models", "slices", "parameters", "dtype", "out_dtype", "tokenizer_source", "tokenizer", "chat_template", "compat", "name", "strict", "components"];
 
     static readonly string[] SourceKeys = ["model", "parameters", "layer_range"];
 
@@ -78,6 +78,8 @@ public static class RecipeParser
                 "false" or "False" => false,
                 _ => throw r.Error(strict, "strict: expected true or false"),
             },
+            Components = r.Field(root, "components") is { } components
+                ? r.Components(components, baseNode == null ? null : r.ModelText(baseNode, "base_model")) : [],
             Compat = r.OptionalText(root, "compat"),
             CompatMark = r.Mark(r.Field(root, "compat") ?? root),
             Warnings = warnings,
@@ -183,6 +185,21 @@ public static class RecipeParser
                         Field(map, "token") is { } t ? Text(t, "token") : null,
                         Field(map, "token_id") is { } id ? (int)Integer(id, "token_id") : null, force, Mark(source)));
                 else throw Error(source, $"tokenizer.tokens.{token}.source.kind: '{kind}' is neither 'zero' nor 'model_token'");
+            }
+            return result;
+        }
+
+        /// <summary><c>components: {text_encoder: jsdxl, vae: base}</c>; <c>base</c> is the base model.</summary>
+        public List<ComponentSource> Components(YamlNode node, string? baseModel)
+        {
+            var result = new List<ComponentSource>();
+            foreach (var (key, value) in Mapping(node, "components").Children)
+            {
+                string component = KeyText(key);
+                string model = ModelText(value, $"components.{component}");
+                if (model == "base")
+                    model = baseModel ?? throw Error(value, $"components.{component}: 'base' names the base model, but the recipe has no base_model");
+                result.Add(new ComponentSource(component, model, Mark(value)));
             }
             return result;
         }
