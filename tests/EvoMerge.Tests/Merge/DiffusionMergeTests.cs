@@ -13,7 +13,10 @@ using EvoMerge.Tests.Anatomy;
 
 namespace EvoMerge.Tests.Merge;
 
-/// <summary>Three tiny SDXL-base checkpoints (seeds 1–3) in both layouts, written once for the class.</summary>
+[CollectionDefinition("sdxl")]
+public sealed class SdxlCollection : ICollectionFixture<SdxlSources>;
+
+/// <summary>Three tiny SDXL-base checkpoints (seeds 1–3) in both layouts, written once for the test collection.</summary>
 public sealed class SdxlSources : IDisposable
 {
     public string Root { get; } = Directory.CreateTempSubdirectory("evomerge-sdxl-").FullName;
@@ -31,7 +34,8 @@ public sealed class SdxlSources : IDisposable
 /// each tensor by the block and part its own walk of the architecture gives it; the merged pipeline read back by
 /// the script's minimal diffusers-format loader (python3-torch), not by EvoMerge.
 /// </summary>
-public sealed class DiffusionMergeTests(SdxlSources sources) : IClassFixture<SdxlSources>, IDisposable
+[Collection("sdxl")]
+public sealed class DiffusionMergeTests(SdxlSources sources) : IDisposable
 {
     readonly RecipeRunner _run = new();
 
@@ -183,5 +187,73 @@ public sealed class DiffusionMergeTests(SdxlSources sources) : IClassFixture<Sdx
         {
             foreach (var m in models) m.Dispose();
         }
+    }
+}
+
+/// <summary>Recipes whose components or layouts cannot work: one line, naming the recipe position and what is wrong.</summary>
+[Collection("sdxl")]
+public sealed class DiffusionRecipeErrorTests(SdxlSources sources) : IDisposable
+{
+    readonly RecipeRunner _run = new();
+
+    public void Dispose() => _run.Dispose();
+
+    string Pipeline(int s) => Path.Combine(sources.Folders[s], "pipeline");
+
+    string Single(int s) => Path.Combine(sources.Folders[s], "sdxl.safetensors");
+
+    EvoMergeException Fails(string yaml)
+    {
+        var e = Assert.Throws<EvoMergeException>(() => _run.Plan(yaml).Dispose());
+        Assert.DoesNotContain('\n', e.Message);
+        Assert.StartsWith(_run.RecipePath + ":", e.Message);
+        return e;
+    }
+
+    [PythonReferenceFact("numpy")]
+    public void A_component_that_is_not_one_is_named_with_the_valid_ones()
+    {
+        var e = Fails($"merge_method: linear\nmodels:\n  - model: {Pipeline(0)}\n  - model: {Pipeline(1)}\ncomponents:\n  text_encoders: {Pipeline(1)}\n");
+        Assert.Contains("'text_encoders' is not a component", e.Message);
+        Assert.Contains("text_encoder_2", e.Message);
+    }
+
+    [PythonReferenceFact("numpy")]
+    public void Sources_of_two_layouts_are_refused()
+    {
+        var e = Fails($"merge_method: linear\nmodels:\n  - model: {Pipeline(0)}\n  - model: {Single(1)}\n");
+        Assert.Contains("is a single-file checkpoint but", e.Message);
+        Assert.Contains("a diffusers pipeline folder", e.Message);
+    }
+
+    [Fact]
+    public void Components_of_a_language_model_are_refused()
+    {
+        TestModels.Write(_run.Root, "a", 1);
+        var e = Fails("merge_method: linear\nmodels:\n  - model: {root}/a\ncomponents:\n  vae: {root}/a\n");
+        Assert.Contains("components: only diffusion checkpoints", e.Message);
+    }
+
+    [PythonReferenceFact("numpy")]
+    public void Base_needs_a_base_model()
+    {
+        var e = Fails($"merge_method: linear\nmodels:\n  - model: {Pipeline(0)}\ncomponents:\n  vae: base\n");
+        Assert.Contains("components.vae: 'base' names the base model, but the recipe has no base_model", e.Message);
+    }
+
+    [PythonReferenceFact("numpy")]
+    public void A_source_without_the_component_is_refused()
+    {
+        // A single file without its VAE (first_stage_model.*): written from source 1 with those tensors left out.
+        string noVae = Path.Combine(_run.Root, "novae");
+        using (var full = SafetensorsModel.Open(Single(1)))
+        {
+            var keep = full.Tensors.Where(t => !t.Name.StartsWith("first_stage_model.", StringComparison.Ordinal)).ToList();
+            using var w = SafetensorsWriter.Create(noVae, keep.Select(t => new TensorSpec(t.Name, t.DType, t.Shape)));
+            foreach (var t in keep) w.WriteBytes(t.Name, full.GetBytes(t.Name));
+            w.Complete();
+        }
+        var e = Fails($"merge_method: linear\nmodels:\n  - model: {Single(0)}\n  - model: {Single(2)}\ncomponents:\n  vae: {noVae}\n");
+        Assert.Contains($"components.vae: model '{noVae}' has no vae", e.Message);
     }
 }
