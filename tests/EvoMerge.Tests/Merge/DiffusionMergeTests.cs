@@ -48,8 +48,19 @@ public sealed class DiffusionMergeTests(SdxlSources sources) : IDisposable
 
     static string List(IEnumerable<double> values) => "[" + string.Join(", ", values.Select(v => v.ToString("R", CultureInfo.InvariantCulture))) + "]";
 
-    string Recipe(Func<string, string> checkpoint, string components) =>
-        "merge_method: linear\nmodels:\n" + string.Concat(Enumerable.Range(0, 3).Select(s => $"""
+    /// <summary>The same weights written with name filters (<paramref name="byPlace"/> false) or with the anatomy's place filters.</summary>
+    string Recipe(Func<string, string> checkpoint, string components, bool byPlace) =>
+        "merge_method: linear\nmodels:\n" + string.Concat(Enumerable.Range(0, 3).Select(s => byPlace ? $"""
+          - model: {checkpoint(sources.Folders[s])}
+            parameters:
+              weight:
+                - filter: "part:attention"
+                  value: {List(Attention[s])}
+                - filter: "layers:0-18"
+                  value: {List(Convolution[s])}
+                - value: {Outside[s].ToString(CultureInfo.InvariantCulture)}
+
+        """ : $"""
           - model: {checkpoint(sources.Folders[s])}
             parameters:
               weight:
@@ -112,7 +123,7 @@ public sealed class DiffusionMergeTests(SdxlSources sources) : IDisposable
     public void A_pipeline_merge_matches_numpy_per_block_and_part_and_loads_as_a_diffusers_folder()
     {
         string output = _run.Merge(Recipe(f => Path.Combine(f, "pipeline"),
-            $"components:\n  text_encoder_2: {Path.Combine(sources.Folders[1], "pipeline")}\n  vae: {Path.Combine(sources.Folders[2], "pipeline")}\n"));
+            $"components:\n  text_encoder_2: {Path.Combine(sources.Folders[1], "pipeline")}\n  vae: {Path.Combine(sources.Folders[2], "pipeline")}\n", byPlace: true));
 
         var loaded = Load(output);   // also checks model_index.json, configs, file names, and every name and shape against the configs
         var expected = Reference("pipeline", ["unet", "text_encoder"], Attention, Convolution, Outside);
@@ -143,7 +154,7 @@ public sealed class DiffusionMergeTests(SdxlSources sources) : IDisposable
     public void A_single_file_merge_matches_numpy_per_block_and_part()
     {
         string output = _run.Merge(Recipe(f => Path.Combine(f, "sdxl.safetensors"),
-            $"components:\n  text_encoder_2: {Path.Combine(sources.Folders[1], "sdxl.safetensors")}\n  vae: {Path.Combine(sources.Folders[2], "sdxl.safetensors")}\n"));
+            $"components:\n  text_encoder_2: {Path.Combine(sources.Folders[1], "sdxl.safetensors")}\n  vae: {Path.Combine(sources.Folders[2], "sdxl.safetensors")}\n", byPlace: false));
         using var merged = SafetensorsModel.Open(Path.Combine(output, "model.safetensors"));
         var expected = Reference("single", ["unet", "text_encoder"], Attention, Convolution, Outside);
         Assert.Equal(1680 + 196, expected.Count);
@@ -224,6 +235,30 @@ public sealed class DiffusionRecipeErrorTests(SdxlSources sources) : IDisposable
         var e = Fails($"merge_method: linear\nmodels:\n  - model: {Pipeline(0)}\n  - model: {Single(1)}\n");
         Assert.Contains("is a single-file checkpoint but", e.Message);
         Assert.Contains("a diffusers pipeline folder", e.Message);
+    }
+
+    [Fact]
+    public void An_unknown_place_filter_is_refused_with_the_valid_values()
+    {
+        TestModels.Write(_run.Root, "a", 1);
+        var e = Fails("merge_method: linear\nmodels:\n  - model: {root}/a\n    parameters:\n      weight:\n        - filter: part:atention\n          value: 1\n        - value: 0.5\n");
+        Assert.Contains("filter: 'part:atention': unknown part 'atention' (did you mean 'attention'?)", e.Message);
+    }
+
+    [Fact]
+    public void Place_filters_match_module_part_and_layers()
+    {
+        var unet = EvoMerge.Anatomy.TensorPlace.OfLayer(4, EvoMerge.Anatomy.TensorPart.Attention, EvoMerge.Anatomy.ModelModule.Unet);
+        var vae = EvoMerge.Anatomy.TensorPlace.Of(EvoMerge.Anatomy.TensorRole.Other, EvoMerge.Anatomy.ModelModule.Vae);
+        Assert.True(new TensorFilter("module:unet").Matches("x", unet));
+        Assert.False(new TensorFilter("module:unet").Matches("x", vae));
+        Assert.True(new TensorFilter("part:attention").Matches("x", unet));
+        Assert.False(new TensorFilter("part:convolution").Matches("x", unet));
+        Assert.True(new TensorFilter("layers:0-8").Matches("x", unet));
+        Assert.False(new TensorFilter("layers:5-8").Matches("x", unet));
+        Assert.False(new TensorFilter("layers:0-18").Matches("x", vae));
+        Assert.False(new TensorFilter("part:attention").Matches("x"));        // no place: no match, the next entry decides
+        Assert.True(new TensorFilter("re:^x$").Matches("x"));
     }
 
     [Fact]

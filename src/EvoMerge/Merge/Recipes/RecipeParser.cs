@@ -250,6 +250,7 @@ public static class RecipeParser
             try { return new TensorFilter(text); }
             catch (ArgumentException e) { throw Error(node, $"filter: '{text}' is not a valid regular expression ({e.Message})"); }
             catch (NotSupportedException e) { throw Error(node, $"filter: '{text}' uses a construct that linear-time matching cannot do ({e.Message})"); }
+            catch (FormatException e) { throw Error(node, $"filter: '{text}': {e.Message}"); }
         }
 
         double Number(YamlNode node, string name)
