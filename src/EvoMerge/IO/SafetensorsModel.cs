@@ -13,6 +13,9 @@ public sealed class SafetensorsModel : IDisposable
 
     readonly Dictionary<string, (TensorInfo Info, SafetensorsFile File)> _byName;
 
+    /// <summary>For a prefixed model (<see cref="OpenPrefixed"/>): each tensor as its file knows it, under its new name.</summary>
+    Dictionary<string, TensorInfo>? _inFile;
+
     /// <summary>The files, in shard order.</summary>
     public IReadOnlyList<SafetensorsFile> Files { get; }
 
@@ -43,6 +46,7 @@ public sealed class SafetensorsModel : IDisposable
         try
         {
             var byName = new Dictionary<string, (TensorInfo, SafetensorsFile)>();
+            var inFile = new Dictionary<string, TensorInfo>();
             var order = new List<TensorInfo>();
             foreach (var (prefix, path) in parts)
             {
@@ -53,10 +57,11 @@ public sealed class SafetensorsModel : IDisposable
                     var renamed = t with { Name = prefix + t.Name };
                     if (!byName.TryAdd(renamed.Name, (renamed, model.FileOf(t.Name))))
                         throw new EvoMergeException($"{path}: tensor '{renamed.Name}' is also in {byName[renamed.Name].Item2.Path}");
+                    inFile[renamed.Name] = t;
                     order.Add(renamed);
                 }
             }
-            return new SafetensorsModel(opened.SelectMany(m => m.Files).ToList(), byName, null, order);
+            return new SafetensorsModel(opened.SelectMany(m => m.Files).ToList(), byName, null, order) { _inFile = inFile };
         }
         catch
         {
@@ -200,14 +205,16 @@ public sealed class SafetensorsModel : IDisposable
     public ReadOnlySpan<byte> GetBytes(string name)
     {
         var (info, file) = Lookup(name);
-        return file.GetBytes(info);
+        return file.GetBytes(InFile(info));
     }
 
     /// <summary>A byte range of a tensor, zero-copy (see <see cref="SafetensorsFile.GetBytes(TensorInfo, long, int)"/>).</summary>
-    public ReadOnlySpan<byte> GetBytes(TensorInfo tensor, long start, int length) => Lookup(tensor.Name).File.GetBytes(tensor, start, length);
+    public ReadOnlySpan<byte> GetBytes(TensorInfo tensor, long start, int length) => Lookup(tensor.Name).File.GetBytes(InFile(tensor), start, length);
 
     /// <summary>Copies a byte range of a tensor out of its file (see <see cref="SafetensorsFile.Read"/>).</summary>
-    public void Read(TensorInfo tensor, long start, Span<byte> destination) => Lookup(tensor.Name).File.Read(tensor, start, destination);
+    public void Read(TensorInfo tensor, long start, Span<byte> destination) => Lookup(tensor.Name).File.Read(InFile(tensor), start, destination);
+
+    TensorInfo InFile(TensorInfo tensor) => _inFile != null && _inFile.TryGetValue(tensor.Name, out var own) ? own : tensor;
 
     /// <summary>
     /// Decodes a whole float tensor into <paramref name="destination"/> (exactly its element count), straight from the
@@ -227,7 +234,7 @@ public sealed class SafetensorsModel : IDisposable
         for (long start = 0; start < info.ElementCount; start += elementsPerRange)
         {
             int count = (int)Math.Min(elementsPerRange, info.ElementCount - start);
-            FloatConversion.ToFloat32(file.GetBytes(info, start * size, count * size), info.DType, destination.Slice((int)start, count));
+            FloatConversion.ToFloat32(file.GetBytes(InFile(info), start * size, count * size), info.DType, destination.Slice((int)start, count));
         }
     }
 

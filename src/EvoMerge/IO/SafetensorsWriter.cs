@@ -22,6 +22,7 @@ public sealed class SafetensorsWriter : IDisposable
     const int ConversionChunkElements = 1 << 16;
 
     readonly string _folder;
+    readonly string _stem;
     readonly Shard[] _shards;
     readonly Dictionary<string, Slot> _slots;
     readonly long[] _written; // bytes written per slot, updated with Interlocked
@@ -30,9 +31,10 @@ public sealed class SafetensorsWriter : IDisposable
     sealed record Shard(string FileName, FileStream Stream);
     sealed record Slot(int Index, TensorSpec Spec, Shard Shard, long FileOffset);
 
-    SafetensorsWriter(string folder, Shard[] shards, Dictionary<string, Slot> slots)
+    SafetensorsWriter(string folder, string stem, Shard[] shards, Dictionary<string, Slot> slots)
     {
         _folder = folder;
+        _stem = stem;
         _shards = shards;
         _slots = slots;
         _written = new long[slots.Count];
@@ -42,10 +44,11 @@ public sealed class SafetensorsWriter : IDisposable
     /// Plans the shards and writes their headers. One shard is named <c>model.safetensors</c>; several are
     /// <c>model-0000i-of-0000n.safetensors</c> with <c>model.safetensors.index.json</c>. A tensor larger than the
     /// budget gets a shard of its own. <paramref name="metadata"/> is added to <c>__metadata__</c>, which always
-    /// has <c>format: pt</c>.
+    /// has <c>format: pt</c>. <paramref name="fileStem"/> replaces <c>model</c> in the names (diffusers' UNet and VAE
+    /// files are <c>diffusion_pytorch_model.safetensors</c>).
     /// </summary>
     public static SafetensorsWriter Create(string folder, IEnumerable<TensorSpec> tensors,
-        long maxShardBytes = DefaultMaxShardBytes, IReadOnlyDictionary<string, string>? metadata = null)
+        long maxShardBytes = DefaultMaxShardBytes, IReadOnlyDictionary<string, string>? metadata = null, string fileStem = "model")
     {
         if (maxShardBytes <= 0) throw new ArgumentOutOfRangeException(nameof(maxShardBytes));
         var specs = tensors.ToList();
@@ -66,7 +69,7 @@ public sealed class SafetensorsWriter : IDisposable
         {
             for (int g = 0; g < groups.Count; g++)
             {
-                string fileName = groups.Count == 1 ? SafetensorsModel.SingleFileName : $"model-{g + 1:D5}-of-{groups.Count:D5}.safetensors";
+                string fileName = groups.Count == 1 ? fileStem + ".safetensors" : $"{fileStem}-{g + 1:D5}-of-{groups.Count:D5}.safetensors";
                 byte[] header = BuildHeader(groups[g], meta);
                 var stream = new FileStream(Path.Combine(folder, fileName + PartialSuffix), FileMode.Create, FileAccess.ReadWrite, FileShare.None, bufferSize: 0);
                 var shard = new Shard(fileName, stream);
@@ -88,7 +91,7 @@ public sealed class SafetensorsWriter : IDisposable
                 throw new EvoMergeException($"{folder}: cannot write the model ({e.Message})", e);
             throw;
         }
-        return new SafetensorsWriter(folder, shards.ToArray(), slots);
+        return new SafetensorsWriter(folder, fileStem, shards.ToArray(), slots);
     }
 
     static List<List<TensorSpec>> PlanShards(List<TensorSpec> specs, long maxShardBytes)
@@ -217,7 +220,7 @@ public sealed class SafetensorsWriter : IDisposable
         RemoveStaleWeights();
         if (_shards.Length > 1)
         {
-            string index = Path.Combine(_folder, SafetensorsModel.IndexFileName);
+            string index = Path.Combine(_folder, _stem + ".safetensors.index.json");
             WriteIndex(index);
             written.Add(index);
         }
@@ -231,9 +234,9 @@ public sealed class SafetensorsWriter : IDisposable
     void RemoveStaleWeights()
     {
         var ours = _shards.Select(s => s.FileName).ToHashSet();
-        var stale = Directory.GetFiles(_folder, "model-*-of-*.safetensors")
-            .Append(Path.Combine(_folder, SafetensorsModel.SingleFileName))
-            .Append(Path.Combine(_folder, SafetensorsModel.IndexFileName))
+        var stale = Directory.GetFiles(_folder, _stem + "-*-of-*.safetensors")
+            .Append(Path.Combine(_folder, _stem + ".safetensors"))
+            .Append(Path.Combine(_folder, _stem + ".safetensors.index.json"))
             .Where(p => !ours.Contains(Path.GetFileName(p)));
         foreach (string path in stale) File.Delete(path);
     }

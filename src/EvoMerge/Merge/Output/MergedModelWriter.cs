@@ -18,6 +18,11 @@ public static class MergedModelWriter
 {
     public static void Write(PlannedRecipe planned, string outputFolder, MergeOptions options, long maxShardBytes = SafetensorsWriter.DefaultMaxShardBytes)
     {
+        if (planned.Reference.Anatomy.IsDiffusion)
+        {
+            DiffusionModelWriter.Write(planned, outputFolder, options, maxShardBytes);
+            return;
+        }
         // Inputs: every model folder (a bare .safetensors file stands for its folder) and the recipe itself.
         var inputs = planned.Models.Values.Select(m => Directory.Exists(m.Path) ? m.Path : Path.GetDirectoryName(m.Path)!).ToList();
         if (File.Exists(planned.Recipe.File)) inputs.Add(planned.Recipe.File);
@@ -55,16 +60,18 @@ public static class MergedModelWriter
         if (RecipeChatTemplates.Resolve(planned.Recipe) is string template) File.WriteAllText(Path.Combine(folder, "chat_template.jinja"), template);
     }
 
-    static string ModelCard(PlannedRecipe planned, MergeOptions options)
+    internal static string ModelCard(PlannedRecipe planned, MergeOptions options, string library = "transformers")
     {
         var card = new StringBuilder();
-        card.AppendLine("---").AppendLine("library_name: transformers").AppendLine("tags:").AppendLine("- merge").AppendLine("- evomerge").AppendLine("---");
+        card.AppendLine("---").AppendLine("library_name: " + library).AppendLine("tags:").AppendLine("- merge").AppendLine("- evomerge").AppendLine("---");
         card.AppendLine("# Merged model").AppendLine();
         card.AppendLine(CultureInfo.InvariantCulture, $"Made with EvoMerge using **{planned.Plan.Method.Name}** ({planned.Plan.Method.Reference}), " +
             $"seed {options.Seed}, compat {planned.Compat.ToString().ToLowerInvariant()}.").AppendLine();
         card.AppendLine("## Source models").AppendLine();
         foreach (var (name, _) in planned.Models)
             card.AppendLine(CultureInfo.InvariantCulture, $"- {name}{(name == planned.Recipe.BaseModel ? " (base)" : "")}");
+        foreach (var (component, model) in planned.Components)
+            card.AppendLine(CultureInfo.InvariantCulture, $"- {component}: taken whole from {model}");
         card.AppendLine().AppendLine("## Recipe").AppendLine().AppendLine("```yaml").AppendLine(planned.Recipe.Text.TrimEnd()).AppendLine("```");
         return card.ToString();
     }

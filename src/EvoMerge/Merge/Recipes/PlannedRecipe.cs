@@ -28,6 +28,9 @@ public sealed class PlannedRecipe : IDisposable
     /// <summary>The model whose tokenizer files are copied.</summary>
     public required ModelFolder TokenizerModel { get; init; }
 
+    /// <summary>A diffusion recipe's components taken whole, not merged: component → model (<see cref="RecipeComponents"/>).</summary>
+    public IReadOnlyDictionary<string, string> Components { get; init; } = new Dictionary<string, string>();
+
     /// <summary>With a token-wise union: the output's tokenizer.json (the primary model's, extended), else null.</summary>
     public string? UnionTokenizerJson { get; init; }
 

@@ -10,6 +10,9 @@ public sealed record RecipeSource(string Model, RecipeMark Mark, (int Start, int
 /// token's. <paramref name="Force"/>: the output row is this source's, not merged.</summary>
 public sealed record TokenOverride(string TokenText, string? Model, string? Token, int? TokenId, bool Force, RecipeMark Mark);
 
+/// <summary>A <c>components:</c> entry: a diffusion checkpoint's component taken whole from <paramref name="Model"/>, not merged.</summary>
+public sealed record ComponentSource(string Component, string Model, RecipeMark Mark);
+
 public sealed record RecipeSlice(IReadOnlyList<RecipeSource> Sources, IReadOnlyDictionary<string, ParameterSetting> Parameters, RecipeMark Mark);
 
 /// <summary>
@@ -65,6 +68,12 @@ public sealed class Recipe
 
     public RecipeMark CompatMark { get; init; }
 
+    /// <summary>
+    /// <c>components:</c> of a diffusion recipe: which model supplies each component that is not merged
+    /// (<c>text_encoder: jsdxl</c>, <c>vae: base</c>); see docs/diffusion.md.
+    /// </summary>
+    public IReadOnlyList<ComponentSource> Components { get; init; } = [];
+
     /// <summary>Things the parser accepted but will not act on.</summary>
     public IReadOnlyList<string> Warnings { get; init; } = [];
 
@@ -75,5 +84,7 @@ public sealed class Recipe
         if (BaseModel != null && seen.Add(BaseModel)) yield return (BaseModel, BaseModelMark);
         foreach (var s in Models ?? Slices!.SelectMany(sl => sl.Sources))
             if (seen.Add(s.Model)) yield return (s.Model, s.Mark);
+        foreach (var c in Components)
+            if (seen.Add(c.Model)) yield return (c.Model, c.Mark);
     }
 }

@@ -13,7 +13,7 @@ public sealed class RecipeParameters(Recipe recipe, IReadOnlyList<RecipeSlice> s
     public double Global(ParameterDef parameter, MergeJob job)
     {
         var slice = slices[job.Position.Slice];
-        return Resolve(parameter, job.OutputName, job.Position.RelativeDepth, null, slice)
+        return Resolve(parameter, job.OutputName, job.Position, null, slice)
             ?? throw Missing(parameter, recipe.MergeMethodMark, job.OutputName, "");
     }
 
@@ -22,14 +22,14 @@ public sealed class RecipeParameters(Recipe recipe, IReadOnlyList<RecipeSlice> s
         var slice = slices[job.Position.Slice];
         string modelName = sourceModels[job.Models[model].Source];
         var source = slice.Sources.FirstOrDefault(s => s.Model == modelName);
-        return Resolve(parameter, job.Models[model].TensorName, job.Position.RelativeDepth, source, slice)
+        return Resolve(parameter, job.Models[model].TensorName, job.Position, source, slice)
             ?? throw Missing(parameter, source?.Mark ?? slice.Mark, job.OutputName, $" for model {modelName}");
     }
 
-    double? Resolve(ParameterDef parameter, string tensorName, double t, RecipeSource? source, RecipeSlice slice)
+    double? Resolve(ParameterDef parameter, string tensorName, TensorPosition position, RecipeSource? source, RecipeSlice slice)
     {
         foreach (var level in new[] { source?.Parameters, slice.Parameters, recipe.Parameters })
-            if (level != null && level.TryGetValue(parameter.Name, out var setting) && setting.Evaluate(tensorName, t) is double v)
+            if (level != null && level.TryGetValue(parameter.Name, out var setting) && setting.Evaluate(tensorName, position.RelativeDepth, position.Place) is double v)
                 return v;
         return parameter.Default;
     }

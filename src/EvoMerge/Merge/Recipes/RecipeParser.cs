@@ -15,7 +15,7 @@ namespace EvoMerge.Merge.Recipes;
 public static class RecipeParser
 {
     static readonly string[] TopLevelKeys =
-        ["merge_method", "base_model", "models", "slices", "parameters", "dtype", "out_dtype", "tokenizer_source", "tokenizer", "chat_template", "compat", "name", "strict"];
+        ["merge_method", "base_model", "models", "slices", "parameters", "dtype", "out_dtype", "tokenizer_source", "tokenizer", "chat_template", "compat", "name", "strict", "components"];
 
     static readonly string[] SourceKeys = ["model", "parameters", "layer_range"];
 
@@ -78,6 +78,8 @@ public static class RecipeParser
                 "false" or "False" => false,
                 _ => throw r.Error(strict, "strict: expected true or false"),
             },
+            Components = r.Field(root, "components") is { } components
+                ? r.Components(components, baseNode == null ? null : r.ModelText(baseNode, "base_model")) : [],
             Compat = r.OptionalText(root, "compat"),
             CompatMark = r.Mark(r.Field(root, "compat") ?? root),
             Warnings = warnings,
@@ -187,6 +189,21 @@ public static class RecipeParser
             return result;
         }
 
+        /// <summary><c>components: {text_encoder: jsdxl, vae: base}</c>; <c>base</c> is the base model.</summary>
+        public List<ComponentSource> Components(YamlNode node, string? baseModel)
+        {
+            var result = new List<ComponentSource>();
+            foreach (var (key, value) in Mapping(node, "components").Children)
+            {
+                string component = KeyText(key);
+                string model = ModelText(value, $"components.{component}");
+                if (model == "base")
+                    model = baseModel ?? throw Error(value, $"components.{component}: 'base' names the base model, but the recipe has no base_model");
+                result.Add(new ComponentSource(component, model, Mark(value)));
+            }
+            return result;
+        }
+
         public RecipeSlice Slice(YamlNode node)
         {
             var map = Mapping(node, "slices entry");
@@ -233,6 +250,7 @@ public static class RecipeParser
             try { return new TensorFilter(text); }
             catch (ArgumentException e) { throw Error(node, $"filter: '{text}' is not a valid regular expression ({e.Message})"); }
             catch (NotSupportedException e) { throw Error(node, $"filter: '{text}' uses a construct that linear-time matching cannot do ({e.Message})"); }
+            catch (FormatException e) { throw Error(node, $"filter: '{text}': {e.Message}"); }
         }
 
         double Number(YamlNode node, string name)

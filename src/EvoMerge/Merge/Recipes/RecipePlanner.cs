@@ -102,6 +102,10 @@ public static class RecipePlanner
         var roles = slices.Select(s => SliceRoles(recipe, method, s)).ToList();
         var reference = models[recipe.BaseModel != null && method.BaseUse != BaseModelUse.Ignored ? recipe.BaseModel : slices[0].Sources[0].Model];
         var anatomy = reference.Anatomy;
+        // Diffusion components taken whole from one model (components:) have no jobs; the writer copies them.
+        var components = RecipeComponents.Resolve(recipe, reference, models);
+        var copied = RecipeComponents.CopiedModules(components);
+        bool Merged(string name) => copied.Count == 0 || anatomy.DiffusionComponent(name) is not { } c || !copied.Contains(c.Module);
         string tokenizerSource = recipe.TokenizerSource ?? "base";
         var jobs = new List<MergeJob>();
         var dtypes = new List<DType>();
@@ -162,7 +166,7 @@ public static class RecipePlanner
         foreach (var t in firstRef.Weights.Tensors)
         {
             var place = anatomy.Place(t.Name);
-            if (place.Role != TensorRole.Layer && place.Role is not (TensorRole.FinalNorm or TensorRole.Head))
+            if (place.Role != TensorRole.Layer && place.Role is not (TensorRole.FinalNorm or TensorRole.Head) && Merged(t.Name))
                 AddJob(t.Name, 0, new TensorPosition(place, 0, 0), _ => t.Name);
         }
         int outLayer = 0;
@@ -176,7 +180,7 @@ public static class RecipePlanner
             {
                 double t = n > 1 ? (double)i / (n - 1) : 1;
                 int layerOut = outLayer, offset = i;
-                foreach (var tensor in models[first.Model].TensorsOfLayer(start + i))
+                foreach (var tensor in models[first.Model].TensorsOfLayer(start + i).Where(t => Merged(t.Name)))
                 {
                     string name = tensor.Name;
                     AddJob(anatomy.WithLayer(name, layerOut), s, new TensorPosition(anatomy.Place(name) with { Layer = layerOut }, s, t),
@@ -190,7 +194,7 @@ public static class RecipePlanner
         foreach (var t in lastRef.Weights.Tensors)
         {
             var place = anatomy.Place(t.Name);
-            if (place.Role is TensorRole.FinalNorm or TensorRole.Head)
+            if ((place.Role is TensorRole.FinalNorm or TensorRole.Head) && Merged(t.Name))
                 AddJob(t.Name, slices.Count - 1, new TensorPosition(place, slices.Count - 1, 0), _ => t.Name);
         }
 
@@ -218,7 +222,7 @@ public static class RecipePlanner
         return new PlannedRecipe
         {
             Recipe = recipe, Plan = plan, Parameters = parameters, Compat = compat, Models = models, Reference = reference,
-            TokenizerModel = tokenizerModel, UnionTokenizerJson = unionJson, OutputLayers = outLayer, OutputVocab = outputVocab, OutputDTypes = dtypes,
+            TokenizerModel = tokenizerModel, Components = components, UnionTokenizerJson = unionJson, OutputLayers = outLayer, OutputVocab = outputVocab, OutputDTypes = dtypes,
             Warnings = warnings, Notes = notes.Distinct().ToList(),
         };
     }

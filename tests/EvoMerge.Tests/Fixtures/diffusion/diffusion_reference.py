@@ -107,27 +107,39 @@ def interpolate(gradient, t):
     return gradient[i] * (1 - (pos - i)) + gradient[i + 1] * (pos - i)
 
 
+def checkpoint(source, layout):
+    """{name: array} and {name: label} of one checkpoint: a pipeline's names prefixed by component, as in labels.json."""
+    if layout == "single":
+        return read_safetensors(os.path.join(source, "sdxl.safetensors")), {it["name"]: it for it in sdxl.single_file()}
+    tensors, labels = {}, {}
+    for component, (_, items) in sdxl.pipeline_components().items():
+        stem = "diffusion_pytorch_model" if component in ("unet", "vae") else "model"
+        for name, array in read_safetensors(os.path.join(source, "pipeline", component, stem + ".safetensors")).items():
+            tensors[f"{component}.{name}"] = array
+        labels.update({f"{component}.{it['name']}": it for it in items})
+    return tensors, labels
+
+
 def merge(spec_path, out_path):
-    """spec: {sources: [pipeline dirs], blocks: n, weights: [per source {conv: gradient, attn: gradient, outside: w}],
-    merged: [components merged]}: a normalised linear merge; UNet tensors weighted by their block's position
-    t = block/(n-1) on the gradient of their part, other tensors by 'outside'."""
+    """spec: {layout: pipeline|single, sources: [folders written by 'write'], blocks: n, merged: [components],
+    weights: [per source {attn: gradient, conv: gradient, outside: w}]}: a normalised linear merge of the merged
+    components; a UNet tensor is weighted at t = block/(n-1) on its part's gradient, any other by 'outside'."""
     with open(spec_path) as f:
         spec = json.load(f)
-    labels = {it["name"]: it for it in sdxl.pipeline_components()["unet"][1]}
+    loaded = [checkpoint(s, spec["layout"]) for s in spec["sources"]]
+    labels = loaded[0][1]
     out = {}
-    for component in spec["merged"]:
-        stem = "diffusion_pytorch_model" if component in ("unet", "vae") else "model"
-        sources = [read_safetensors(os.path.join(s, component, stem + ".safetensors")) for s in spec["sources"]]
-        for name in sources[0]:
-            ws = []
-            for w in spec["weights"]:
-                if component == "unet" and labels[name]["block"] >= 0:
-                    t = labels[name]["block"] / (spec["blocks"] - 1)
-                    ws.append(interpolate(w["attn" if labels[name]["part"] == "attn" else "conv"], t))
-                else:
-                    ws.append(w["outside"])
-            total = sum(ws)
-            out[f"{component}.{name}"] = (sum(w * s[name] for w, s in zip(ws, sources)) / total).ravel().tolist()
+    for name in loaded[0][0]:
+        label = labels[name]
+        if label["component"] not in spec["merged"]:
+            continue
+        ws = []
+        for w in spec["weights"]:
+            if label["component"] == "unet" and label["block"] >= 0:
+                ws.append(interpolate(w["attn" if label["part"] == "attn" else "conv"], label["block"] / (spec["blocks"] - 1)))
+            else:
+                ws.append(w["outside"])
+        out[name] = (sum(w * t[0][name] for w, t in zip(ws, loaded)) / sum(ws)).ravel().tolist()
     with open(out_path, "w") as f:
         json.dump(out, f)
 
