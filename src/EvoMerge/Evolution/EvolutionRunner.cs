@@ -56,7 +56,12 @@ public static class EvolutionRunner
         if (config.Space is SearchSpaceKind.Ps or SearchSpaceKind.PsThenDfs)
         {
             int layers = evaluator.LayerCount(baseModel ?? psModels[0]);
-            var space = new PsSpace(config.Ps, baseModel, psModels, layers, config.MergeSeed);
+            // Component sources are model references like the sources: resolved the same way.
+            var psConfig = config.Ps with { Components = config.Ps.Components.ToDictionary(kv => kv.Key, kv => config.ResolveModel(kv.Value)) };
+            var space = new PsSpace(psConfig, baseModel, psModels, layers, config.MergeSeed);
+            // The best recipe names a diffusion checkpoint's blocks by place (docs/diffusion.md); a language model's as mergekit does.
+            string reference = baseModel ?? psModels[0];
+            var anatomy = Directory.Exists(reference) || File.Exists(reference) ? ModelFolder.AnatomyOf(reference) : null;
             baselines.AddRange(config.Ps.Baselines.Select(b =>
                 ($"baseline: {config.Ps.Method} {string.Join(", ", b.Select(kv => $"{kv.Key} {kv.Value}"))}", (ModelBuild)space.Uniform(b))));
             if (config.Optimizer.Name == EvolutionConfigReader.M2n2Name)
@@ -64,7 +69,7 @@ public static class EvolutionRunner
                 ps = M2n2Search(config, psModels, evaluator, journal, folder, options, progress, cancellationToken);
                 stages.Add(ps);
             }
-            else ps = Search(space, c => MergekitRecipeWriter.Write(((MergeBuild)c).Recipe, layers, config.Ps.Globals));
+            else ps = Search(space, c => MergekitRecipeWriter.Write(((MergeBuild)c).Recipe, layers, config.Ps.Globals, anatomy: anatomy));
         }
         StageResult final = ps!;
         if (config.Space is SearchSpaceKind.Dfs or SearchSpaceKind.PsThenDfs)

@@ -80,6 +80,13 @@ public sealed class ModelFolder : IDisposable
         }
     }
 
+    /// <summary>The anatomy of the model at <paramref name="reference"/>, from its headers (the files are closed again).</summary>
+    public static ModelAnatomy AnatomyOf(string reference)
+    {
+        using var model = Open(reference);
+        return model.Anatomy;
+    }
+
     /// <summary>A diffusers pipeline: its weight components as one model (names prefixed <c>unet.</c>, <c>vae.</c>, …), no config.json.</summary>
     static ModelFolder OpenPipeline(string path, string configPath)
     {

@@ -168,6 +168,41 @@ public sealed class DiffusionMergeTests(SdxlSources sources) : IDisposable
         Assert.Equal(expected.Count + taken.Count, merged.Tensors.Count);
     }
 
+    /// <summary>
+    /// EvoSDXL-JP's search, as one ps line: a linear merge whose UNet attention and the rest each get one coefficient
+    /// per source, text encoders from one source and the VAE from another. The candidate a fitness command would
+    /// score (CandidateModelWriter, through the best-recipe YAML) is a complete pipeline, checked against numpy.
+    /// </summary>
+    [PythonReferenceFact("torch")]
+    public void An_evosdxl_jp_genome_is_one_config_line_and_its_candidate_a_pipeline()
+    {
+        string P(int s) => Path.Combine(sources.Folders[s], "pipeline");
+        var config = EvolutionConfigReader.Parse($$"""
+            name: evosdxl-jp-mini
+            models: [{{P(0)}}, {{P(1)}}, {{P(2)}}]
+            ps: { method: linear, parameters: [weight], split_attention_mlp: true, embeddings_group: false, components: { text_encoder: {{P(1)}}, text_encoder_2: {{P(1)}}, vae: {{P(0)}} } }
+            optimizer: { name: cma-es, generations: 10 }
+            fitness:
+              - { task: mgsm, data: ./dev.tsv }
+            """, "evolve.yml", _run.Root);
+        var space = new PsSpace(config.Ps, null, config.Models, 19);
+        Assert.Equal(2 * 3, space.Dimension);                    // attention and the rest, per source: EvoSDXL-JP's genome
+        var build = (MergeBuild)space.Decode([0.9, 0.2, 0.5, 0.3, 0.8, 0.6]);
+        string output = Path.Combine(_run.Root, "candidate");
+        EvoMerge.Evolution.Output.CandidateModelWriter.Write(build, output, 19, "float32");
+
+        var loaded = Load(output);
+        double[][] Flat(int first) => [.. Enumerable.Range(0, 3).Select(m => new[] { build.Recipe.Values[first][m][0] })];
+        var expected = Reference("pipeline", ["unet"], Flat(0), Flat(1), [0, 0, 0]);
+        Assert.Equal([0.9, 0.2, 0.5], Flat(0).Select(v => v[0]));   // group 0 is the attention group; genome order: group, then model
+        AssertClose(expected, name => loaded["unet"][name["unet.".Length..]].EnumerateArray().Select(v => (float)v.GetDouble()).ToArray());
+        using var two = SafetensorsModel.Open(Path.Combine(P(1), "text_encoder"));
+        foreach (var t in two.Tensors)
+            Assert.Equal(Read(two, t.Name), loaded["text_encoder"][t.Name].EnumerateArray().Select(v => (float)v.GetDouble()).ToArray());
+        Assert.Equal(1, loaded["tokenizer_2"]["vocab"].GetProperty("seed2").GetInt32());
+        Assert.Contains("components:", File.ReadAllText(Path.Combine(output, "mergekit_config.yml")));
+    }
+
     [PythonReferenceFact("numpy")]
     public void Ps_groups_per_block_and_part_match_numpy()
     {

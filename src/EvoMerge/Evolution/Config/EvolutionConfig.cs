@@ -70,6 +70,11 @@ public sealed record PsConfig
     public bool HeadGroup { get; init; }
     /// <summary>Evolve attention and MLP tensors of each layer group separately.</summary>
     public bool SplitAttentionMlp { get; init; }
+    /// <summary>
+    /// Diffusion checkpoints: components taken whole from one model instead of merged (<c>text_encoder: jsdxl</c>,
+    /// <c>vae: base</c>), as a recipe's <c>components:</c> (docs/diffusion.md).
+    /// </summary>
+    public IReadOnlyDictionary<string, string> Components { get; init; } = new Dictionary<string, string>();
     /// <summary>The per-model parameters evolved (each gets one value per model and group).</summary>
     public IReadOnlyList<string> Parameters { get; init; } = ["weight", "density"];
     /// <summary>Fixed global parameters of the method (e.g. normalize: 0, lambda: 1); the rest take the method's defaults.</summary>

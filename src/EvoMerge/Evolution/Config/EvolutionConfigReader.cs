@@ -14,7 +14,7 @@ public static class EvolutionConfigReader
     static readonly string[] TopKeys =
         ["name", "seed", "base_model", "models", "space", "ps", "dfs", "optimizer", "fitness", "test", "rescore_top"];
     static readonly string[] PsKeys =
-        ["method", "layer_groups", "embeddings_group", "head_group", "split_attention_mlp", "parameters", "ranges", "globals", "baselines", "start"];
+        ["method", "layer_groups", "embeddings_group", "head_group", "split_attention_mlp", "parameters", "ranges", "globals", "baselines", "start", "components"];
     static readonly string[] DfsKeys = ["repeats", "max_path_length", "model_a", "models", "scales", "scale_max", "fix_ends"];
     static readonly string[] M2n2Keys = ["archive_size", "alpha", "attraction", "split_points", "mutation", "mutation_std", "in_flight"];
     static readonly string[] OptimizerKeys = ["name", "population", "generations", "max_evaluations", "sigma0", "restarts", .. M2n2Keys];
@@ -166,6 +166,9 @@ public static class EvolutionConfigReader
             Ranges = ranges,
             Baselines = ParameterMaps(f, "baselines"),
             Start = f.Has("start") ? ParameterMaps(f, "start") : null,
+            Components = f.Has("components")
+                ? f.KeysOf("components").ToDictionary(k => k, k => f.Map("components", f.KeysOf("components").ToArray()).String(k))
+                : new Dictionary<string, string>(),
             Globals = f.Has("globals")
                 ? f.KeysOf("globals").ToDictionary(k => k, k => f.Map("globals", f.KeysOf("globals").ToArray()).Double(k))
                 : new Dictionary<string, double>(),

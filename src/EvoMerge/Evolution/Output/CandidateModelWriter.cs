@@ -1,4 +1,5 @@
 using EvoMerge.Candidates;
+using EvoMerge.IO;
 using EvoMerge.Merge.Execution;
 using EvoMerge.Merge.Output;
 using EvoMerge.Merge.Recipes;
@@ -18,7 +19,7 @@ public static class CandidateModelWriter
         switch (build)
         {
             case MergeBuild merge:
-                string yaml = MergekitRecipeWriter.Write(merge.Recipe, layerCount, merge.Globals, dtype);
+                string yaml = MergekitRecipeWriter.Write(merge.Recipe, layerCount, merge.Globals, dtype, ModelFolder.AnatomyOf(merge.Recipe.ReferenceModel));
                 var planned = RecipePlanner.Plan(RecipeParser.Parse(yaml, "best-recipe.yml"));
                 MergedModelWriter.Write(planned, folder, new MergeOptions { Seed = merge.Seed });
                 break;

@@ -57,7 +57,7 @@ public sealed class PsSpace : ISearchSpace
                 values[g][m] = perParameter;
             }
         }
-        return Build(new GroupedRecipe(_config.Method, _baseModel, _models, _config.Parameters, Groups, values));
+        return Build(new GroupedRecipe(_config.Method, _baseModel, _models, _config.Parameters, Groups, values, _config.Components));
     }
 
     /// <summary>A naive recipe: the same value of each parameter for every group and model (a <c>ps.baselines</c> entry).</summary>
@@ -71,7 +71,7 @@ public sealed class PsSpace : ISearchSpace
 
     /// <summary>A recipe giving every group the same values: <paramref name="perModel"/>[model][parameter].</summary>
     GroupedRecipe EveryGroup(IReadOnlyList<IReadOnlyList<double>> perModel) =>
-        new(_config.Method, _baseModel, _models, _config.Parameters, Groups, Groups.Select(_ => perModel).ToList());
+        new(_config.Method, _baseModel, _models, _config.Parameters, Groups, Groups.Select(_ => perModel).ToList(), _config.Components);
 
     GroupedRecipe StartRecipe(IReadOnlyList<IReadOnlyDictionary<string, double>> start)
     {

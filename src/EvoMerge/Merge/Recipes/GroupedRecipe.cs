@@ -9,6 +9,7 @@ namespace EvoMerge.Merge.Recipes;
 /// value per listed parameter (<c>Values[group][model][parameter]</c>, parameters in <see cref="Parameters"/>
 /// order). A decoded PS genome is one; the merge engine reads it through <see cref="WithGlobals"/>, matching each
 /// tensor's place (carried by the plan) against the groups, so no tensor name is parsed per candidate.
+/// <see cref="Components"/>: a diffusion checkpoint's components taken whole from a model (<c>ps.components</c>).
 /// </summary>
 public sealed record GroupedRecipe(
     string Method,
@@ -16,7 +17,8 @@ public sealed record GroupedRecipe(
     IReadOnlyList<string> Models,
     IReadOnlyList<string> Parameters,
     IReadOnlyList<TensorGroup> Groups,
-    IReadOnlyList<IReadOnlyList<IReadOnlyList<double>>> Values)
+    IReadOnlyList<IReadOnlyList<IReadOnlyList<double>>> Values,
+    IReadOnlyDictionary<string, string>? Components = null)
 {
     /// <summary>The model whose structure and tokenizer a merge of this recipe has.</summary>
     public string ReferenceModel => BaseModel ?? Models[0];

@@ -8,13 +8,18 @@ namespace EvoMerge.Merge.Recipes;
 /// Writes a grouped recipe (a decoded PS genome) as a mergekit YAML config, so that the found merge can be reproduced with
 /// <c>evomerge merge</c> or mergekit itself. Per-group values become mergekit's per-layer value lists (one entry
 /// per layer, so mergekit's interpolation lands exactly on each layer) under tensor-name filters; the first
-/// matching filter wins in mergekit, so the specific filters come first.
+/// matching filter wins in mergekit, so the specific filters come first. A diffusion checkpoint's recipe (given its
+/// <paramref name="anatomy"/>) selects by place instead (<c>module:</c>, <c>part:</c>, <c>layers:</c>), which EvoMerge reads
+/// and mergekit does not, and lists the recipe's <c>components:</c>.
 /// </summary>
 public static class MergekitRecipeWriter
 {
     /// <param name="globals">Fixed global parameters of the method (ps.globals).</param>
-    public static string Write(GroupedRecipe recipe, int layerCount, IReadOnlyDictionary<string, double>? globals = null, string dtype = "bfloat16")
+    /// <param name="anatomy">The reference model's anatomy; null or a language model's: mergekit's tensor-name filters.</param>
+    public static string Write(GroupedRecipe recipe, int layerCount, IReadOnlyDictionary<string, double>? globals = null, string dtype = "bfloat16",
+        ModelAnatomy? anatomy = null)
     {
+        bool diffusion = anatomy?.IsDiffusion == true;
         var y = new StringBuilder();
         y.AppendLine($"merge_method: {recipe.Method}");
         if (recipe.BaseModel != null) y.AppendLine($"base_model: {Quote(recipe.BaseModel)}");
@@ -32,14 +37,35 @@ public static class MergekitRecipeWriter
             foreach (var parameter in recipe.Parameters)
             {
                 y.AppendLine($"      {parameter}:");
-                foreach (var (filter, value) in Rules(recipe, m, parameter, layerCount))
+                foreach (var (filter, value) in diffusion ? DiffusionRules(recipe, m, parameter, layerCount) : Rules(recipe, m, parameter, layerCount))
                 {
                     y.AppendLine(filter == null ? $"        - value: {value}" : $"        - filter: {filter}");
                     if (filter != null) y.AppendLine($"          value: {value}");
                 }
             }
         }
+        if (recipe.Components is { Count: > 0 } components)
+        {
+            y.AppendLine("components:");
+            foreach (var (component, model) in components) y.AppendLine($"  {component}: {Quote(model)}");
+        }
         return y.ToString();
+    }
+
+    /// <summary>
+    /// A diffusion checkpoint's rules: text encoders and VAE by module, then the UNet's attention and the rest of its
+    /// blocks per block (one entry per block, so the gradient lands exactly on each), then UNet tensors outside the blocks.
+    /// </summary>
+    static IEnumerable<(string? Filter, string Value)> DiffusionRules(GroupedRecipe recipe, int model, string parameter, int blocks)
+    {
+        string At(TensorPlace place) => Number(recipe.Value(recipe.GroupOf(place), model, parameter));
+        string PerBlock(TensorPart part) => Values(Enumerable.Range(0, blocks)
+            .Select(b => recipe.Value(recipe.GroupOf(TensorPlace.OfLayer(b, part, ModelModule.Unet)), model, parameter)).ToList());
+        foreach (var (name, module) in new[] { ("text_encoder", ModelModule.TextEncoder), ("text_encoder_2", ModelModule.TextEncoder2), ("vae", ModelModule.Vae) })
+            yield return ($"\"module:{name}\"", At(TensorPlace.Of(TensorRole.Other, module)));
+        yield return ("\"part:attention\"", PerBlock(TensorPart.Attention));
+        yield return ($"\"layers:0-{blocks - 1}\"", PerBlock(TensorPart.Convolution));
+        yield return (null, At(TensorPlace.Of(TensorRole.Other, ModelModule.Unet)));
     }
 
     /// <summary>(filter or null for the default, value text) in the order mergekit should try them.</summary>
