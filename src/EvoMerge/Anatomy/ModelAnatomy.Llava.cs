@@ -47,6 +47,24 @@ public sealed partial class ModelAnatomy
         return null;
     }
 
+    /// <summary>The anatomy of <see cref="DecoderName"/>'s names: Llama's for a LLaVA, this one for a plain model.</summary>
+    public ModelAnatomy Decoder => IsLlava ? Llama : this;
+
+    /// <summary>
+    /// The inverse of <see cref="DecoderName"/>: a plain LLM's tensor name (<c>model.layers.3.mlp.up_proj.weight</c>)
+    /// as a LLaVA folder of the given layout names it (4.x <c>language_model.model.…</c>, 5.x <c>model.language_model.…</c>).
+    /// </summary>
+    public static string LlavaName(string decoderName, bool transformers5)
+    {
+        foreach (var (vlm, llm) in LlavaDecoderPrefixes.AsSpan(transformers5 ? 2 : 0, 2))
+            if (decoderName.StartsWith(llm, StringComparison.Ordinal)) return string.Concat(vlm, decoderName.AsSpan(llm.Length));
+        throw new EvoMergeException($"tensor '{decoderName}' has no place in a LLaVA's language model (expected model.… or lm_head.…)");
+    }
+
+    /// <summary>True when a LLaVA folder's names are transformers 5.x's (<c>model.language_model.…</c>).</summary>
+    public static bool UsesTransformers5Names(IEnumerable<string> tensorNames) =>
+        tensorNames.Any(n => n.StartsWith("model.language_model.", StringComparison.Ordinal));
+
     TensorPlace LlavaPlace(string name)
     {
         if (DecoderName(name) is string decoder) return Llama.Place(decoder);

@@ -19,9 +19,11 @@ public enum GroupPart
 /// </summary>
 public sealed record TensorGroup(string Name, int FirstLayer, int LastLayer, IReadOnlyList<GroupPart> Parts)
 {
-    public bool Contains(TensorPlace place) => place.Role == TensorRole.Layer
+    /// <summary>A VLM's vision tower and projector are in no group: a VLM merge copies them from the VLM, and their
+    /// layer numbers are not the text decoder's.</summary>
+    public bool Contains(TensorPlace place) => place.Module is not (ModelModule.VisionTower or ModelModule.Projector) && (place.Role == TensorRole.Layer
         ? Parts.Contains(place.Part is TensorPart.Mlp or TensorPart.Convolution ? GroupPart.Mlp : GroupPart.Attention) && place.Layer >= FirstLayer && place.Layer <= LastLayer
-        : Parts.Contains(place.Role is TensorRole.Head or TensorRole.FinalNorm ? GroupPart.Head : GroupPart.Embeddings);
+        : Parts.Contains(place.Role is TensorRole.Head or TensorRole.FinalNorm ? GroupPart.Head : GroupPart.Embeddings));
 
     /// <summary>The index of the first of <paramref name="groups"/> that holds <paramref name="place"/>.</summary>
     public static int IndexOf(IReadOnlyList<TensorGroup> groups, TensorPlace place)

@@ -16,6 +16,7 @@ public sealed class ModelFolder : IDisposable
         "tokenizer.json", "tokenizer.model", "tokenizer_config.json", "special_tokens_map.json", "added_tokens.json",
         "vocab.json", "merges.txt", "generation_config.json", "chat_template.jinja", "chat_template.json",
         "tokenizer.bin", // llama2.c's tokenizer, as `evomerge import llama2c` writes it
+        "preprocessor_config.json", "processor_config.json", // a VLM's image processor and processor (LLaVA)
     ];
 
     /// <summary>The folder (or the single file) the model was opened from.</summary>
@@ -104,7 +105,9 @@ public sealed class ModelFolder : IDisposable
     }
 
     /// <summary>The tensors of layer <paramref name="layer"/>, in file order.</summary>
-    public IEnumerable<TensorInfo> TensorsOfLayer(int layer) => Weights.Tensors.Where(t => Anatomy.LayerOf(t.Name) == layer);
+    /// <remarks>Of the layered module only: a VLM's vision tower numbers its own layers.</remarks>
+    public IEnumerable<TensorInfo> TensorsOfLayer(int layer) =>
+        Weights.Tensors.Where(t => Anatomy.LayerOf(t.Name) == layer && Anatomy.Place(t.Name).Module == Anatomy.LayeredModule);
 
     /// <summary>Copies the tokenizer and generation files into <paramref name="destination"/>, replacing any there.</summary>
     public void CopyAuxiliaryFilesTo(string destination)

@@ -6,7 +6,7 @@ namespace EvoMerge.Tests.Merge;
 
 /// <summary>
 /// Keys mergekit accepts and ignores warn (file:line:column, nearest valid name) and the merge proceeds; strict
-/// refuses them; LoRA references and <c>modules:</c> say they are not supported yet; chat templates by mergekit's
+/// refuses them; LoRA references say they are not supported yet (<c>modules:</c>: ModulesRecipeTests); chat templates by mergekit's
 /// built-in names; and <c>check</c> never passes a recipe that <c>merge</c> refuses.
 /// </summary>
 public class RecipeCompatTests : IDisposable
@@ -68,7 +68,7 @@ public class RecipeCompatTests : IDisposable
     }
 
     [Fact]
-    public void Lora_references_and_modules_say_they_are_not_supported_yet()
+    public void Lora_references_say_they_are_not_supported_yet()
     {
         var e = Assert.Throws<EvoMergeException>(() => _run.Plan("""
             merge_method: task_arithmetic
@@ -79,15 +79,6 @@ public class RecipeCompatTests : IDisposable
             """).Dispose());
         Assert.Contains("recipe.yml:4:", e.Message);
         Assert.Contains("LoRA references (model+lora) are not supported yet", e.Message);
-        e = Assert.Throws<EvoMergeException>(() => _run.Plan("""
-            merge_method: slerp
-            base_model: {root}/base
-            modules:
-              default:
-                slices:
-                  - sources: [{model: {root}/x, layer_range: [0, 4]}]
-            """).Dispose());
-        Assert.Contains("recipe.yml:3:1: `modules:` is not supported yet", e.Message);
     }
 
     [Theory]

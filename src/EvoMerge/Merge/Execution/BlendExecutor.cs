@@ -20,6 +20,8 @@ public static class BlendExecutor
     public static void Run(MergePlan plan, BlendRecipe recipe, IMergeTarget target, int threads = 0, CancellationToken cancellation = default)
     {
         recipe.Validate("blend");
+        if (plan.Jobs.Any(j => j.Copied != null))
+            throw new EvoMergeException("a blend (M2N2) of a VLM with text LLMs is not supported; use ps with cma-es or nsga2");
         if (plan.Sources.Count != recipe.Models.Count || plan.Jobs.Any(j => j.Base != null))
             throw new ArgumentException($"a blend of {recipe.Models.Count} models needs a plan over exactly those sources and no base", nameof(plan));
         var order = new FlatOrder(plan);

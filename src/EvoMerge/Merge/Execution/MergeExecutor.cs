@@ -79,7 +79,7 @@ public static class MergeExecutor
             var job = plan.Jobs[j];
             long count = job.ElementCount;
             bool adaptsRows = (job.Base?.SourceRows ?? -1) >= 0 || job.Models.Any(m => m.SourceRows >= 0)
-                || job.Base?.RowMap != null || job.Models.Any(m => m.RowMap != null) || job.ForcedRows != null;
+                || job.Base?.RowMap != null || job.Models.Any(m => m.RowMap != null) || job.ForcedRows != null || job.Copied != null;
             if (!canSplit || count <= blockElements || adaptsRows || job.Shape.Length == 0)
             {
                 if (count > Array.MaxLength) throw new EvoMergeException($"tensor {job.OutputName} has {count} elements, more than one buffer can hold");
@@ -107,6 +107,13 @@ public static class MergeExecutor
 
     static void RunItem(MergePlan plan, MergeJob job, WorkItem item, IMergeParameters parameters, IMergeTarget target, MergeOptions options, TensorMergeContext context)
     {
+        if (job.IsCopy)
+        {
+            var copy = context.Output((int)job.ElementCount);
+            plan.Sources[job.Copied!.Input.Source].ReadFloat32(job.Copied.Input.TensorName, 0, copy);
+            target.Accept(job.OutputName, job.Shape, copy);
+            return;
+        }
         var method = plan.Method;
         var globals = context.GlobalsBuffer(method.GlobalParameters.Count);
         for (int p = 0; p < globals.Length; p++) globals[p] = parameters.Global(method.GlobalParameters[p], job);
@@ -118,9 +125,11 @@ public static class MergeExecutor
         var totals = context.StatisticsBuffer(method.StatisticsCount(globals));
         if (!item.Streamed)
         {
-            Load(plan, job, item.Offset, (int)item.Length, options, context);
+            // A job with copied rows merges only the rows before them, as a tensor of that many rows.
+            int merged = (int)Math.Min(item.Length, job.MergedElements);
+            Load(plan, job, item.Offset, merged, options, context);
             if (totals.Length > 0) method.Accumulate(context, totals);
-            MergeAndHand(plan, job, item.Offset, (int)item.Length, target, context);
+            MergeAndHand(plan, job, item.Offset, merged, target, context);
             return;
         }
         // Pass 1 sums over every block, pass 2 merges each block with the totals; only a block is ever held.
@@ -155,8 +164,20 @@ public static class MergeExecutor
 
     static void MergeAndHand(MergePlan plan, MergeJob job, long offset, int length, IMergeTarget target, TensorMergeContext context)
     {
-        var output = context.Output(length);
-        plan.Method.Merge(context, output);
+        Span<float> output;
+        if (job.Copied is { } copied)
+        {
+            // The whole tensor: the merged rows, then the copied ones read straight from their source.
+            output = context.Output((int)job.ElementCount);
+            plan.Method.Merge(context, output[..length]);
+            plan.Sources[copied.Input.Source].ReadFloat32(copied.Input.TensorName, length, output[length..]);
+            length = output.Length;
+        }
+        else
+        {
+            output = context.Output(length);
+            plan.Method.Merge(context, output);
+        }
         if (job.ForcedRows != null)
         {
             int columns = (int)(length / job.Shape[0]);

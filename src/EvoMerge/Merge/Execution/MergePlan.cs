@@ -29,13 +29,27 @@ public readonly record struct TensorPosition(TensorPlace Place, int Slice, doubl
     public int Layer => Place.Layer;
 }
 
-/// <summary>One output tensor: its name and shape, where each input comes from, and where it sits in the model.</summary>
-/// <summary>One output tensor. <paramref name="ForcedRows"/> (tokenizer <c>tokens:</c> with <c>force</c>) replace
-/// output rows after the merge, each by the mean of its listed rows (none: zeros).</summary>
+/// <summary>
+/// Rows <paramref name="FromRow"/>.. of a job's output copied from <paramref name="Input"/> instead of merged: the rows
+/// only a VLM has (its image token, padding rows), or with <paramref name="FromRow"/> 0 a whole tensor (a VLM's
+/// vision tower and projector). A copy is bit for bit when the output dtype is the input's.
+/// </summary>
+public sealed record CopiedRows(TensorInput Input, long FromRow);
+
+/// <summary>One output tensor: its name and shape, where each input comes from, and where it sits in the model.
+/// <paramref name="ForcedRows"/> (tokenizer <c>tokens:</c> with <c>force</c>) replace output rows after the merge,
+/// each by the mean of its listed rows (none: zeros). With <paramref name="Copied"/>, only the rows before
+/// <see cref="CopiedRows.FromRow"/> are merged (as a tensor of that many rows) and the rest are copied.</summary>
 public sealed record MergeJob(string OutputName, long[] Shape, TensorInput? Base, TensorInput[] Models, TensorPosition Position,
-    IReadOnlyDictionary<int, RowSource[]>? ForcedRows = null)
+    IReadOnlyDictionary<int, RowSource[]>? ForcedRows = null, CopiedRows? Copied = null)
 {
     public long ElementCount => TensorInfo.ElementCountOf(Shape);
+
+    /// <summary>True for a tensor copied whole from one input: no kernel runs and no parameter is asked for.</summary>
+    public bool IsCopy => Copied is { FromRow: 0 };
+
+    /// <summary>Elements the kernel merges: all of them, or the rows before the copied ones.</summary>
+    public long MergedElements => Copied is { } c ? c.FromRow * (Shape.Length == 0 ? 1 : ElementCount / Math.Max(1, Shape[0])) : ElementCount;
 }
 
 /// <summary>
@@ -57,7 +71,14 @@ public sealed class MergePlan(MergeMethod method, IReadOnlyList<IWeightSource> s
     /// base (or of the first model), every model contributing its tensor of the same name. Sources are
     /// [base, models...] when the method uses a base, else [models...].
     /// </summary>
-    public static MergePlan ForModels(MergeMethod method, IWeightSource? baseModel, IReadOnlyList<IWeightSource> models, ModelAnatomy? anatomy = null)
+    /// <param name="layout">
+    /// A VLM among the sources whose language model is merged with plain LLMs (<paramref name="anatomy"/> is then
+    /// the VLM's): the output has its names and tensors; each LLM contributes its tensor of the same decoder name;
+    /// the vision tower and projector are copied from it, and so are embedding and head rows beyond the rows every
+    /// source has (<see cref="CopiedRows"/>).
+    /// </param>
+    public static MergePlan ForModels(MergeMethod method, IWeightSource? baseModel, IReadOnlyList<IWeightSource> models, ModelAnatomy? anatomy = null,
+        IWeightSource? layout = null)
     {
         if (method.BaseUse == BaseModelUse.Required && baseModel == null)
             throw new EvoMergeException($"merge method {method.Name} needs a base model");
@@ -68,27 +89,53 @@ public sealed class MergePlan(MergeMethod method, IReadOnlyList<IWeightSource> s
         var sources = new List<IWeightSource>();
         if (useBase) sources.Add(baseModel!);
         sources.AddRange(models);
-        var reference = useBase ? baseModel! : models[0];
-        int layers = reference.TensorNames.Select(anatomy.LayerOf).DefaultIfEmpty(-1).Max() + 1;
+        int layoutIndex = layout == null ? -1 : sources.IndexOf(layout);
+        if (layout != null && layoutIndex < 0) throw new ArgumentException("the layout model must be one of the sources", nameof(layout));
+        var reference = layout ?? (useBase ? baseModel! : models[0]);
+        int layers = reference.TensorNames.Where(n => anatomy.Place(n).Module == anatomy.LayeredModule)
+            .Select(anatomy.LayerOf).DefaultIfEmpty(-1).Max() + 1;
         var jobs = new List<MergeJob>();
         foreach (string name in reference.TensorNames)
         {
             reference.TryGetShape(name, out var shape);
-            foreach (var m in sources)
-            {
-                if (!m.TryGetShape(name, out var other))
-                    throw new EvoMergeException($"{m.Label}: tensor '{name}' is missing (present in {reference.Label})");
-                if (!other.AsSpan().SequenceEqual(shape))
-                    throw new EvoMergeException($"{m.Label}: tensor '{name}' has shape [{string.Join(", ", other)}], expected [{string.Join(", ", shape)}] as in {reference.Label}");
-            }
             var place = anatomy.Place(name);
             double depth = place.Layer < 0 || layers <= 1 ? 0 : (double)place.Layer / (layers - 1);
+            string? decoder = anatomy.DecoderName(name);
+            if (layout != null && decoder == null)
+            {
+                jobs.Add(new MergeJob(name, shape, null, [], new TensorPosition(place, 0, 0), Copied: new CopiedRows(new TensorInput(layoutIndex, name), 0)));
+                continue;
+            }
+            bool vocab = place.Role is TensorRole.Embedding or TensorRole.Head;
+            long sharedRows = shape.Length > 0 ? shape[0] : 0;
+            var names = new string[sources.Count];
+            for (int s = 0; s < sources.Count; s++)
+            {
+                var m = sources[s];
+                names[s] = layout == null ? name : SameTensor(m, name, decoder!);
+                if (!m.TryGetShape(names[s], out var other))
+                    throw new EvoMergeException($"{m.Label}: tensor '{names[s]}' is missing (present in {reference.Label})");
+                bool rowsDiffer = layout != null && vocab && other.Length == shape.Length && other.AsSpan(1).SequenceEqual(shape.AsSpan(1));
+                if (!other.AsSpan().SequenceEqual(shape) && !rowsDiffer)
+                    throw new EvoMergeException($"{m.Label}: tensor '{names[s]}' has shape [{string.Join(", ", other)}], expected [{string.Join(", ", shape)}] as in {reference.Label}");
+                sharedRows = Math.Min(sharedRows, other.Length > 0 ? other[0] : 0);
+            }
+            var copied = layout != null && vocab && sharedRows < shape[0] ? new CopiedRows(new TensorInput(layoutIndex, name), sharedRows) : null;
             int first = useBase ? 1 : 0;
-            jobs.Add(new MergeJob(name, shape, useBase ? new TensorInput(0, name) : null,
-                Enumerable.Range(first, models.Count).Select(s => new TensorInput(s, name)).ToArray(),
-                new TensorPosition(place, 0, depth)));
+            jobs.Add(new MergeJob(name, shape, useBase ? new TensorInput(0, names[0]) : null,
+                Enumerable.Range(first, models.Count).Select(s => new TensorInput(s, names[s])).ToArray(),
+                new TensorPosition(place, 0, depth), Copied: copied));
         }
         return new MergePlan(method, sources, jobs);
+    }
+
+    /// <summary>A source's tensor for the layout's <paramref name="name"/>: the same name (another VLM of its layout),
+    /// the plain LLM's decoder name, or the other LLaVA layout's name.</summary>
+    static string SameTensor(IWeightSource source, string name, string decoder)
+    {
+        foreach (string candidate in new[] { name, decoder, ModelAnatomy.LlavaName(decoder, false), ModelAnatomy.LlavaName(decoder, true) })
+            if (source.TryGetShape(candidate, out _)) return candidate;
+        return decoder;
     }
 
     static string RangeText(MergeMethod m) =>

@@ -30,18 +30,19 @@ public sealed class MergeSession
     {
         Plan = plan;
         _order = MergeExecutor.LargestFirst(plan);
-        LayerCount = plan.Jobs.Select(j => j.Position.Layer).DefaultIfEmpty(-1).Max() + 1;
+        LayerCount = plan.Jobs.Where(j => !j.IsCopy).Select(j => j.Position.Layer).DefaultIfEmpty(-1).Max() + 1;   // copies: a VLM's vision layers
     }
 
     /// <summary>
     /// A session over models that share tensor names and shapes. With <paramref name="cacheFloat32"/>, every input is
     /// converted to float32 once and kept in memory (4 bytes per parameter per model), which makes each candidate
     /// merge a pure in-memory computation; without it, inputs are converted from their files on every merge.
+    /// <paramref name="layout"/>: a VLM among the sources whose language model is merged (see <see cref="MergePlan.ForModels"/>).
     /// </summary>
     public static MergeSession Create(MergeMethod method, IWeightSource? baseModel, IReadOnlyList<IWeightSource> models,
-        ModelAnatomy? anatomy = null, bool cacheFloat32 = true)
+        ModelAnatomy? anatomy = null, bool cacheFloat32 = true, IWeightSource? layout = null)
     {
-        var plan = MergePlan.ForModels(method, baseModel, models, anatomy);
+        var plan = MergePlan.ForModels(method, baseModel, models, anatomy, layout);
         if (cacheFloat32)
             plan = new MergePlan(plan.Method, plan.Sources.Select(s => s is InMemoryWeights ? s : InMemoryWeights.CopyOf(s)).ToArray(), plan.Jobs);
         return new MergeSession(plan);

@@ -47,10 +47,21 @@ public static class MergedModelWriter
     {
         if (planned.Reference.Config is not { } config) return;
         var json = (JsonObject)config.Json.DeepClone();
-        json["num_hidden_layers"] = planned.OutputLayers;
-        if (planned.OutputVocab is int vocab) json["vocab_size"] = vocab;
+        // A LLaVA keeps its language model's shape in text_config (older configs repeat vocab_size at the top).
+        var text = planned.Reference.Anatomy.IsLlava ? json["text_config"] as JsonObject ?? (JsonObject)(json["text_config"] = new JsonObject()) : json;
+        text["num_hidden_layers"] = planned.OutputLayers;
+        if (planned.OutputVocab is int vocab)
+        {
+            text["vocab_size"] = vocab;
+            if (text != json && json.ContainsKey("vocab_size")) json["vocab_size"] = vocab;
+        }
         var dtype = planned.OutputDTypes.GroupBy(d => d).MaxBy(g => g.Count())?.Key;
-        if (dtype != null) json["torch_dtype"] = dtype switch { DType.BF16 => "bfloat16", DType.F16 => "float16", _ => "float32" };
+        if (dtype != null)
+        {
+            string name = dtype switch { DType.BF16 => "bfloat16", DType.F16 => "float16", _ => "float32" };
+            json["torch_dtype"] = name;
+            if (text != json && text.ContainsKey("torch_dtype")) text["torch_dtype"] = name;
+        }
         File.WriteAllText(Path.Combine(folder, ModelFolder.ConfigFileName), json.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
     }
 

@@ -12,6 +12,8 @@ public sealed record TokenOverride(string TokenText, string? Model, string? Toke
 
 /// <summary>A <c>components:</c> entry: a diffusion checkpoint's component taken whole from <paramref name="Model"/>, not merged.</summary>
 public sealed record ComponentSource(string Component, string Model, RecipeMark Mark);
+/// <summary>A module of mergekit's <c>modules:</c> form that EvoMerge copies from one VLM (vision tower, projector).</summary>
+public sealed record RecipeModule(string Name, IReadOnlyList<RecipeSource> Models, RecipeMark Mark);
 
 public sealed record RecipeSlice(IReadOnlyList<RecipeSource> Sources, IReadOnlyDictionary<string, ParameterSetting> Parameters, RecipeMark Mark);
 
@@ -39,6 +41,12 @@ public sealed class Recipe
     public IReadOnlyList<RecipeSlice>? Slices { get; init; }
 
     public IReadOnlyDictionary<string, ParameterSetting> Parameters { get; init; } = new Dictionary<string, ParameterSetting>();
+
+    /// <summary><c>modules.text_decoder.parameters</c>: between the slice's and the top-level ones in precedence.</summary>
+    public IReadOnlyDictionary<string, ParameterSetting> ModuleParameters { get; init; } = new Dictionary<string, ParameterSetting>();
+
+    /// <summary>The other modules of a <c>modules:</c> recipe (<c>vision_tower</c>, <c>multi_modal_projector</c>).</summary>
+    public IReadOnlyList<RecipeModule> CopiedModules { get; init; } = [];
 
     /// <summary>mergekit's compute dtype; EvoMerge always computes in float32 and uses it only as the default output dtype.</summary>
     public string? Dtype { get; init; }
@@ -82,7 +90,7 @@ public sealed class Recipe
     {
         var seen = new HashSet<string>();
         if (BaseModel != null && seen.Add(BaseModel)) yield return (BaseModel, BaseModelMark);
-        foreach (var s in Models ?? Slices!.SelectMany(sl => sl.Sources))
+        foreach (var s in (Models ?? Slices!.SelectMany(sl => sl.Sources)).Concat(CopiedModules.SelectMany(m => m.Models)))
             if (seen.Add(s.Model)) yield return (s.Model, s.Mark);
         foreach (var c in Components)
             if (seen.Add(c.Model)) yield return (c.Model, c.Mark);

@@ -5,7 +5,7 @@ namespace EvoMerge.Merge.Recipes;
 
 /// <summary>
 /// Resolves a recipe's parameters for each tensor with mergekit's precedence: the source's own parameters, then the
-/// slice's, then the top-level ones, then the method's default. Each level may be a scalar, a gradient over the
+/// slice's, then the module's (<c>modules.text_decoder.parameters</c>), then the top-level ones, then the method's default. Each level may be a scalar, a gradient over the
 /// slice's depth, or a filter list; a filter list without a match falls through to the next level.
 /// </summary>
 public sealed class RecipeParameters(Recipe recipe, IReadOnlyList<RecipeSlice> slices, IReadOnlyList<string> sourceModels) : IMergeParameters
@@ -28,7 +28,7 @@ public sealed class RecipeParameters(Recipe recipe, IReadOnlyList<RecipeSlice> s
 
     double? Resolve(ParameterDef parameter, string tensorName, TensorPosition position, RecipeSource? source, RecipeSlice slice)
     {
-        foreach (var level in new[] { source?.Parameters, slice.Parameters, recipe.Parameters })
+        foreach (var level in new[] { source?.Parameters, slice.Parameters, recipe.ModuleParameters, recipe.Parameters })
             if (level != null && level.TryGetValue(parameter.Name, out var setting) && setting.Evaluate(tensorName, position.RelativeDepth, position.Place) is double v)
                 return v;
         return parameter.Default;

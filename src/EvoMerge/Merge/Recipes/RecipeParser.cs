@@ -30,9 +30,7 @@ public static class RecipeParser
         foreach (var (key, _) in root.Children)
         {
             string name = r.KeyText(key);
-            if (name == "modules")
-                throw r.Error(key, "`modules:` is not supported yet (per-module recipes for multimodal models); write the language model's slices or models instead");
-            if (TopLevelKeys.Contains(name)) continue;
+            if (TopLevelKeys.Contains(name) || name == "modules") continue;
             warnings.Add(MergeMethods.AllParameterNames.Contains(name)
                 ? $"{r.Mark(key)}: top-level '{name}' is ignored, as mergekit ignores it; parameters go under 'parameters:' (parameters.{name})"
                 : $"{r.Mark(key)}: unknown field '{name}' is ignored, as mergekit ignores it{NearestName.Suggest(name, TopLevelKeys)}");
@@ -41,6 +39,8 @@ public static class RecipeParser
         var baseNode = r.Field(root, "base_model");
         var modelsNode = r.Field(root, "models");
         var slicesNode = r.Field(root, "slices");
+        var modules = r.Field(root, "modules") is { } modulesNode ? r.Modules(modulesNode, modelsNode ?? slicesNode) : null;
+        if (modules != null) (modelsNode, slicesNode) = (modules.Models, modules.Slices);
         if ((modelsNode == null) == (slicesNode == null))
             throw r.Error(modelsNode ?? slicesNode ?? root, "a recipe needs exactly one of 'models' and 'slices'");
 
@@ -64,6 +64,8 @@ public static class RecipeParser
             Models = modelsNode == null ? null : r.Sequence(modelsNode, "models").Select(n => r.Source(n, "models", withRange: false)).ToList(),
             Slices = slicesNode == null ? null : r.Sequence(slicesNode, "slices").Select(r.Slice).ToList(),
             Parameters = r.Parameters(r.Field(root, "parameters"), "parameters"),
+            ModuleParameters = r.Parameters(modules?.Parameters, "modules.text_decoder.parameters"),
+            CopiedModules = modules?.Copied ?? [],
             Dtype = r.OptionalText(root, "dtype"),
             OutDtype = r.OptionalText(root, "out_dtype"),
             DtypeMark = r.Mark(r.Field(root, "out_dtype") ?? r.Field(root, "dtype") ?? root),
@@ -99,8 +101,50 @@ public static class RecipeParser
             $"{YamlText.Mark(file, documents[0])}: expected a mapping with merge_method, models or slices, ..., found {(documents[0] is YamlSequenceNode ? "a list" : "a single value")}");
     }
 
+    /// <summary>mergekit's <c>modules:</c>: the text decoder's models or slices and parameters; the modules copied from the VLM.</summary>
+    sealed record ModulesForm(YamlNode? Models, YamlNode? Slices, YamlNode? Parameters, IReadOnlyList<RecipeModule> Copied);
+
+    /// <summary>mergekit's module names: <c>default</c> is a plain model's one module, the others a VLM's.</summary>
+    static readonly string[] ModuleNames = ["default", "text_decoder", "vision_tower", "multi_modal_projector"];
+
     sealed class Reader(string file, List<string> warnings)
     {
+        /// <summary>
+        /// <c>modules: {text_decoder: {models|slices, parameters}, vision_tower: {models}, multi_modal_projector: {models}}</c>.
+        /// The text decoder (<c>default</c>, a plain model's only module in mergekit) is merged like a plain recipe;
+        /// the vision tower and the projector are copied bit for bit from one VLM, so those modules may only name it.
+        /// </summary>
+        public ModulesForm Modules(YamlNode node, YamlNode? topLevel)
+        {
+            if (topLevel != null) throw Error(topLevel, "a recipe needs exactly one of 'models', 'slices' and 'modules'");
+            YamlMappingNode? decoder = null;
+            var copied = new List<RecipeModule>();
+            foreach (var (key, value) in Mapping(node, "modules").Children)
+            {
+                string name = KeyText(key);
+                var module = Mapping(value, $"modules.{name}");
+                if (name is "text_decoder" or "default")
+                {
+                    if (decoder != null) throw Error(key, "modules: 'default' and 'text_decoder' are the same module (the language model); write one");
+                    decoder = module;
+                    continue;
+                }
+                if (!ModuleNames.Contains(name))
+                    throw Error(key, $"modules.{name}: unknown module{NearestName.Suggest(name, ModuleNames)}; a plain model has 'default', a LLaVA text_decoder, vision_tower and multi_modal_projector");
+                foreach (var (k, _) in module.Children.Where(kv => KeyText(kv.Key) != "models"))
+                    throw Error(k, $"modules.{name}.{KeyText(k)}: EvoMerge copies the {name} bit for bit from the VLM; list that one model under 'models' and nothing else");
+                var models = Field(module, "models") is { } m ? Sequence(m, $"modules.{name}.models").Select(n => Source(n, $"modules.{name}.models", withRange: false)).ToList()
+                    : throw Error(value, $"modules.{name}: 'models' is missing (the VLM to copy it from)");
+                if (models.Count != 1 || models[0].Parameters.Count > 0)
+                    throw Error(value, $"modules.{name}: EvoMerge copies the {name} bit for bit from one VLM; list exactly that model, without parameters (got {models.Count} models)");
+                copied.Add(new RecipeModule(name, models, Mark(key)));
+            }
+            if (decoder == null) throw Error(node, "modules: 'text_decoder' is missing (the language model to merge)");
+            foreach (var (k, _) in decoder.Children.Where(kv => KeyText(kv.Key) is not ("models" or "slices" or "parameters")))
+                throw Error(k, $"modules.text_decoder: unknown field '{KeyText(k)}'{NearestName.Suggest(KeyText(k), ["models", "slices", "parameters"])}");
+            return new ModulesForm(Field(decoder, "models"), Field(decoder, "slices"), Field(decoder, "parameters"), copied);
+        }
+
         public RecipeMark Mark(YamlNode node) => new(file, (int)node.Start.Line, (int)node.Start.Column);
 
         public EvoMergeException Error(YamlNode node, string message) => new($"{Mark(node)}: {message}");

@@ -48,7 +48,7 @@ public static class RecipePlanner
     static void CheckParameterNames(Recipe recipe, MergeMethod method, List<string> warnings)
     {
         var declared = method.GlobalParameters.Concat(method.ModelParameters).ToDictionary(p => p.Name);
-        var levels = new List<IReadOnlyDictionary<string, ParameterSetting>> { recipe.Parameters };
+        var levels = new List<IReadOnlyDictionary<string, ParameterSetting>> { recipe.Parameters, recipe.ModuleParameters };
         foreach (var s in recipe.Models ?? []) levels.Add(s.Parameters);
         foreach (var slice in recipe.Slices ?? []) { levels.Add(slice.Parameters); levels.AddRange(slice.Sources.Select(s => s.Parameters)); }
         foreach (var level in levels)
@@ -100,13 +100,19 @@ public static class RecipePlanner
 
         // Per slice: which source is the base and which are the models the kernel sees.
         var roles = slices.Select(s => SliceRoles(recipe, method, s)).ToList();
-        var reference = models[recipe.BaseModel != null && method.BaseUse != BaseModelUse.Ignored ? recipe.BaseModel : slices[0].Sources[0].Model];
+        // With a LLaVA among the models, names are matched as decoder names and the output is laid out as the VLM.
+        var vlm = VlmMerge.Find(recipe, models);
+        var reference = vlm?.Model ?? models[recipe.BaseModel != null && method.BaseUse != BaseModelUse.Ignored ? recipe.BaseModel : slices[0].Sources[0].Model];
         var anatomy = reference.Anatomy;
         // Diffusion components taken whole from one model (components:) have no jobs; the writer copies them.
         var components = RecipeComponents.Resolve(recipe, reference, models);
         var copied = RecipeComponents.CopiedModules(components);
         bool Merged(string name) => copied.Count == 0 || anatomy.DiffusionComponent(name) is not { } c || !copied.Contains(c.Module);
-        string tokenizerSource = recipe.TokenizerSource ?? "base";
+        string? DecoderName(string model, string name) => vlm == null ? name : vlm.DecoderName(model, name);
+        string OutputName(string decoder) => vlm?.OutputName(decoder) ?? decoder;
+        string NameIn(RecipeSource s, string decoder) => vlm?.NameIn(s.Model, decoder) ?? decoder;
+        ModelAnatomy DecoderAnatomy(string model) => vlm == null ? anatomy : models[model].Anatomy.Decoder;
+        string tokenizerSource = vlm != null ? "base" : recipe.TokenizerSource ?? "base";
         var jobs = new List<MergeJob>();
         var dtypes = new List<DType>();
         DType? outDType = (recipe.OutDtype ?? recipe.Dtype) is { } d ? ParseOutDType(d, recipe) : null;
@@ -130,6 +136,18 @@ public static class RecipePlanner
             long[] shape = (long[])refInfo.Shape.Clone();
             bool isVocab = position.Role is TensorRole.Embedding or TensorRole.Head;
             var all = (baseSource != null ? new[] { baseSource } : []).Concat(modelSources).ToList();
+            if (isVocab && vlm != null)
+            {
+                // Rows only the VLM has are copied from it; the rows every source has are merged.
+                var (rows, shared) = vlm.Rows(outName, all, inputName, notes);
+                shape = [.. vlm.Model.Weights.Tensors.First(t => t.Name == outName).Shape];
+                outputVocab = (int)rows;
+                TensorInput Plain(RecipeSource s) => new(SourceIndex(s.Model), inputName(s));
+                jobs.Add(new MergeJob(outName, shape, baseSource == null ? null : Plain(baseSource), modelSources.Select(Plain).ToArray(), position,
+                    Copied: shared < rows ? new CopiedRows(new TensorInput(SourceIndex(vlm.Name), outName), shared) : null));
+                dtypes.Add(outDType ?? refInfo.DType);
+                return;
+            }
             if (isVocab)
             {
                 long rows = unionRows != null ? unionRows.Count
@@ -161,13 +179,21 @@ public static class RecipePlanner
             dtypes.Add(outDType ?? refInfo.DType);
         }
 
-        // Embeddings and other non-layer tensors before the layers come from the first slice at t = 0.
-        var firstRef = models[(roles[0].Base ?? roles[0].Models[0]).Model];
-        foreach (var t in firstRef.Weights.Tensors)
+        // A VLM's vision tower and projector: copied whole, in its dtype.
+        foreach (var t in vlm?.CopiedTensors(notes) ?? [])
         {
-            var place = anatomy.Place(t.Name);
+            jobs.Add(new MergeJob(t.Name, [.. t.Shape], null, [], new TensorPosition(anatomy.Place(t.Name), 0, 0),
+                Copied: new CopiedRows(new TensorInput(SourceIndex(vlm!.Name), t.Name), 0)));
+            dtypes.Add(t.DType);
+        }
+        // Embeddings and other non-layer tensors before the layers come from the first slice at t = 0.
+        var firstSource = (roles[0].Base ?? roles[0].Models[0]).Model;
+        foreach (var t in models[firstSource].Weights.Tensors)
+        {
+            if (DecoderName(firstSource, t.Name) is not string decoder) continue;
+            var place = anatomy.Place(OutputName(decoder));
             if (place.Role != TensorRole.Layer && place.Role is not (TensorRole.FinalNorm or TensorRole.Head) && Merged(t.Name))
-                AddJob(t.Name, 0, new TensorPosition(place, 0, 0), _ => t.Name);
+                AddJob(OutputName(decoder), 0, new TensorPosition(place, 0, 0), src => NameIn(src, decoder));
         }
         int outLayer = 0;
         for (int s = 0; s < slices.Count; s++)
@@ -180,28 +206,30 @@ public static class RecipePlanner
             {
                 double t = n > 1 ? (double)i / (n - 1) : 1;
                 int layerOut = outLayer, offset = i;
+                var layerAnatomy = DecoderAnatomy(first.Model);
                 foreach (var tensor in models[first.Model].TensorsOfLayer(start + i).Where(t => Merged(t.Name)))
                 {
-                    string name = tensor.Name;
-                    AddJob(anatomy.WithLayer(name, layerOut), s, new TensorPosition(anatomy.Place(name) with { Layer = layerOut }, s, t),
-                        src => anatomy.WithLayer(name, src.LayerRange!.Value.Start + offset));
+                    string name = DecoderName(first.Model, tensor.Name)!;
+                    AddJob(OutputName(layerAnatomy.WithLayer(name, layerOut)), s, new TensorPosition(layerAnatomy.Place(name) with { Layer = layerOut }, s, t),
+                        src => NameIn(src, layerAnatomy.WithLayer(name, src.LayerRange!.Value.Start + offset)));
                 }
             }
         }
         // Final norm and head come from the last slice at t = 0: mergekit plans the tensors after the layers so (plan.py),
         // and recipes written for it (a gradient on ties, say) expect the gradient's first value there, in both modes.
-        var lastRef = models[(roles[^1].Base ?? roles[^1].Models[0]).Model];
-        foreach (var t in lastRef.Weights.Tensors)
+        var lastSource = (roles[^1].Base ?? roles[^1].Models[0]).Model;
+        foreach (var t in models[lastSource].Weights.Tensors)
         {
-            var place = anatomy.Place(t.Name);
+            if (DecoderName(lastSource, t.Name) is not string decoder) continue;
+            var place = anatomy.Place(OutputName(decoder));
             if ((place.Role is TensorRole.FinalNorm or TensorRole.Head) && Merged(t.Name))
-                AddJob(t.Name, slices.Count - 1, new TensorPosition(place, slices.Count - 1, 0), _ => t.Name);
+                AddJob(OutputName(decoder), slices.Count - 1, new TensorPosition(place, slices.Count - 1, 0), src => NameIn(src, decoder));
         }
 
         var plan = new MergePlan(method, sources, jobs);
         var parameters = new RecipeParameters(recipe, slices, sourceNames);
         // Resolve every parameter of every tensor now: a missing or unusable value fails here, not mid-merge.
-        foreach (var job in jobs)
+        foreach (var job in jobs.Where(j => !j.IsCopy))
         {
             var globals = method.GlobalParameters.Select(p => parameters.Global(p, job)).ToArray();
             var perModel = Enumerable.Range(0, job.Models.Length)
@@ -212,7 +240,7 @@ public static class RecipePlanner
         // The union's tokenizer: the primary model's tokenizer.json extended by the new tokens; when there is no
         // vocabulary to extend (ids are the tokens), the files of the model with the largest vocabulary.
         string? unionJson = union?.TokenizerJson(models[union.Primary]);
-        var tokenizerModel = tokenizerSource switch
+        var tokenizerModel = vlm != null ? vlm.Model : tokenizerSource switch
         {
             "base" => reference,
             "union" => unionJson != null ? models[union!.Primary] : models.Values.MaxBy(m => m.Config?.VocabSize ?? 0)!,
