@@ -98,7 +98,14 @@ public static class MoeConfigParser
             if (expert.NoiseScale < 0) throw Error(Field(map, "noise_scale")!, $"experts[{index}].noise_scale: expected a number ≥ 0");
             bool fromPrompts = mode is GateMode.Hidden or GateMode.HiddenAvg or GateMode.CheapEmbed;
             if (fromPrompts && expert.PositivePrompts.Count == 0)
-                throw Error(node, $"experts[{index}]: no positive_prompts; gate_mode {Text(gateNode ?? baseNode, "gate_mode")} builds each expert's router row from its prompts (or use gate_mode: random)");
+            {
+                // A misspelt field is the likely cause: name it here, since the warnings are not printed after an error.
+                string typo = map.Children.Keys.Select(Key).Where(k => !ExpertKeys.Contains(k))
+                    .Select(k => NearestName.Suggest(k, ["positive_prompts"]) is { Length: > 0 } hint ? $" ('{k}' is not a field{hint})" : "")
+                    .FirstOrDefault(h => h.Length > 0) ?? "";
+                throw Error(node, $"experts[{index}]: no positive_prompts{typo}; gate_mode {(gateNode == null ? "hidden" : Text(gateNode, "gate_mode"))} " +
+                    "builds each expert's router row from its prompts (or use gate_mode: random)");
+            }
             experts.Add(expert);
         }
         if (experts.Count < perToken)
