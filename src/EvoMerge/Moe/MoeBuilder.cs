@@ -63,9 +63,8 @@ public static class MoeBuilder
             long parameters = 0;
             OutputFolder.Write(outputFolder, partial =>
             {
-                var jobs = Jobs(config, baseModel, experts, shape.Layers).ToList();
-                var specs = jobs.Select(j => new TensorSpec(j.Name, dtype, j.Shape))
-                    .Concat(Enumerable.Range(0, shape.Layers).Select(l => new TensorSpec(GateName(l), dtype, [experts.Count, shape.Hidden]))).ToList();
+                var jobs = Jobs(config, baseModel, experts, shape.Layers, gates).ToList();
+                var specs = jobs.Select(j => new TensorSpec(j.Name, dtype, j.Shape)).ToList();
                 parameters = specs.Sum(s => TensorInfo.ElementCountOf(s.Shape));
                 using (var writer = SafetensorsWriter.Create(partial, specs, metadata: new Dictionary<string, string> { ["merged_by"] = "evomerge moe" }))
                 {
@@ -73,10 +72,10 @@ public static class MoeBuilder
                     foreach (var job in jobs)
                     {
                         options.Cancellation.ThrowIfCancellationRequested();
-                        Copy(job, writer, dtype, options.Seed);
+                        if (job.Values != null) writer.WriteFloat32(job.Name, job.Values);
+                        else Copy(job, writer, dtype, options.Seed);
                         if (++done % 16 == 0) options.Progress?.Report($"tensors {done}/{jobs.Count}");
                     }
-                    for (int l = 0; l < shape.Layers; l++) writer.WriteFloat32(GateName(l), gates[l]);
                     writer.Complete();
                 }
                 File.WriteAllText(Path.Combine(partial, ModelFolder.ConfigFileName), MixtralConfigJson(baseModel.Config!, experts.Count, config.ExpertsPerToken, dtype));
@@ -100,16 +99,25 @@ public static class MoeBuilder
 
     static string MlpName(int layer, string projection) => $"model.layers.{layer}.mlp.{projection}.weight";
 
-    /// <summary>One output tensor: where its values come from and what is done to them on the way.</summary>
-    sealed record CopyJob(string Name, long[] Shape, ModelFolder Source, TensorInfo Info, double? NoiseScale, double? Scale);
+    /// <summary>One output tensor: where its values come from and what is done to them on the way, or its
+    /// values (the router).</summary>
+    sealed record CopyJob(string Name, long[] Shape, ModelFolder? Source, TensorInfo? Info, double? NoiseScale, double? Scale, float[]? Values = null);
 
-    static IEnumerable<CopyJob> Jobs(MoeConfig config, ModelFolder baseModel, List<ModelFolder> experts, int layers)
+    /// <summary>The output tensors in the order a reader expects: embeddings, each layer (the base's attention and norms,
+    /// then the router and the experts), final norm and head.</summary>
+    static IEnumerable<CopyJob> Jobs(MoeConfig config, ModelFolder baseModel, List<ModelFolder> experts, int layers, float[][] gates)
     {
         // Everything of the base but its MLPs, as mergekit copies every non-".mlp." weight.
-        foreach (var t in baseModel.Weights.Tensors)
-            if (!t.Name.Contains(".mlp.", StringComparison.Ordinal))
-                yield return new CopyJob(t.Name, t.Shape, baseModel, t, null, null);
+        var kept = baseModel.Weights.Tensors.Where(t => !t.Name.Contains(".mlp.", StringComparison.Ordinal))
+            .GroupBy(t => baseModel.Anatomy.LayerOf(t.Name)).ToDictionary(g => g.Key, g => g.ToList());
+        var outside = kept.GetValueOrDefault(-1) ?? [];
+        var (before, after) = (outside.Where(t => baseModel.Anatomy.Place(t.Name).Role == Anatomy.TensorRole.Embedding).ToList(),
+            outside.Where(t => baseModel.Anatomy.Place(t.Name).Role != Anatomy.TensorRole.Embedding).ToList());
+        foreach (var t in before) yield return new CopyJob(t.Name, t.Shape, baseModel, t, null, null);
         for (int l = 0; l < layers; l++)
+        {
+            foreach (var t in kept.GetValueOrDefault(l) ?? []) yield return new CopyJob(t.Name, t.Shape, baseModel, t, null, null);
+            yield return new CopyJob(GateName(l), [experts.Count, gates[l].Length / experts.Count], null, null, null, null, gates[l]);
             for (int e = 0; e < experts.Count; e++)
                 foreach (var (source, target) in ExpertProjections)
                 {
@@ -117,33 +125,36 @@ public static class MoeBuilder
                     yield return new CopyJob($"model.layers.{l}.block_sparse_moe.experts.{e}.{target}.weight", info.Shape, experts[e], info,
                         config.Experts[e].NoiseScale, source == "down_proj" ? config.Experts[e].ResidualScale : null);
                 }
+        }
+        foreach (var t in after) yield return new CopyJob(t.Name, t.Shape, baseModel, t, null, null);
     }
 
     /// <summary>Copies a tensor in ranges: bytes as they are when nothing changes, else through float32.</summary>
     static void Copy(CopyJob job, SafetensorsWriter writer, DType dtype, int seed)
     {
+        var (source, info) = (job.Source!, job.Info!);
         const int RangeElements = 1 << 22;
-        int size = job.Info.DType.ElementSize();
+        int size = info.DType.ElementSize();
         bool transform = job.NoiseScale is > 0 || job.Scale is not (null or 1.0);
-        if (!transform && job.Info.DType == dtype)
+        if (!transform && info.DType == dtype)
         {
-            for (long start = 0; start < job.Info.ByteLength; start += RangeElements * (long)size)
+            for (long start = 0; start < info.ByteLength; start += RangeElements * (long)size)
             {
-                int count = (int)Math.Min(RangeElements * (long)size, job.Info.ByteLength - start);
-                writer.WriteBytes(job.Name, job.Source.Weights.GetBytes(job.Info, start, count), start);
+                int count = (int)Math.Min(RangeElements * (long)size, info.ByteLength - start);
+                writer.WriteBytes(job.Name, source.Weights.GetBytes(info, start, count), start);
             }
             return;
         }
-        if (!job.Info.DType.IsFloat())
-            throw new EvoMergeException($"{job.Source.Path}: tensor '{job.Info.Name}' is {job.Info.DType}; expected floats");
+        if (!info.DType.IsFloat())
+            throw new EvoMergeException($"{source.Path}: tensor '{info.Name}' is {info.DType}; expected floats");
         // Noise is seeded by the seed and the tensor's output name: the same inputs give the same folder.
-        var rng = job.NoiseScale is > 0 ? new Random(HashCode.Combine(seed, StableHash(job.Name))) : null;
-        var buffer = new float[(int)Math.Min(RangeElements, job.Info.ElementCount)];
-        for (long start = 0; start < job.Info.ElementCount; start += RangeElements)
+        var rng = job.NoiseScale is > 0 ? new Random(unchecked(seed * 16777619 ^ StableHash(job.Name))) : null;
+        var buffer = new float[(int)Math.Min(RangeElements, info.ElementCount)];
+        for (long start = 0; start < info.ElementCount; start += RangeElements)
         {
-            int count = (int)Math.Min(RangeElements, job.Info.ElementCount - start);
+            int count = (int)Math.Min(RangeElements, info.ElementCount - start);
             var values = buffer.AsSpan(0, count);
-            FloatConversion.ToFloat32(job.Source.Weights.GetBytes(job.Info, start * size, count * size), job.Info.DType, values);
+            FloatConversion.ToFloat32(source.Weights.GetBytes(info, start * size, count * size), info.DType, values);
             for (int i = 0; i < count; i++)
             {
                 double v = values[i];
@@ -155,7 +166,7 @@ public static class MoeBuilder
         }
     }
 
-    /// <summary>FNV-1a of the name: string.GetHashCode differs from run to run.</summary>
+    /// <summary>FNV-1a of the name: string.GetHashCode and HashCode.Combine differ from run to run.</summary>
     static int StableHash(string text)
     {
         uint h = 2166136261;

@@ -123,6 +123,59 @@ public sealed class MoeTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public void Experts_with_the_same_prompts_are_reported_as_degenerate()
+    {
+        // Experts 0 and 2 share prompts, so every layer's rows are dependent (mergekit warns; it refuses only all-same).
+        string path = models.Path("degenerate.yml");
+        File.WriteAllText(path, $"""
+            base_model: {models.Path("base")}
+            gate_mode: cheap_embed
+            experts:
+              - source_model: {models.Path("ft1")}
+                positive_prompts: ["abc"]
+              - source_model: {models.Path("ft2")}
+                positive_prompts: ["xyz w270"]
+              - source_model: {models.Path("ft3")}
+                positive_prompts: ["abc"]
+            """);
+        var result = models.Build(path, models.Path("moe"));
+        Assert.Equal([0, 1], result.DegenerateLayers);
+        Assert.Contains(result.Warnings, w => w.StartsWith("all layers have degenerate router rows"));
+        // Distinct prompts: no warning.
+        Assert.Empty(models.Build(models.Config("fine", "cheap_embed", 2, ["ft1", "ft2", "ft3"]), models.Path("moe2")).DegenerateLayers);
+    }
+
+    [Fact]
+    public void Residual_scale_scales_w2_and_noise_follows_the_seed()
+    {
+        string path = models.Path("scaled.yml");
+        File.WriteAllText(path, $"""
+            base_model: {models.Path("base")}
+            gate_mode: random
+            dtype: float32
+            experts:
+              - source_model: {models.Path("ft1")}
+                residual_scale: 0.25
+              - source_model: {models.Path("ft2")}
+                noise_scale: 0.01
+            """);
+        models.Build(path, models.Path("a"), seed: 1);
+        models.Build(path, models.Path("b"), seed: 1);
+        models.Build(path, models.Path("c"), seed: 2);
+        var down = MoeModels.Read(models.Path("ft1"), "model.layers.1.mlp.down_proj.weight");
+        Assert.Equal(down.Select(v => (float)(v * 0.25)), MoeModels.Read(models.Path("a"), "model.layers.1.block_sparse_moe.experts.0.w2.weight"));
+        // w1 of expert 0 is untouched; expert 1 carries noise of std 0.01, the same for the same seed.
+        Assert.Equal(MoeModels.Read(models.Path("ft1"), "model.layers.1.mlp.gate_proj.weight"), MoeModels.Read(models.Path("a"), "model.layers.1.block_sparse_moe.experts.0.w1.weight"));
+        string noisy = "model.layers.0.block_sparse_moe.experts.1.w3.weight";
+        var clean = MoeModels.Read(models.Path("ft2"), "model.layers.0.mlp.up_proj.weight");
+        var a = MoeModels.Read(models.Path("a"), noisy);
+        Assert.Equal(a, MoeModels.Read(models.Path("b"), noisy));
+        Assert.NotEqual(a, MoeModels.Read(models.Path("c"), noisy));
+        double std = Math.Sqrt(a.Zip(clean, (x, y) => (double)(x - y) * (x - y)).Average());
+        Assert.InRange(std, 0.008, 0.012);
+    }
+
+    [Fact]
     public void Random_gates_follow_the_seed()
     {
         var config = models.Config("random", "random", 1, ["ft1", "ft2"]);
