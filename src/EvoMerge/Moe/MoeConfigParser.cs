@@ -22,6 +22,12 @@ public static class MoeConfigParser
         ["cheap_embed"] = GateMode.CheapEmbed, ["random"] = GateMode.Random, ["uniform_random"] = GateMode.UniformRandom,
     };
 
+    static IO.DType? OutputDType(string name)
+    {
+        try { return UserChoices.DType(name, "dtype"); }
+        catch (EvoMergeException) { return null; }
+    }
+
     public static MoeConfig Load(string path) => Parse(YamlText.ReadFile(path, "MoE config"), path);
 
     public static MoeConfig Parse(string text, string file)
@@ -117,7 +123,7 @@ public static class MoeConfigParser
 
         var dtypeNode = Field(root, "dtype");
         string? dtype = dtypeNode == null || dtypeNode is YamlScalarNode { Value: null or "" or "null" or "~" } ? null : Text(dtypeNode, "dtype");
-        if (dtype != null && UserChoices.DType(dtype, $"{Mark(dtypeNode!)}: dtype") is not (IO.DType.F32 or IO.DType.BF16 or IO.DType.F16))
+        if (dtype != null && OutputDType(dtype) is not (IO.DType.F32 or IO.DType.BF16 or IO.DType.F16))
             throw Error(dtypeNode!, $"dtype: expected float32, bfloat16 or float16, got '{dtype}'");
         return new MoeConfig
         {
