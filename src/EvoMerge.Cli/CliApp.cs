@@ -36,6 +36,8 @@ public static class CliApp
                 .WithDescription("Run a mergekit recipe and write the merged model folder.");
             config.AddCommand<ExtractLoraCommand>("extract-lora")
                 .WithDescription("Extract a PEFT LoRA adapter from a fine-tune's difference to its base.");
+            config.AddCommand<MoeCommand>("moe")
+                .WithDescription("Build a Mixtral mixture of experts from dense models (mergekit-moe config).");
             config.AddBranch("import", import =>
             {
                 import.SetDescription("Convert a model from another format into a Hugging Face folder.");

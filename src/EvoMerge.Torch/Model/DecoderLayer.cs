@@ -12,14 +12,17 @@ public sealed class DecoderLayer : nn.Module
 {
     readonly RmsNorm input_layernorm, post_attention_layernorm;
     readonly Attention self_attn;
-    readonly Mlp mlp;
+    // Exactly one of the two: the field name is the Hugging Face parameter prefix (mlp.* or block_sparse_moe.*).
+    readonly Mlp? mlp;
+    readonly SparseMoeBlock? block_sparse_moe;
 
     public DecoderLayer(LlamaConfig c, Device? device, ScalarType dtype) : base(nameof(DecoderLayer))
     {
         input_layernorm = new RmsNorm(c.HiddenSize, c.RmsNormEps, device, dtype);
         self_attn = new Attention(c, device, dtype);
         post_attention_layernorm = new RmsNorm(c.HiddenSize, c.RmsNormEps, device, dtype);
-        mlp = new Mlp(c, device, dtype);
+        if (c.NumExperts > 0) block_sparse_moe = new SparseMoeBlock(c, device, dtype);
+        else mlp = new Mlp(c, device, dtype);
         RegisterComponents();
     }
 
@@ -29,6 +32,7 @@ public sealed class DecoderLayer : nn.Module
     {
         var stream = residual is null ? delta : residual + delta;
         var h = stream + self_attn.Forward(input_layernorm.forward(stream), a, slot);
-        return (mlp.forward(post_attention_layernorm.forward(h)), h);
+        var normed = post_attention_layernorm.forward(h);
+        return (mlp?.forward(normed) ?? block_sparse_moe!.forward(normed), h);
     }
 }

@@ -11,8 +11,10 @@ static class DecoderStack
 {
     /// <param name="scales">Per step, the factor on the tensor entering it (see <see cref="DecoderLayer"/>); null = 1.</param>
     /// <param name="isToken">[batch, time] bool, false at left padding; needs a cache (without one, use right padding).</param>
+    /// <param name="layerInputs">When given, receives the residual stream entering each step (Hugging Face's
+    /// <c>hidden_states[i]</c>), detached from every dispose scope: the caller disposes them.</param>
     public static Tensor Run(Tensor embeddings, IReadOnlyList<DecoderLayer> layers, IReadOnlyList<float>? scales,
-        RmsNorm norm, RotaryEmbedding rope, KvCache? cache, Tensor? isToken)
+        RmsNorm norm, RotaryEmbedding rope, KvCache? cache, Tensor? isToken, List<Tensor>? layerInputs = null)
     {
         using var scope = NewDisposeScope();
         long time = embeddings.shape[1];
@@ -36,6 +38,7 @@ static class DecoderStack
             using (var step = NewDisposeScope())
             {
                 var input = scale == 1f ? delta : delta * scale;
+                if (layerInputs != null) layerInputs.Add((residual is null ? input.clone() : residual + input).DetachFromDisposeScope());
                 (next, stream) = layers[i].Forward(input, residual, inputs, i);
                 next.MoveToOuterDisposeScope();
                 stream.MoveToOuterDisposeScope();

@@ -33,6 +33,10 @@ public sealed record LlamaConfig
     public const int DefaultMaxPositionEmbeddings = 2048;
     public int? BosTokenId { get; init; }
     public int? EosTokenId { get; init; }
+    /// <summary>Mixtral: experts per layer (its MLP is a <see cref="SparseMoeBlock"/>); 0 for a dense model.</summary>
+    public int NumExperts { get; init; }
+    /// <summary>Mixtral: experts each token is routed to.</summary>
+    public int ExpertsPerToken { get; init; }
 
     /// <summary>Fills derived defaults and rejects inconsistent shapes; <paramref name="source"/> names the file in errors.</summary>
     public LlamaConfig Validated(string source = "config")
@@ -55,14 +59,22 @@ public sealed record LlamaConfig
         Require(c.HeadDim % 2 == 0, "head_dim", "even (RoPE rotates pairs of dimensions)");
         Require(c.RmsNormEps > 0, "rms_norm_eps", "positive");
         Require(c.RopeTheta > 0, "rope_theta", "positive");
+        Require(c.NumExperts >= 0, "num_local_experts", "a non-negative integer");
+        if (c.NumExperts > 0)
+            Require(c.ExpertsPerToken >= 1 && c.ExpertsPerToken <= c.NumExperts, "num_experts_per_tok", $"between 1 and num_local_experts ({c.NumExperts})");
         return c;
     }
 
     /// <summary>Architectures whose config.json this record understands.</summary>
     public static readonly IReadOnlySet<string> SupportedArchitectures = new HashSet<string>
     {
-        "LlamaForCausalLM", "MistralForCausalLM", "Qwen2ForCausalLM",
+        "LlamaForCausalLM", "MistralForCausalLM", "Qwen2ForCausalLM", MixtralArchitecture,
     };
+
+    public const string MixtralArchitecture = "MixtralForCausalLM";
+
+    /// <summary>transformers' MixtralConfig defaults for absent expert counts.</summary>
+    public const int DefaultMixtralExperts = 8, DefaultMixtralExpertsPerToken = 2;
 
     /// <summary>
     /// The Llama-family shape of a parsed config.json (<see cref="ModelConfig"/>: one parse, one set of defaults).
@@ -79,6 +91,7 @@ public sealed record LlamaConfig
             throw new EvoMergeException($"{source}: field 'hidden_act' is '{config.HiddenAct}'; the Llama family's SwiGLU needs silu");
         if (config.MlpBias) throw new EvoMergeException($"{source}: field 'mlp_bias' is true; MLP biases are not supported");
         bool isQwen2 = arch == "Qwen2ForCausalLM" || config.ModelType == "qwen2";
+        bool isMixtral = arch == MixtralArchitecture || config.ModelType == "mixtral";
         RopeScaling? scaling = null;
         if (config.RopeScaling is { } ropeJson)
         {
@@ -103,16 +116,22 @@ public sealed record LlamaConfig
             MaxPositionEmbeddings = config.MaxPositionEmbeddings ?? DefaultMaxPositionEmbeddings,
             BosTokenId = config.BosTokenId,
             EosTokenId = config.EosTokenId,
+            NumExperts = isMixtral ? config.NumLocalExperts ?? DefaultMixtralExperts : 0,
+            ExpertsPerToken = isMixtral ? config.NumExpertsPerToken ?? DefaultMixtralExpertsPerToken : 0,
         }.Validated(source);
     }
 
     /// <summary>The config.json a Hugging Face loader (and this one) reads back.</summary>
     public string ToJson(string architecture = "LlamaForCausalLM")
     {
+        if (NumExperts > 0) architecture = MixtralArchitecture;
         var o = new Dictionary<string, object?>
         {
             ["architectures"] = new[] { architecture },
-            ["model_type"] = architecture switch { "MistralForCausalLM" => "mistral", "Qwen2ForCausalLM" => "qwen2", _ => "llama" },
+            ["model_type"] = architecture switch
+            {
+                "MistralForCausalLM" => "mistral", "Qwen2ForCausalLM" => "qwen2", MixtralArchitecture => "mixtral", _ => "llama",
+            },
             ["vocab_size"] = VocabSize,
             ["hidden_size"] = HiddenSize,
             ["intermediate_size"] = IntermediateSize,
@@ -131,6 +150,12 @@ public sealed record LlamaConfig
             ["eos_token_id"] = EosTokenId,
             ["torch_dtype"] = "float32",
         };
+        if (NumExperts > 0)
+        {
+            o["num_local_experts"] = NumExperts;
+            o["num_experts_per_tok"] = ExpertsPerToken;
+            o["sliding_window"] = null;
+        }
         return JsonSerializer.Serialize(o, new JsonSerializerOptions { WriteIndented = true });
     }
 

@@ -61,6 +61,25 @@ public sealed class LlamaForCausalLM : nn.Module<Tensor, Tensor>, ICausalLM
         return Head(hidden).MoveToOuterDisposeScope();
     }
 
+    /// <summary>
+    /// The residual stream entering each layer (Hugging Face's <c>hidden_states[0 … L−1]</c>: the embeddings, then
+    /// each layer's output) for ids [batch, time]: [layers, batch, time, hidden]. Used for MoE router rows.
+    /// </summary>
+    public Tensor LayerInputs(Tensor inputIds)
+    {
+        using var scope = NewDisposeScope();
+        var inputs = new List<Tensor>();
+        try
+        {
+            DecoderStack.Run(Embed(inputIds), model.LayerArray, null, model.norm, rope, null, null, inputs);
+            return stack(inputs).MoveToOuterDisposeScope();
+        }
+        finally
+        {
+            foreach (var t in inputs) t.Dispose();
+        }
+    }
+
     /// <summary>Logits from final hidden states (the tied embedding matrix when there is no lm_head).</summary>
     internal Tensor Head(Tensor hidden) =>
         Projection.Apply(lm_head?.weight ?? model.embed_tokens.weight!, null, hidden);

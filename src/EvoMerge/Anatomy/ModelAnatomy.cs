@@ -80,10 +80,12 @@ public sealed partial class ModelAnatomy
 
     /// <summary>
     /// The sub-block of a layer tensor: the MLP (its projections, and the norm that feeds it), else attention, as
-    /// the PS groups split a layer. Names of unknown architectures follow the same words.
+    /// the PS groups split a layer. Mixtral's <c>block_sparse_moe</c> (router and experts) is its MLP. Names of unknown
+    /// architectures follow the same words.
     /// </summary>
     static TensorPart PartOf(string name) =>
-        name.Contains(".mlp.", StringComparison.Ordinal) || name.Contains("post_attention_layernorm", StringComparison.Ordinal)
+        name.Contains(".mlp.", StringComparison.Ordinal) || name.Contains(".block_sparse_moe.", StringComparison.Ordinal)
+        || name.Contains("post_attention_layernorm", StringComparison.Ordinal)
             ? TensorPart.Mlp : TensorPart.Attention;
 
     /// <summary>The layer index of a tensor, or -1 when it belongs to no layer.</summary>

@@ -39,6 +39,10 @@ public sealed record ModelConfig
     public int? BosTokenId { get; init; }
     /// <summary><c>eos_token_id</c>; the first entry when it is a list (Llama 3.1 lists several).</summary>
     public int? EosTokenId { get; init; }
+    /// <summary>Mixtral's <c>num_local_experts</c>: experts per layer (null for a dense model).</summary>
+    public int? NumLocalExperts { get; init; }
+    /// <summary>Mixtral's <c>num_experts_per_tok</c>: experts each token is routed to.</summary>
+    public int? NumExpertsPerToken { get; init; }
 
     /// <summary>The whole config.json, for passing fields through on write.</summary>
     public required JsonObject Json { get; init; }
@@ -95,6 +99,8 @@ public sealed record ModelConfig
             MlpBias = Bool(json, path, "mlp_bias") ?? false,
             BosTokenId = TokenId(json, path, "bos_token_id"),
             EosTokenId = TokenId(json, path, "eos_token_id"),
+            NumLocalExperts = Int(json, path, "num_local_experts"),
+            NumExpertsPerToken = Int(json, path, "num_experts_per_tok"),
             Json = json,
         };
     }

@@ -26,6 +26,15 @@ public class ModelAnatomyTests
     }
 
     [Fact]
+    public void Mixtral_router_and_experts_are_the_mlp_part()
+    {
+        var anatomy = ModelAnatomy.For("MixtralForCausalLM");
+        Assert.Equal(TensorPlace.OfLayer(3, TensorPart.Mlp), anatomy.Place("model.layers.3.block_sparse_moe.gate.weight"));
+        Assert.Equal(TensorPlace.OfLayer(3, TensorPart.Mlp), anatomy.Place("model.layers.3.block_sparse_moe.experts.7.w2.weight"));
+        Assert.Equal(TensorPlace.OfLayer(3, TensorPart.Attention), anatomy.Place("model.layers.3.self_attn.o_proj.weight"));
+    }
+
+    [Fact]
     public void Infers_other_naming_schemes()
     {
         var anatomy = ModelAnatomy.For(null);
