@@ -15,9 +15,8 @@ namespace EvoMerge.Lora;
 /// </summary>
 public static class PeftAdapterWriter
 {
-    public const string ConfigFileName = "adapter_config.json";
-    public const string WeightsFileName = "adapter_model.safetensors";
-    const string Prefix = "base_model.model.";
+    public const string ConfigFileName = PeftFormat.ConfigFileName;
+    public const string WeightsFileName = PeftFormat.WeightsFileName;
 
     /// <param name="baseModelName">What the config names as base_model_name_or_path (as the user gave it).</param>
     public static void Write(LoraAdapter adapter, ModelFolder fineTune, string baseModelName, string outputFolder)
@@ -27,13 +26,13 @@ public static class PeftAdapterWriter
         foreach (var m in adapter.Modules)
         {
             var dtype = dtypeOf(fineTune.Weights.GetInfo(m.WeightName));
-            specs.Add(new TensorSpec(Prefix + m.Name + ".lora_A.weight", dtype, [m.Rank, m.Cols]));
-            specs.Add(new TensorSpec(Prefix + m.Name + ".lora_B.weight", dtype, [m.Rows, m.Rank]));
+            specs.Add(new TensorSpec(PeftFormat.LoraAKey(m.Name), dtype, [m.Rank, m.Cols]));
+            specs.Add(new TensorSpec(PeftFormat.LoraBKey(m.Name), dtype, [m.Rows, m.Rank]));
         }
         foreach (var name in adapter.SavedTensors)
         {
             var info = fineTune.Weights.GetInfo(name);
-            specs.Add(new TensorSpec(Prefix + name, dtypeOf(info), info.Shape));
+            specs.Add(new TensorSpec(PeftFormat.SavedKey(name), dtypeOf(info), info.Shape));
         }
         OutputFolder.Write(outputFolder, partial =>
         {
@@ -41,8 +40,8 @@ public static class PeftAdapterWriter
             {
                 foreach (var m in adapter.Modules)
                 {
-                    writer.WriteFloat32(Prefix + m.Name + ".lora_A.weight", m.A);
-                    writer.WriteFloat32(Prefix + m.Name + ".lora_B.weight", m.B);
+                    writer.WriteFloat32(PeftFormat.LoraAKey(m.Name), m.A);
+                    writer.WriteFloat32(PeftFormat.LoraBKey(m.Name), m.B);
                 }
                 foreach (var name in adapter.SavedTensors) CopyTensor(fineTune, name, writer);
                 writer.Complete();
@@ -63,7 +62,7 @@ public static class PeftAdapterWriter
         {
             int count = (int)Math.Min(chunk, info.ElementCount - start);
             FloatConversion.ToFloat32(fineTune.Weights.GetBytes(info, start * size, count * size), info.DType, values.AsSpan(0, count));
-            writer.WriteFloat32(Prefix + name, values.AsSpan(0, count), start);
+            writer.WriteFloat32(PeftFormat.SavedKey(name), values.AsSpan(0, count), start);
         }
     }
 

@@ -6,7 +6,7 @@ namespace EvoMerge.Tests.Merge;
 
 /// <summary>
 /// Keys mergekit accepts and ignores warn (file:line:column, nearest valid name) and the merge proceeds; strict
-/// refuses them; LoRA references say they are not supported yet (<c>modules:</c>: ModulesRecipeTests); chat templates by mergekit's
+/// refuses them; a LoRA reference that is not there says so (model+lora folds: Lora/LoraFoldingTests; <c>modules:</c>: ModulesRecipeTests); chat templates by mergekit's
 /// built-in names; and <c>check</c> never passes a recipe that <c>merge</c> refuses.
 /// </summary>
 public class RecipeCompatTests : IDisposable
@@ -68,7 +68,7 @@ public class RecipeCompatTests : IDisposable
     }
 
     [Fact]
-    public void Lora_references_say_they_are_not_supported_yet()
+    public void Missing_lora_of_a_reference_says_where_it_looked()
     {
         var e = Assert.Throws<EvoMergeException>(() => _run.Plan("""
             merge_method: task_arithmetic
@@ -78,7 +78,7 @@ public class RecipeCompatTests : IDisposable
                 parameters: {weight: 1}
             """).Dispose());
         Assert.Contains("recipe.yml:4:", e.Message);
-        Assert.Contains("LoRA references (model+lora) are not supported yet", e.Message);
+        Assert.Contains("model: LoRA 'org/llama-3-abliterated-lora' is neither a local path nor in the Hugging Face cache", e.Message);
     }
 
     [Theory]

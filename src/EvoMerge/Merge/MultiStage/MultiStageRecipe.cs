@@ -1,4 +1,5 @@
 using EvoMerge.IO;
+using EvoMerge.Lora.Folding;
 using EvoMerge.Merge.Recipes;
 using YamlDotNet.Core;
 using YamlDotNet.Core.Events;
@@ -55,7 +56,8 @@ public sealed class MultiStageRecipe
                 throw new EvoMergeException($"{s.NameMark}: stage name '{s.Name}' is also used at line {byName[s.Name].NameMark.Line}");
         stages = stages.Select(s => s with
         {
-            Uses = s.Recipe.ReferencedModels().Where(m => byName.ContainsKey(m.Model))
+            // A stage may be used with a LoRA folded in (stage+lora): the stage is the reference's model half.
+            Uses = s.Recipe.ReferencedModels().Select(m => (Model: LoraReference.Split(m.Model).Model, m.Mark)).Where(m => byName.ContainsKey(m.Model))
                 .Concat(s.Recipe.TokenizerSource is { } t && byName.ContainsKey(t) ? [(t, s.Recipe.TokenizerMark)] : [])
                 .DistinctBy(m => m.Model).ToList(),
         }).ToList();
@@ -82,8 +84,10 @@ public sealed class MultiStageRecipe
         {
             if (stage.Name != Path.GetFileName(stage.Name) || stage.Name is "." or ".." || stage.Name.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0)
                 throw new EvoMergeException($"{stage.NameMark}: stage name '{stage.Name}' must be usable as a folder name (no '/', not '.' or '..')");
-            foreach (var (model, mark) in stage.Recipe.ReferencedModels().Where(m => !names.Contains(m.Model)))
+            foreach (var (reference, mark) in stage.Recipe.ReferencedModels())
             {
+                string model = LoraReference.Split(reference).Model;
+                if (names.Contains(model)) continue;
                 try { ModelReference.Resolve(model); }
                 catch (EvoMergeException e)
                 {

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using EvoMerge.IO;
+using EvoMerge.Lora.Folding;
 using EvoMerge.Merge.Execution;
 using EvoMerge.Merge.Methods;
 using EvoMerge.Merge.Output;
@@ -116,8 +117,13 @@ public static class MultiStageRunner
         var text = new StringBuilder().Append(stage.Text).Append('\0').Append(seed).Append('\0').Append(compat?.ToString() ?? "recipe");
         var names = stage.Recipe.ReferencedModels().Select(m => m.Model);
         if (stage.Recipe.TokenizerSource is { } t) names = names.Append(t);
-        foreach (var model in names.Distinct())
-            text.Append('\0').Append(model).Append('=').Append(stamps.TryGetValue(model, out var s) ? s : SafeResolve(model));
+        foreach (var reference in names.Distinct())
+        {
+            // stage+lora: the stage's stamp and the LoRA's path both decide the output.
+            var (model, lora) = LoraReference.Split(reference);
+            text.Append('\0').Append(reference).Append('=').Append(stamps.TryGetValue(model, out var s) ? s : SafeResolve(model));
+            if (lora != null) text.Append('+').Append(SafeResolve(lora));
+        }
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())));
     }
 

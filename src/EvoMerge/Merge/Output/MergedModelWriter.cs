@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
 using EvoMerge.IO;
+using EvoMerge.Lora.Folding;
 using EvoMerge.Merge.Execution;
 using EvoMerge.Merge.Recipes;
 
@@ -25,13 +26,16 @@ public static class MergedModelWriter
         }
         // Inputs: every model folder (a bare .safetensors file stands for its folder) and the recipe itself.
         var inputs = planned.Models.Values.Select(m => Directory.Exists(m.Path) ? m.Path : Path.GetDirectoryName(m.Path)!).ToList();
+        inputs.AddRange(planned.Loras.Select(l => Directory.Exists(l.Path) ? l.Path : Path.GetDirectoryName(l.Path)!));
         if (File.Exists(planned.Recipe.File)) inputs.Add(planned.Recipe.File);
         OutputFolder.Write(outputFolder, partial =>
         {
             var specs = planned.Plan.Jobs.Select((j, i) => new TensorSpec(j.OutputName, planned.OutputDTypes[i], j.Shape));
             using (var writer = SafetensorsWriter.Create(partial, specs, maxShardBytes, new Dictionary<string, string> { ["merged_by"] = "evomerge" }))
             {
-                MergeExecutor.Run(planned.Plan, planned.Parameters, new WriterTarget(writer), options);
+                IMergeTarget target = new WriterTarget(writer);
+                if (planned.OutputLoras is { } loras) target = LoraFoldingTarget.Wrap(target, loras);
+                MergeExecutor.Run(planned.Plan, planned.Parameters, target, options);
                 writer.Complete();
             }
             WriteConfig(planned, partial);

@@ -1,4 +1,5 @@
 using EvoMerge.IO;
+using EvoMerge.Lora.Folding;
 using EvoMerge.Merge.Execution;
 using EvoMerge.Merge.Methods;
 
@@ -45,6 +46,12 @@ public sealed class PlannedRecipe : IDisposable
 
     public required IReadOnlyList<string> Notes { get; init; }
 
+    /// <summary>Every LoRA the recipe opened (<c>model+lora</c> references and <c>loras:</c>), closed with the plan.</summary>
+    public IReadOnlyList<LoraFile> Loras { get; init; } = [];
+
+    /// <summary>The recipe's <c>loras:</c>, matched onto the output tensors, folded into the merged result as it is written.</summary>
+    public LoraPatches? OutputLoras { get; init; }
+
     public long OutputBytes => Plan.Jobs.Select((j, i) => j.ElementCount * OutputDTypes[i].ElementSize()).Sum();
 
     public long InputBytes => Models.Values.Sum(m => m.Weights.TotalBytes);
@@ -76,5 +83,6 @@ public sealed class PlannedRecipe : IDisposable
     public void Dispose()
     {
         foreach (var m in Models.Values) m.Dispose();
+        foreach (var l in Loras) l.Dispose();
     }
 }

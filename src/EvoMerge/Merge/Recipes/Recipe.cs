@@ -4,7 +4,6 @@ namespace EvoMerge.Merge.Recipes;
 public sealed record RecipeSource(string Model, RecipeMark Mark, (int Start, int End)? LayerRange, RecipeMark LayerRangeMark,
     IReadOnlyDictionary<string, ParameterSetting> Parameters);
 
-/// <summary>One output slice: sources merged layer by layer, with slice-level parameters.</summary>
 /// <summary>One <c>tokenizer.tokens</c> entry. <paramref name="Model"/> null means zeros; with <paramref name="Token"/>
 /// or <paramref name="TokenId"/> the row is that token's of <paramref name="Model"/> (model_token), else the same
 /// token's. <paramref name="Force"/>: the output row is this source's, not merged.</summary>
@@ -15,6 +14,10 @@ public sealed record ComponentSource(string Component, string Model, RecipeMark 
 /// <summary>A module of mergekit's <c>modules:</c> form that EvoMerge copies from one VLM (vision tower, projector).</summary>
 public sealed record RecipeModule(string Name, IReadOnlyList<RecipeSource> Models, RecipeMark Mark);
 
+/// <summary>One entry of the recipe's <c>loras:</c> list: a LoRA folded into the merged result at <paramref name="Strength"/>.</summary>
+public sealed record RecipeLora(string Path, double Strength, RecipeMark Mark);
+
+/// <summary>One output slice: sources merged layer by layer, with slice-level parameters.</summary>
 public sealed record RecipeSlice(IReadOnlyList<RecipeSource> Sources, IReadOnlyDictionary<string, ParameterSetting> Parameters, RecipeMark Mark);
 
 /// <summary>
@@ -67,6 +70,9 @@ public sealed class Recipe
     public string? ChatTemplate { get; init; }
 
     public RecipeMark ChatTemplateMark { get; init; }
+
+    /// <summary><c>loras:</c> (EvoMerge's, not mergekit's): LoRAs folded into the merged result, in order.</summary>
+    public IReadOnlyList<RecipeLora> Loras { get; init; } = [];
 
     /// <summary><c>strict: true</c>: every warning is an error.</summary>
     public bool Strict { get; init; }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
+using EvoMerge.Lora.Folding;
 using EvoMerge.Merge.Methods;
 
 namespace EvoMerge.Merge.Recipes;
@@ -15,7 +16,7 @@ namespace EvoMerge.Merge.Recipes;
 public static class RecipeParser
 {
     static readonly string[] TopLevelKeys =
-        ["merge_method", "base_model", "models", "slices", "parameters", "dtype", "out_dtype", "tokenizer_source", "tokenizer", "chat_template", "compat", "name", "strict", "components"];
+        ["merge_method", "base_model", "models", "slices", "parameters", "dtype", "out_dtype", "tokenizer_source", "tokenizer", "chat_template", "compat", "name", "strict", "components", "loras"];
 
     static readonly string[] SourceKeys = ["model", "parameters", "layer_range"];
 
@@ -82,6 +83,7 @@ public static class RecipeParser
             },
             Components = r.Field(root, "components") is { } components
                 ? r.Components(components, baseNode == null ? null : r.ModelText(baseNode, "base_model")) : [],
+            Loras = r.Field(root, "loras") is { } loras ? r.Loras(loras) : [],
             Compat = r.OptionalText(root, "compat"),
             CompatMark = r.Mark(r.Field(root, "compat") ?? root),
             Warnings = warnings,
@@ -164,9 +166,9 @@ public static class RecipeParser
         {
             if (node is YamlMappingNode m && Field(m, "model") is { } inner) return ModelText(inner, field);
             string text = Text(node, field);
-            // mergekit reads "model+lora" as a model with a LoRA applied on load.
-            if (text.Contains('+'))
-                throw Error(node, $"{field}: '{text}': LoRA references (model+lora) are not supported yet; merge the LoRA into its model first");
+            // mergekit reads "model+lora" as a model with a LoRA folded in on load; the planner opens both halves.
+            try { LoraReference.Split(text); }
+            catch (EvoMergeException e) { throw Error(node, $"{field}: {e.Message}"); }
             return text;
         }
 
@@ -199,6 +201,27 @@ public static class RecipeParser
             else if (withRange) throw Error(node, "slice source without layer_range");
             return new RecipeSource(ModelText(modelNode, "model"), Mark(modelNode), range, rangeNode == null ? Mark(node) : Mark(rangeNode),
                 Parameters(Field(map, "parameters"), "parameters"));
+        }
+
+        /// <summary>EvoMerge's <c>loras:</c>: LoRAs folded into the merged result, each a path (strength 1) or <c>{path, strength}</c>.</summary>
+        public List<RecipeLora> Loras(YamlNode node)
+        {
+            var result = new List<RecipeLora>();
+            foreach (var entry in Sequence(node, "loras"))
+            {
+                if (entry is YamlScalarNode)
+                {
+                    result.Add(new RecipeLora(Text(entry, "loras"), 1, Mark(entry)));
+                    continue;
+                }
+                var map = Mapping(entry, "loras entry");
+                foreach (var (k, _) in map.Children)
+                    if (KeyText(k) is not ("path" or "strength"))
+                        throw Error(k, $"loras: unknown field '{KeyText(k)}'{NearestName.Suggest(KeyText(k), ["path", "strength"])}; an entry is {{path: ..., strength: ...}}");
+                var path = Field(map, "path") ?? throw Error(entry, "loras: entry without 'path'");
+                result.Add(new RecipeLora(Text(path, "loras.path"), Field(map, "strength") is { } s ? Number(s, "loras.strength") : 1, Mark(path)));
+            }
+            return result;
         }
 
         /// <summary>mergekit's <c>tokenizer.tokens</c>: per token a <c>source</c> (a model, <c>{kind: zero}</c> or

@@ -1,5 +1,6 @@
 using EvoMerge.Anatomy;
 using EvoMerge.IO;
+using EvoMerge.Lora.Folding;
 using EvoMerge.Merge.Execution;
 using EvoMerge.Merge.Methods;
 
@@ -29,16 +30,39 @@ public static class RecipePlanner
         if (method.BaseUse == BaseModelUse.Required && recipe.BaseModel == null)
             throw new EvoMergeException($"{recipe.MergeMethodMark}: merge_method: {method.Name} needs base_model, which is missing");
 
-        var models = OpenModels(recipe, resolveModel ?? (r => r));
+        var loras = new List<LoraFile>();
+        var models = new Dictionary<string, ModelFolder>();
         try
         {
-            return Build(recipe, method, compat, models, warnings);
+            var folded = OpenModels(recipe, resolveModel ?? (r => r), models, loras, warnings, out var loraNotes);
+            var outputLoras = recipe.Loras.Select(l => Open(l, loras)).ToList();
+            var planned = Build(recipe, method, compat, models, folded, outputLoras, loras, warnings, loraNotes);
+            if ((strict || recipe.Strict) && warnings.Count > 0)
+            {
+                planned.Dispose();
+                models.Clear();
+                loras.Clear();
+                throw new EvoMergeException($"{warnings[0]} (strict: warnings are errors{(warnings.Count > 1 ? $"; {warnings.Count - 1} more" : "")})");
+            }
+            return planned;
         }
         catch
         {
             foreach (var m in models.Values) m.Dispose();
+            foreach (var l in loras) l.Dispose();
             throw;
         }
+    }
+
+    static (RecipeLora Entry, LoraFile File) Open(RecipeLora entry, List<LoraFile> opened)
+    {
+        try
+        {
+            var file = LoraFile.Open(entry.Path);
+            opened.Add(file);
+            return (entry, file);
+        }
+        catch (EvoMergeException e) { throw new EvoMergeException($"{entry.Mark}: loras: {e.Message}", e); }
     }
 
     static MergeCompat ParseCompat(Recipe recipe) =>
@@ -71,31 +95,44 @@ public static class RecipePlanner
             }
     }
 
-    static Dictionary<string, ModelFolder> OpenModels(Recipe recipe, Func<string, string> resolveModel)
+    /// <summary>
+    /// Opens every model the recipe names into <paramref name="opened"/>; a <c>model+lora</c> reference opens the model
+    /// and the LoRA, matches the LoRA onto the model's tensors and returns the changes to fold in on read, by reference.
+    /// </summary>
+    static Dictionary<string, LoraPatches> OpenModels(Recipe recipe, Func<string, string> resolveModel, Dictionary<string, ModelFolder> opened,
+        List<LoraFile> loras, List<string> warnings, out List<string> notes)
     {
-        var opened = new Dictionary<string, ModelFolder>();
-        try
+        var folded = new Dictionary<string, LoraPatches>();
+        notes = [];
+        foreach (var (reference, mark) in recipe.ReferencedModels())
         {
-            foreach (var (reference, mark) in recipe.ReferencedModels())
+            try
             {
-                try { opened[reference] = ModelFolder.Open(resolveModel(reference)); }
-                catch (EvoMergeException e) { throw new EvoMergeException($"{mark}: model: {e.Message}", e); }
+                var (model, lora) = LoraReference.Split(reference);
+                var folder = opened[reference] = ModelFolder.Open(resolveModel(model));
+                if (lora == null) continue;
+                var file = LoraFile.Open(lora);
+                loras.Add(file);
+                var patches = new LoraPatches(folder.Weights.Tensors.Select(t => (t.Name, t.Shape)), $"model '{model}'");
+                notes.Add(patches.Add(file, 1, warnings));
+                folded[reference] = patches;
             }
-            return opened;
+            catch (EvoMergeException e) { throw new EvoMergeException($"{mark}: model: {e.Message}", e); }
         }
-        catch
-        {
-            foreach (var m in opened.Values) m.Dispose();
-            throw;
-        }
+        return folded;
     }
 
-    static PlannedRecipe Build(Recipe recipe, MergeMethod method, MergeCompat compat, Dictionary<string, ModelFolder> models, List<string> warnings)
+    static PlannedRecipe Build(Recipe recipe, MergeMethod method, MergeCompat compat, Dictionary<string, ModelFolder> models,
+        Dictionary<string, LoraPatches> folded, List<(RecipeLora Entry, LoraFile File)> outputLoras, List<LoraFile> loras, List<string> warnings, List<string> loraNotes)
     {
-        var notes = new List<string>();
+        var notes = new List<string>(loraNotes);
         var slices = Slices(recipe, method, models);
         var sourceNames = models.Keys.ToList();
-        var sources = sourceNames.Select(n => (IWeightSource)new SafetensorsWeights(models[n].Weights, n)).ToList();
+        var sources = sourceNames.Select(n =>
+        {
+            IWeightSource weights = new SafetensorsWeights(models[n].Weights, n);
+            return folded.TryGetValue(n, out var patches) ? new LoraFoldedWeights(weights, patches) : weights;
+        }).ToList();
         int SourceIndex(string model) => sourceNames.IndexOf(model);
 
         // Per slice: which source is the base and which are the models the kernel sees.
@@ -227,6 +264,12 @@ public static class RecipePlanner
         }
 
         var plan = new MergePlan(method, sources, jobs);
+        var outputPatches = new LoraPatches(jobs.Select(j => (j.OutputName, j.Shape)), "the merged output");
+        foreach (var (entry, file) in outputLoras)
+        {
+            try { notes.Add(outputPatches.Add(file, entry.Strength, warnings)); }
+            catch (EvoMergeException e) { throw new EvoMergeException($"{entry.Mark}: loras: {e.Message}", e); }
+        }
         var parameters = new RecipeParameters(recipe, slices, sourceNames);
         // Resolve every parameter of every tensor now: a missing or unusable value fails here, not mid-merge.
         foreach (var job in jobs.Where(j => !j.IsCopy))
@@ -251,7 +294,7 @@ public static class RecipePlanner
         {
             Recipe = recipe, Plan = plan, Parameters = parameters, Compat = compat, Models = models, Reference = reference,
             TokenizerModel = tokenizerModel, Components = components, UnionTokenizerJson = unionJson, OutputLayers = outLayer, OutputVocab = outputVocab, OutputDTypes = dtypes,
-            Warnings = warnings, Notes = notes.Distinct().ToList(),
+            Warnings = warnings, Notes = notes.Distinct().ToList(), Loras = loras, OutputLoras = outputPatches,
         };
     }
 
@@ -292,7 +335,9 @@ public static class RecipePlanner
             {
                 var (start, end) = s.LayerRange!.Value;
                 int layers = models[s.Model].LayerCount;
-                if (start >= end || end > layers)
+                // A models recipe over a model without decoder layers (a bare UNet file) merges its tensors whole.
+                bool layerless = recipe.Models != null && layers == 0;
+                if ((start >= end && !layerless) || end > layers)
                     throw new EvoMergeException($"{s.LayerRangeMark}: layer_range [{start}, {end}] is not a non-empty range within model '{s.Model}', which has {layers} layers (0..{layers})");
             }
             if (slice.Sources.Select(s => s.LayerRange!.Value.End - s.LayerRange!.Value.Start).Distinct().Count() > 1)

@@ -1,0 +1,110 @@
+using EvoMerge.IO;
+
+namespace EvoMerge.Lora.Folding;
+
+/// <summary>
+/// The LoRA changes to fold into one set of tensors (a source model of a recipe, or the merged output), by tensor
+/// name, in the order the LoRAs were given. Built by <see cref="Add"/>, which matches a LoRA's modules onto the
+/// tensors and refuses a LoRA for another model.
+/// </summary>
+public sealed class LoraPatches
+{
+    readonly Dictionary<string, List<LoraPatch>> _byTensor = new(StringComparer.Ordinal);
+    readonly LoraTargetIndex _index;
+    readonly string _targetLabel;
+
+    /// <param name="tensors">The target's tensors, names and shapes.</param>
+    /// <param name="targetLabel">How messages name the target ("model 'base'", "the merged output").</param>
+    public LoraPatches(IEnumerable<(string Name, long[] Shape)> tensors, string targetLabel)
+    {
+        _index = new LoraTargetIndex(tensors);
+        _targetLabel = targetLabel;
+    }
+
+    public bool IsEmpty => _byTensor.Count == 0;
+
+    /// <summary>Names of the tensors some LoRA changes.</summary>
+    public IEnumerable<string> Tensors => _byTensor.Keys;
+
+    public bool Changes(string tensor) => _byTensor.ContainsKey(tensor);
+
+    /// <summary>Folds every change to <paramref name="tensor"/> into elements [<paramref name="offset"/>, + values.Length).</summary>
+    public void Apply(string tensor, long offset, Span<float> values)
+    {
+        if (!_byTensor.TryGetValue(tensor, out var patches)) return;
+        foreach (var p in patches) p.Apply(offset, values);
+    }
+
+    /// <summary>
+    /// Matches <paramref name="lora"/>'s modules onto the target. A LoRA that matches nothing, or whose update has
+    /// another shape than the tensor it names (a LoRA for another base), is an error; modules that match nothing while
+    /// others do are one warning naming the first five. Returns a one-line summary for notes.
+    /// </summary>
+    public string Add(LoraFile lora, double strength, List<string> warnings)
+    {
+        if (!double.IsFinite(strength)) throw new EvoMergeException($"{lora.Path}: strength {strength} is not a finite number");
+        var unmatched = new List<string>();
+        int matched = 0;
+        foreach (var m in lora.Modules)
+        {
+            string? tensor = ResolveFactors(lora.Format, m.Key);
+            if (tensor == null) { unmatched.Add(m.Key); continue; }
+            CheckShape(lora, m, tensor);
+            Patch(new LoraPatch(lora, m, tensor, _index.ShapeOf(tensor), strength));
+            matched++;
+        }
+        foreach (var w in lora.WholeTensors)
+        {
+            string? tensor = _index.Resolve(w.Key);
+            if (tensor == null) { unmatched.Add(w.Key); continue; }
+            var shape = _index.ShapeOf(tensor);
+            if (!shape.AsSpan().SequenceEqual(w.Tensor.Shape))
+                throw new EvoMergeException($"{lora.WeightsPath}: '{w.Tensor.Name}' is {w.Tensor.ShapeText} but tensor '{tensor}' of {_targetLabel} is {Shape(shape)}; is the LoRA for another base model?");
+            Patch(new LoraPatch(lora, w, tensor, shape, strength));
+            matched++;
+        }
+        string firstFive = string.Join(", ", unmatched.Take(5)) + (unmatched.Count > 5 ? ", ..." : "");
+        if (matched == 0)
+            throw new EvoMergeException($"{lora.Path}: none of the LoRA's {unmatched.Count} modules matches a tensor of {_targetLabel} (first five: {firstFive}); is it a LoRA for another model?");
+        if (unmatched.Count > 0)
+            warnings.Add($"{lora.Path}: {unmatched.Count} of the LoRA's {unmatched.Count + matched} modules match no tensor of {_targetLabel} and are skipped (first five: {firstFive})");
+        return $"LoRA {lora.Path} ({lora.Format.ToString().ToLowerInvariant()}, strength {strength.ToString(System.Globalization.CultureInfo.InvariantCulture)}): {matched} tensors of {_targetLabel}";
+    }
+
+    /// <summary>kohya keys are <c>lora_&lt;component&gt;_&lt;path with '_'&gt;</c>: the component (unet, te1, te2, ...) goes, the path is looked up whole; PEFT keys are dotted paths.</summary>
+    string? ResolveFactors(LoraFormat format, string key)
+    {
+        if (format == LoraFormat.Peft || key.Contains('.')) return _index.Resolve(key + ".weight");
+        if (!key.StartsWith("lora_", StringComparison.Ordinal)) return null;
+        int component = key.IndexOf('_', "lora_".Length);
+        if (component < 0) return null;
+        var found = _index.Find(key[(component + 1)..] + "_weight");
+        return found.Count == 1 ? found[0] : null;
+    }
+
+    void CheckShape(LoraFile lora, LoraFactors m, string tensor)
+    {
+        var shape = _index.ShapeOf(tensor);
+        // The update's shape: [out] + down's trailing dimensions ([in] or [in, kh, kw]); transposed, [in, out].
+        long[] update = m.Transposed ? [m.Down.Shape[1], m.Up.Shape[0]] : [m.Up.Shape[0], .. m.Down.Shape.AsSpan(1)];
+        if (m.Transposed && (m.Down.Shape.Length != 2 || m.Up.Shape.Length != 2)) update = [-1];
+        // A 1×1 convolution LoRA on a linear weight (or the reverse) is the same matrix: compare without trailing 1s.
+        if (!Squeezed(update).SequenceEqual(Squeezed(shape)))
+            throw new EvoMergeException($"{lora.WeightsPath}: module '{m.Key}' makes a {Shape(update)} update but tensor '{tensor}' of {_targetLabel} is {Shape(shape)}; is the LoRA for another base model?");
+    }
+
+    static long[] Squeezed(long[] shape)
+    {
+        int n = shape.Length;
+        while (n > 2 && shape[n - 1] == 1) n--;
+        return shape[..n];
+    }
+
+    static string Shape(long[] shape) => "[" + string.Join(", ", shape) + "]";
+
+    void Patch(LoraPatch patch)
+    {
+        if (!_byTensor.TryGetValue(patch.Tensor, out var list)) _byTensor[patch.Tensor] = list = [];
+        list.Add(patch);
+    }
+}

@@ -1,0 +1,164 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using EvoMerge.IO;
+using EvoMerge.Tests.Merge;
+using EvoMerge.TestSupport;
+
+namespace EvoMerge.Tests.Lora;
+
+/// <summary>
+/// LoRA folding checked against an independent numpy fold (Fixtures/lora/lora_fold_reference.py): a PEFT adapter on a
+/// Llama-shaped model through mergekit's <c>model+lora</c>, a kohya LoRA with SDXL's real module names (the
+/// Lightning-style key set of Fixtures/lora/sdxl_kohya_unet_lora_keys.txt, written by sdxl_kohya_keys.py from the UNet
+/// structure) on a scaled-down single-file UNet, and the recipe's <c>loras:</c> list with strengths.
+/// </summary>
+public sealed class LoraFoldingTests : IDisposable
+{
+    static readonly string Fixtures = Path.Combine(SharedData.RepoRoot, "tests", "EvoMerge.Tests", "Fixtures", "lora");
+    readonly RecipeRunner _run = new();
+
+    public void Dispose() => _run.Dispose();
+
+    string Root => _run.Root;
+
+    /// <summary>The reference's verdict on <paramref name="merged"/> = <paramref name="model"/> with the LoRAs folded in.</summary>
+    static JsonElement Reference(string model, string merged, params (string Lora, double Strength)[] loras)
+    {
+        string specs = string.Join(' ', loras.Select(l => $"\"{l.Lora}:{l.Strength.ToString(CultureInfo.InvariantCulture)}\""));
+        var run = PythonReference.Run($"\"{Path.Combine(Fixtures, "lora_fold_reference.py")}\" \"{model}\" \"{merged}\" {specs}", TimeSpan.FromMinutes(3));
+        Assert.True(run.ExitCode == 0, run.Stdout + run.Stderr);
+        return JsonDocument.Parse(run.Stdout).RootElement;
+    }
+
+    static void AssertFolded(JsonElement reference, int changed, double tolerance = 2e-5)
+    {
+        Assert.Equal(changed, reference.GetProperty("changed").GetInt32());
+        Assert.True(reference.GetProperty("max_change").GetDouble() > 100 * tolerance, "the LoRA changes the weights visibly");
+        Assert.True(reference.GetProperty("max_diff").GetDouble() < tolerance, $"largest difference to the numpy fold: {reference.GetProperty("max_diff").GetDouble()}");
+    }
+
+    /// <summary>
+    /// A PEFT adapter on the 4-layer test Llama: q_proj at r = 2, k_proj at rank_pattern 3, up_proj at alpha_pattern 5,
+    /// an embedding LoRA (lora_embedding_A/B) and lm_head kept whole (modules_to_save).
+    /// </summary>
+    string Peft(string name, bool rsLora, int seed, int hidden = TestModels.Hidden)
+    {
+        var rng = new Random(seed);
+        var tensors = new List<(string, long[], float[])>();
+        void Factors(string module, int rows, int cols, int rank)
+        {
+            tensors.Add(($"base_model.model.{module}.lora_A.weight", [rank, cols], LoraFiles.Gaussian(rng, rank * cols, 0.3)));
+            tensors.Add(($"base_model.model.{module}.lora_B.weight", [rows, rank], LoraFiles.Gaussian(rng, rows * rank, 0.3)));
+        }
+        for (int layer = 0; layer < 4; layer++)
+        {
+            Factors($"model.layers.{layer}.self_attn.q_proj", hidden, hidden, 2);
+            Factors($"model.layers.{layer}.self_attn.k_proj", hidden / 2, hidden, 3);
+            Factors($"model.layers.{layer}.mlp.up_proj", TestModels.Intermediate, hidden, 2);
+        }
+        tensors.Add(("base_model.model.model.embed_tokens.lora_embedding_A", [2, 32], LoraFiles.Gaussian(rng, 64, 0.3)));
+        tensors.Add(("base_model.model.model.embed_tokens.lora_embedding_B", [hidden, 2], LoraFiles.Gaussian(rng, hidden * 2, 0.3)));
+        tensors.Add(("base_model.model.lm_head.weight", [32, hidden], LoraFiles.Gaussian(rng, 32 * hidden, 1)));
+        var config = new JsonObject
+        {
+            ["peft_type"] = "LORA", ["r"] = 2, ["lora_alpha"] = 3, ["use_rslora"] = rsLora,
+            ["target_modules"] = new JsonArray("q_proj", "k_proj", "up_proj", "embed_tokens"),
+            ["rank_pattern"] = new JsonObject { ["k_proj"] = 3 },
+            ["alpha_pattern"] = new JsonObject { ["up_proj"] = 5 },
+            ["modules_to_save"] = new JsonArray("lm_head"),
+        };
+        return LoraFiles.WritePeft(Path.Combine(Root, name), config, tensors);
+    }
+
+    [PythonReferenceTheory("numpy")]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Peft_adapter_through_model_plus_lora_matches_the_numpy_fold(bool rsLora)
+    {
+        var baseModel = TestModels.Write(Root, "base", 1);
+        string adapter = Peft("adapter", rsLora, 7);
+        // mergekit's abliteration recipes: task arithmetic of the base and base+lora at weight 1 is the folded model.
+        string merged = _run.Merge("""
+            merge_method: task_arithmetic
+            base_model: {root}/base
+            models:
+              - model: {root}/base+{root}/adapter
+                parameters:
+                  weight: 1.0
+            dtype: float32
+            """);
+        AssertFolded(Reference(baseModel.Path, merged, (adapter, 1)), changed: 14);
+    }
+
+    /// <summary>Real SDXL dimensions over 64 (320 → 5, 2048 → 32, ...); kernel sizes and the 4 latent channels stay.</summary>
+    static long[] Tiny(string shape) => shape.Split(',').Select(long.Parse).Select(d => d >= 64 ? d / 64 : d).ToArray();
+
+    [PythonReferenceFact("numpy")]
+    public void Kohya_sdxl_lora_with_the_lightning_style_key_set_matches_the_numpy_fold()
+    {
+        var lines = File.ReadAllLines(Path.Combine(Fixtures, "sdxl_kohya_unet_lora_keys.txt")).Select(l => l.Split(' ')).ToList();
+        var rng = new Random(5);
+        var unet = lines.Where(l => l[0] == "tensor").Select(l => (l[1], Tiny(l[2]), LoraFiles.Gaussian(rng, TensorInfo.ElementCountOf(Tiny(l[2])), 0.5))).ToList();
+        string unetFile = Path.Combine(Directory.CreateDirectory(Path.Combine(Root, "unet")).FullName, "sdxl-unet.safetensors");
+        LoraFiles.WriteSafetensors(unetFile, unet);
+        const int rank = 4;
+        var lora = new List<(string, long[], float[])>();
+        int i = 0;
+        foreach (var l in lines.Where(l => l[0] != "tensor"))
+        {
+            var w = Tiny(l[2]);
+            long[] down = w.Length == 4 ? [rank, w[1], w[2], w[3]] : [rank, w[1]];
+            long[] up = w.Length == 4 ? [w[0], rank, 1, 1] : [w[0], rank];
+            lora.Add((l[0] + ".lora_down.weight", down, LoraFiles.Gaussian(rng, TensorInfo.ElementCountOf(down), 0.5)));
+            lora.Add((l[0] + ".lora_up.weight", up, LoraFiles.Gaussian(rng, TensorInfo.ElementCountOf(up), 0.5)));
+            lora.Add((l[0] + ".alpha", [], [1 + i++ % 8]));   // kohya stores alpha as a 0-d tensor
+        }
+        string loraFile = Path.Combine(Directory.CreateDirectory(Path.Combine(Root, "lora")).FullName, "lightning-style.safetensors");
+        LoraFiles.WriteSafetensors(loraFile, lora, DType.F16);
+
+        using (var planned = _run.Plan($"""
+            merge_method: passthrough
+            models:
+              - model: {unetFile}+{loraFile}
+            dtype: float32
+            """))
+        {
+            Assert.Empty(planned.Warnings);
+            Assert.Contains(planned.Notes, n => n.Contains("kohya") && n.Contains("788 tensors"));
+        }
+        string merged = _run.Merge($"""
+            merge_method: passthrough
+            models:
+              - model: {unetFile}+{loraFile}
+            dtype: float32
+            """);
+        AssertFolded(Reference(unetFile, merged, (loraFile, 1)), changed: 788);
+    }
+
+    [PythonReferenceFact("numpy")]
+    public void Recipe_loras_fold_into_the_merged_result_with_their_strengths()
+    {
+        TestModels.Write(Root, "a", 1);
+        TestModels.Write(Root, "b", 2);
+        string first = Peft("first", rsLora: false, 11), second = Peft("second", rsLora: true, 12);
+        const string linear = """
+            merge_method: linear
+            models:
+              - model: {root}/a
+                parameters: {weight: 0.25}
+              - model: {root}/b
+                parameters: {weight: 0.75}
+            dtype: float32
+            """;
+        string plain = _run.Merge(linear, "plain");
+        string withLoras = _run.Merge(linear + """
+
+            loras:
+              - {path: {root}/first, strength: 0.8}
+              - path: {root}/second
+                strength: -0.5
+            """, "with-loras");
+        AssertFolded(Reference(plain, withLoras, (first, 0.8), (second, -0.5)), changed: 14);
+    }
+}
