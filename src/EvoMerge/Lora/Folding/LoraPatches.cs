@@ -1,3 +1,4 @@
+using EvoMerge.Anatomy;
 using EvoMerge.IO;
 
 namespace EvoMerge.Lora.Folding;
@@ -12,13 +13,17 @@ public sealed class LoraPatches
     readonly Dictionary<string, List<LoraPatch>> _byTensor = new(StringComparer.Ordinal);
     readonly LoraTargetIndex _index;
     readonly string _targetLabel;
+    readonly ModelAnatomy? _anatomy;
 
     /// <param name="tensors">The target's tensors, names and shapes.</param>
     /// <param name="targetLabel">How messages name the target ("model 'base'", "the merged output").</param>
-    public LoraPatches(IEnumerable<(string Name, long[] Shape)> tensors, string targetLabel)
+    /// <param name="anatomy">The target's anatomy: tells a kohya <c>lora_te1_</c> key from a <c>lora_te2_</c> one where
+    /// both text encoders use the same names (a diffusers pipeline).</param>
+    public LoraPatches(IEnumerable<(string Name, long[] Shape)> tensors, string targetLabel, ModelAnatomy? anatomy = null)
     {
         _index = new LoraTargetIndex(tensors);
         _targetLabel = targetLabel;
+        _anatomy = anatomy;
     }
 
     public bool IsEmpty => _byTensor.Count == 0;
@@ -76,11 +81,22 @@ public sealed class LoraPatches
     {
         if (format == LoraFormat.Peft || key.Contains('.')) return _index.Resolve(key + ".weight");
         if (!key.StartsWith("lora_", StringComparison.Ordinal)) return null;
-        int component = key.IndexOf('_', "lora_".Length);
-        if (component < 0) return null;
-        var found = _index.Find(key[(component + 1)..] + "_weight");
+        int end = key.IndexOf('_', "lora_".Length);
+        if (end < 0) return null;
+        var found = _index.Find(key[(end + 1)..] + "_weight");
+        if (found.Count > 1 && _anatomy != null && ModuleOf(key["lora_".Length..end]) is { } module)
+            found = found.Where(t => _anatomy.Place(t).Module == module).ToList();
         return found.Count == 1 ? found[0] : null;
     }
+
+    /// <summary>kohya's component names: unet, te (SD 1.x/2.x) or te1 and te2 (SDXL).</summary>
+    static ModelModule? ModuleOf(string component) => component switch
+    {
+        "unet" => ModelModule.Unet,
+        "te" or "te1" => ModelModule.TextEncoder,
+        "te2" => ModelModule.TextEncoder2,
+        _ => null,
+    };
 
     void CheckShape(LoraFile lora, LoraFactors m, string tensor)
     {

@@ -113,7 +113,7 @@ public static class RecipePlanner
                 if (lora == null) continue;
                 var file = LoraFile.Open(lora);
                 loras.Add(file);
-                var patches = new LoraPatches(folder.Weights.Tensors.Select(t => (t.Name, t.Shape)), $"model '{model}'");
+                var patches = new LoraPatches(folder.Weights.Tensors.Select(t => (t.Name, t.Shape)), $"model '{model}'", folder.Anatomy);
                 notes.Add(patches.Add(file, 1, warnings));
                 folded[reference] = patches;
             }
@@ -264,7 +264,7 @@ public static class RecipePlanner
         }
 
         var plan = new MergePlan(method, sources, jobs);
-        var outputPatches = new LoraPatches(jobs.Select(j => (j.OutputName, j.Shape)), "the merged output");
+        var outputPatches = new LoraPatches(jobs.Select(j => (j.OutputName, j.Shape)), "the merged output", anatomy);
         foreach (var (entry, file) in outputLoras)
         {
             try { notes.Add(outputPatches.Add(file, entry.Strength, warnings)); }
@@ -335,9 +335,7 @@ public static class RecipePlanner
             {
                 var (start, end) = s.LayerRange!.Value;
                 int layers = models[s.Model].LayerCount;
-                // A models recipe over a model without decoder layers (a bare UNet file) merges its tensors whole.
-                bool layerless = recipe.Models != null && layers == 0;
-                if ((start >= end && !layerless) || end > layers)
+                if (start >= end || end > layers)
                     throw new EvoMergeException($"{s.LayerRangeMark}: layer_range [{start}, {end}] is not a non-empty range within model '{s.Model}', which has {layers} layers (0..{layers})");
             }
             if (slice.Sources.Select(s => s.LayerRange!.Value.End - s.LayerRange!.Value.Start).Distinct().Count() > 1)
