@@ -136,6 +136,44 @@ public sealed class LoraFoldingTests : IDisposable
         AssertFolded(Reference(unetFile, merged, (loraFile, 1)), changed: 788);
     }
 
+    /// <summary>
+    /// A kohya LoRA of all three SDXL components onto a diffusers pipeline folder (DiffusionFixtures: SDXL-base's real
+    /// names, tiny widths): <c>lora_te1_</c> and <c>lora_te2_</c> keys name the same path in text_encoder/ and
+    /// text_encoder_2/, and UNet keys in diffusers naming (<c>lora_unet_down_blocks_…</c>) address unet/.
+    /// </summary>
+    [PythonReferenceFact("numpy")]
+    public void Kohya_lora_of_unet_and_both_text_encoders_folds_into_a_pipeline_folder()
+    {
+        string sdxl = Anatomy.DiffusionFixtures.Write(Root, 4);
+        string pipeline = Path.Combine(sdxl, "pipeline");
+        var rng = new Random(9);
+        var lora = new List<(string, long[], float[])>();
+        var component = new Dictionary<string, string> { ["unet"] = "unet", ["text_encoder"] = "te1", ["text_encoder_2"] = "te2" };
+        foreach (var t in Anatomy.DiffusionFixtures.Labels(sdxl).Pipeline)
+        {
+            bool targeted = t.Name.EndsWith(".weight") && (t.Shape.Length == 4 || t.Shape.Length == 2)
+                && (t.Name.Contains(".attentions.") || t.Name.Contains(".resnets.") || t.Name.Contains(".encoder.layers."));
+            if (!targeted || !component.TryGetValue(t.Component, out var prefix)) continue;
+            string module = $"lora_{prefix}_" + t.Name[(t.Component.Length + 1)..^".weight".Length].Replace('.', '_');
+            long[] down = [2, .. t.Shape.AsSpan(1)], up = t.Shape.Length == 4 ? [t.Shape[0], 2, 1, 1] : [t.Shape[0], 2];
+            lora.Add((module + ".lora_down.weight", down, LoraFiles.Gaussian(rng, TensorInfo.ElementCountOf(down), 0.5)));
+            lora.Add((module + ".lora_up.weight", up, LoraFiles.Gaussian(rng, TensorInfo.ElementCountOf(up), 0.5)));
+            lora.Add((module + ".alpha", [], [1]));
+        }
+        int modules = lora.Count / 3;
+        Assert.Contains(lora, l => l.Item1.StartsWith("lora_te2_text_model_encoder_layers_31_"));
+        string loraFile = Path.Combine(Directory.CreateDirectory(Path.Combine(Root, "lora")).FullName, "sdxl-all.safetensors");
+        LoraFiles.WriteSafetensors(loraFile, lora);
+        string merged = _run.Merge($"""
+            merge_method: linear
+            models:
+              - model: {pipeline}+{loraFile}
+                parameters: {"{"}weight: 1{"}"}
+            dtype: float32
+            """);
+        AssertFolded(Reference(pipeline, merged, (loraFile, 1)), changed: modules);
+    }
+
     [PythonReferenceFact("numpy")]
     public void Recipe_loras_fold_into_the_merged_result_with_their_strengths()
     {

@@ -59,7 +59,17 @@ def read_model(path):
     for name in sorted(os.listdir(path)):
         if name.endswith(".safetensors"):
             tensors.update(read_safetensors(os.path.join(path, name)))
+    if os.path.exists(os.path.join(path, "model_index.json")):
+        # A diffusers pipeline: each component folder's tensors under "<folder>.".
+        for folder in sorted(os.listdir(path)):
+            if os.path.isdir(os.path.join(path, folder)):
+                for name, value in read_model(os.path.join(path, folder)).items():
+                    tensors[folder + "." + name] = value
     return tensors
+
+
+# kohya's component prefixes and the pipeline folders they address when a path is found in several.
+COMPONENTS = {"unet": "unet_", "te": "text_encoder_", "te1": "text_encoder_", "te2": "text_encoder_2_"}
 
 
 def fold_kohya(model, lora, strength, changed):
@@ -71,8 +81,10 @@ def fold_kohya(model, lora, strength, changed):
         down, up = lora[key], lora[module + ".lora_up.weight"]
         rank = down.shape[0]
         alpha = float(lora[module + ".alpha"].reshape(-1)[0]) if module + ".alpha" in lora else rank
-        path = module.split("_", 2)[2]   # drop "lora_" and the component
+        component, path = module.split("_", 2)[1:]   # drop "lora_", keep the component
         targets = [t for p, t in by_path.items() if p == path or p.endswith("_" + path)]
+        if len(targets) > 1:
+            targets = [t for p, t in by_path.items() if p == COMPONENTS[component] + path]
         if len(targets) != 1:
             raise SystemExit(f"{module}: {len(targets)} targets")
         w = model[targets[0]]
