@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using EvoMerge.Lora;
 using EvoMerge.Tests.Merge;
 
 namespace EvoMerge.Tests.Lora;
@@ -151,5 +152,36 @@ public sealed class LoraBadInputTests : IDisposable
             """).Dispose());
         Assert.Contains("recipe.yml:5:", e.Message);
         Assert.Contains("unknown field 'strenght' (did you mean 'strength'?)", e.Message);
+    }
+
+    [Fact]
+    public void Evolve_configs_refuse_lora_references_and_say_how_to_fold_first()
+    {
+        string yaml = Tests.Evolution.EvolutionConfigReaderTests.Example.Replace("./models/math-en", "./models/math-en+./loras/style");
+        var e = Assert.Throws<EvoMergeException>(() => EvoMerge.Evolution.Config.EvolutionConfigReader.Parse(yaml, "evolve.yml", "/runs/here"));
+        Assert.Contains("evolve.yml: model './models/math-en+./loras/style': LoRA references (model+lora) are not supported in evolve configs", e.Message);
+        Assert.Contains("evomerge merge", e.Message);
+    }
+
+    [Theory]
+    [InlineData("base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight", "model.layers.0.self_attn.q_proj", PeftFormat.Part.A)]
+    [InlineData("base_model.model.model.layers.0.self_attn.q_proj.lora_B.default.weight", "model.layers.0.self_attn.q_proj", PeftFormat.Part.B)]
+    [InlineData("unet.down_blocks.1.attentions.0.proj_in.lora_A.weight", "unet.down_blocks.1.attentions.0.proj_in", PeftFormat.Part.A)]
+    [InlineData("base_model.model.model.embed_tokens.lora_embedding_A", "model.embed_tokens", PeftFormat.Part.EmbeddingA)]
+    [InlineData("base_model.model.model.embed_tokens.lora_embedding_B.default", "model.embed_tokens", PeftFormat.Part.EmbeddingB)]
+    [InlineData("base_model.model.lm_head.weight", "lm_head.weight", PeftFormat.Part.None)]
+    [InlineData("base_model.model.model.layers.0.self_attn.q_proj.lora_B.bias", "model.layers.0.self_attn.q_proj.lora_B.bias", PeftFormat.Part.None)]
+    public void Peft_keys_split_into_module_and_factor(string key, string module, PeftFormat.Part part) =>
+        Assert.Equal((module, part), PeftFormat.Parse(key));
+
+    [Fact]
+    public void A_lora_bias_is_refused_by_name()
+    {
+        string adapter = LoraFiles.WritePeft(Path.Combine(_run.Root, "biased"), new JsonObject { ["peft_type"] = "LORA", ["r"] = 2, ["lora_alpha"] = 2 },
+            [("base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight", [2, 8], new float[16]),
+             ("base_model.model.model.layers.0.self_attn.q_proj.lora_B.weight", [8, 2], new float[16]),
+             ("base_model.model.model.layers.0.self_attn.q_proj.lora_B.bias", [8], new float[8])]);
+        var e = Refused(adapter);
+        Assert.Contains("tensor 'base_model.model.model.layers.0.self_attn.q_proj.lora_B.bias' is a LoRA part EvoMerge does not know", e.Message);
     }
 }

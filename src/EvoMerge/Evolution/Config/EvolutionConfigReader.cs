@@ -1,5 +1,6 @@
 using EvoMerge.Evolution.M2n2;
 using EvoMerge.Evolution.Optimizers;
+using EvoMerge.Lora.Folding;
 using EvoMerge.Merge.Methods;
 using YamlDotNet.RepresentationModel;
 
@@ -58,6 +59,10 @@ public static class EvolutionConfigReader
     {
         void Require(bool ok, string message) { if (!ok) throw new EvoMergeException($"{fileName}: {message}"); }
         Require(c.Models.Count >= 1, "'models' must list at least one model");
+        // The evaluator loads sources whole into the runtime; folding belongs to merge recipes (docs/tools.md).
+        foreach (var m in c.Models.Append(c.BaseModel ?? "").Concat(c.Dfs.Models ?? []).Append(c.Dfs.ModelA ?? ""))
+            Require(LoraReference.Split(m).Lora == null,
+                $"model '{m}': LoRA references (model+lora) are not supported in evolve configs; fold the LoRA first with `evomerge merge` (a passthrough recipe with model: {m}) and evolve the result");
         Require(c.Fitness.Count >= 1, "'fitness' must list at least one task");
         Require(c.Optimizer.Generations is > 0 || c.Optimizer.MaxEvaluations is > 0,
             "'optimizer' needs 'generations' or 'max_evaluations' (a positive integer)");
