@@ -174,6 +174,36 @@ public sealed class LoraFoldingTests : IDisposable
         AssertFolded(Reference(pipeline, merged, (loraFile, 1)), changed: modules);
     }
 
+    /// <summary>A later stage of a multi-stage recipe takes an earlier stage with a LoRA folded in (<c>blend+adapter</c>).</summary>
+    [PythonReferenceFact("numpy")]
+    public void A_stage_plus_lora_folds_into_the_earlier_stage_output()
+    {
+        TestModels.Write(Root, "a", 1);
+        TestModels.Write(Root, "b", 2);
+        string adapter = Peft("adapter", rsLora: false, 13);
+        string path = Path.Combine(Root, "multi.yml");
+        File.WriteAllText(path, """
+            name: final
+            merge_method: passthrough
+            models:
+              - model: blend+{root}/adapter
+            dtype: float32
+            ---
+            name: blend
+            merge_method: linear
+            models:
+              - model: {root}/a
+                parameters: {weight: 0.4}
+              - model: {root}/b
+                parameters: {weight: 0.6}
+            dtype: float32
+            """.Replace("{root}", Root));
+        var outcomes = EvoMerge.Merge.MultiStage.MultiStageRunner.Run(EvoMerge.Merge.MultiStage.MultiStageRecipe.Load(path), Path.Combine(Root, "out"),
+            Path.Combine(Root, "stages"), null, false, new EvoMerge.Merge.Execution.MergeOptions { Threads = 2 });
+        Assert.Equal(["blend", "final"], outcomes.Select(o => o.Stage.Name));
+        AssertFolded(Reference(Path.Combine(Root, "stages", "blend"), Path.Combine(Root, "out"), (adapter, 1)), changed: 14);
+    }
+
     [PythonReferenceFact("numpy")]
     public void Recipe_loras_fold_into_the_merged_result_with_their_strengths()
     {
