@@ -12,7 +12,7 @@ MODE  score       write the scores
       malformed   write text that is not JSON, exit 0
       silent      exit 0 without writing OUT
       hang        ARG is a file: start a child `sleep 600`, write "<own pid> <child pid>" to ARG, then sleep
-      slow        ARG is a folder: record our pid there, sleep 0.3 s, score, remove the record
+      slow        ARG is a folder: append a line to ARG.log, record our pid in ARG, sleep 0.3 s, score, remove the record
       argv        write our argument list to OUT as JSON (no scores)
 """
 import json, os, struct, subprocess, sys, time
@@ -86,6 +86,8 @@ elif mode == "hang":
     open(arg, "w").write(f"{os.getpid()} {child.pid}")
     time.sleep(600)
 elif mode == "slow":
+    with open(arg + ".log", "a") as log:
+        log.write(f"{os.getpid()}\n")
     record = os.path.join(arg, str(os.getpid()))
     open(record, "w").close()
     time.sleep(0.3)

@@ -62,13 +62,16 @@ public static class ScorerProcess
         }
     }
 
-    /// <summary>Kills the process and every descendant; a process already gone is not an error.</summary>
-    public static void KillTree(Process process)
+    /// <summary>
+    /// Kills the process and every descendant; a process already gone is not an error. Waits for it only when it is
+    /// our child: another's (an orphan found after a crash) may stay a zombie as long as nobody reaps it.
+    /// </summary>
+    public static void KillTree(Process process, bool wait = true)
     {
         try { process.Kill(entireProcessTree: true); }
         catch (InvalidOperationException) { }   // exited meanwhile
         catch (Win32Exception) { }               // a descendant exited meanwhile
-        process.WaitForExit();
+        if (wait) process.WaitForExit();
     }
 
     /// <summary>

@@ -76,7 +76,7 @@ public sealed class ScratchSpace(string? root = null) : IDisposable
         try
         {
             using var orphan = Process.GetProcessById(pid);
-            ScorerProcess.KillTree(orphan);
+            ScorerProcess.KillTree(orphan, wait: false);
         }
         catch (ArgumentException) { }   // gone meanwhile
     }
