@@ -6,8 +6,8 @@ using EvoMerge.IO;
 namespace EvoMerge.Evolution.External;
 
 /// <summary>
-/// Where candidates are written for fitness commands: <c>&lt;root&gt;/evomerge-scratch-&lt;pid&gt;/&lt;n&gt;/</c>, one
-/// folder per candidate, removed as soon as its commands are done; the process's folder goes on dispose. The root is
+/// Where candidates are written for fitness commands: <c>&lt;root&gt;/evomerge-scratch-&lt;pid&gt;-&lt;random&gt;/&lt;n&gt;/</c>,
+/// one folder per candidate, removed as soon as its commands are done; the space's own folder goes on dispose. The root is
 /// the user's <c>--scratch</c> (a RAM disk such as <c>/dev/shm/evomerge</c> saves the disk writes) or the system temp
 /// folder. A process killed with kill -9 leaves its folder and may leave its scorer running; the next scratch space
 /// on the same root removes the folders of processes that are gone and kills the scorers they recorded, matched by
@@ -42,8 +42,8 @@ public sealed class ScratchSpace(string? root = null) : IDisposable
         {
             Directory.CreateDirectory(root);
             RemoveStale(root);
-            string own = Path.Combine(root, Prefix + Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
-            CandidateFolder.Delete(own);   // left by an earlier process that had our id (after a reboot)
+            // Several spaces may share a root in one process (a worker's silos, tests): each has its own folder.
+            string own = Path.Combine(root, $"{Prefix}{Environment.ProcessId.ToString(CultureInfo.InvariantCulture)}-{Guid.NewGuid().ToString("N")[..8]}");
             Directory.CreateDirectory(own);
             return own;
         }
@@ -58,7 +58,7 @@ public sealed class ScratchSpace(string? root = null) : IDisposable
     {
         foreach (var folder in Directory.EnumerateDirectories(root, Prefix + "*"))
         {
-            if (!int.TryParse(Path.GetFileName(folder)[Prefix.Length..], NumberStyles.None, CultureInfo.InvariantCulture, out int pid)
+            if (!int.TryParse(Path.GetFileName(folder)[Prefix.Length..].Split('-')[0], NumberStyles.None, CultureInfo.InvariantCulture, out int pid)
                 || pid == Environment.ProcessId || OutputFolder.Running(pid))
                 continue;
             foreach (var record in Directory.EnumerateFiles(folder, PidFile, SearchOption.AllDirectories))
