@@ -5,6 +5,7 @@ using EvoMerge.Cluster;
 using EvoMerge.Cluster.Driver;
 using EvoMerge.Evolution;
 using EvoMerge.Evolution.Config;
+using EvoMerge.Evolution.External;
 using EvoMerge.Torch.Evolution;
 using EvoMerge.Torch.Runtime;
 using Spectre.Console;
@@ -41,6 +42,10 @@ public sealed class EvolveCommand : Command<EvolveCommand.Settings>
         [Description("Prompts per forward pass (default 16).")]
         public int BatchSize { get; init; } = 16;
 
+        [CommandOption("--scratch <DIR>")]
+        [Description("Where fitness commands get each candidate's model folder (a RAM disk such as /dev/shm/evomerge saves disk writes; default: the system temp folder).")]
+        public string? Scratch { get; init; }
+
         [CommandOption("--cluster <SPEC>")]
         [Description("Score candidates on the workers of this cluster (localhost, or redis://HOST:PORT; see docs/cluster.md).")]
         public string? Cluster { get; init; }
@@ -56,7 +61,10 @@ public sealed class EvolveCommand : Command<EvolveCommand.Settings>
         var config = EvolutionConfigReader.ReadFile(settings.Config);
         string runDirectory = settings.RunDirectory ?? Path.Combine(config.BaseDirectory, "runs", config.Name);
         var options = new TorchEvaluatorOptions(settings.Threads ?? Environment.ProcessorCount, DeviceOptions.ParseDType(settings.DType), settings.BatchSize);
-        using var local = new TorchCandidateEvaluator(options);
+        using var scratch = new ScratchSpace(settings.Scratch);
+        var local = new TorchCandidateEvaluator(options);
+        // Fitness commands run where candidates are scored: here, or on each worker (which has its own --scratch).
+        using var here = new ExternalFitnessEvaluator(local, scratch);
         var spec = settings.Cluster is { } c ? ClusterSpec.Parse(c, settings.ClusterId) : null;
         using var connection = spec is null ? null
             : ClusterConnection.Connect(spec, TimeSpan.FromMinutes(2), cancellationToken).GetAwaiter().GetResult();
@@ -70,7 +78,7 @@ public sealed class EvolveCommand : Command<EvolveCommand.Settings>
             {
                 var progress = new LiveProgress(ctx);
                 // On a cluster the driver keeps its local evaluator for layer counts and the final model folder.
-                ICandidateEvaluator evaluator = connection is null ? local
+                ICandidateEvaluator evaluator = connection is null ? here
                     : cluster = new ClusterCandidateEvaluator(connection.Client, local, status: new ClusterLiveStatus(ctx));
                 result = EvolutionRunner.Run(config, evaluator, runDirectory, new RunOptions(settings.Resume), progress, cancellationToken);
                 progress.Complete();

@@ -36,6 +36,9 @@ public sealed class WorkerCommand : Command<WorkerCommand.Settings>
         [CommandOption("--batch-size <N>"), Description("Prompts per forward pass."), DefaultValue(16)]
         public int BatchSize { get; init; } = 16;
 
+        [CommandOption("--scratch <DIR>"), Description("Where fitness commands get each candidate's model folder (default: the system temp folder).")]
+        public string? Scratch { get; init; }
+
         [CommandOption("--advertise <IP>"), Description("Address other machines reach this one at (default: loopback for localhost, else this host's first IPv4).")]
         public string? Advertise { get; init; }
     }
@@ -48,7 +51,7 @@ public sealed class WorkerCommand : Command<WorkerCommand.Settings>
         var options = new TorchEvaluatorOptions(threads, DeviceOptions.ParseDType(settings.DType), settings.BatchSize);
         string name = settings.Name ?? $"{Environment.MachineName}-{Environment.ProcessId}";
         string advertise = settings.Advertise ?? (spec.Kind == ClusterSpec.Backend.Localhost ? "127.0.0.1" : ThisHostAddress());
-        TorchWorker.Run(spec, name, settings.Slots, options, advertise, line => AnsiConsole.WriteLine(line), cancellationToken)
+        TorchWorker.Run(spec, name, settings.Slots, options, advertise, line => AnsiConsole.WriteLine(line), cancellationToken, settings.Scratch)
             .GetAwaiter().GetResult();
         return 0;
     }

@@ -1,4 +1,5 @@
 using EvoMerge.Evaluation;
+using EvoMerge.Evaluation.External;
 
 namespace EvoMerge.Candidates;
 
@@ -6,7 +7,9 @@ namespace EvoMerge.Candidates;
 /// <param name="Tasks">One outcome per task of the work, in its order.</param>
 /// <param name="BuildSeconds">Time spent making the candidate runnable (merge into resident weights, path swap, load).</param>
 /// <param name="ScoreSeconds">Time spent running the tasks.</param>
-public sealed record CandidateResult(string Key, IReadOnlyList<TaskOutcome> Tasks, double BuildSeconds, double ScoreSeconds)
+/// <param name="Failures">Failed tries of fitness commands (retried, or skipped by policy); null when none failed.</param>
+public sealed record CandidateResult(string Key, IReadOnlyList<TaskOutcome> Tasks, double BuildSeconds, double ScoreSeconds,
+    IReadOnlyList<ScorerFailure>? Failures = null)
 {
     /// <summary>The headline score of each task, higher is better.</summary>
     public double[] Scores => Tasks.Select(t => t.Score).ToArray();

@@ -1,8 +1,9 @@
 using EvoMerge.Evaluation.Answers;
+using EvoMerge.Evaluation.External;
 
 namespace EvoMerge.Evaluation;
 
-public enum TaskKind { Mgsm, Gsm8k, Choice, Perplexity, Jsonl, Vqa }
+public enum TaskKind { Mgsm, Gsm8k, Choice, Perplexity, Jsonl, Vqa, Command }
 
 /// <summary>How a user task's answers are checked.</summary>
 public enum AnswerMatch { Exact, Number, Regex, Choice }
@@ -23,6 +24,11 @@ public enum AnswerMatch { Exact, Number, Regex, Choice }
 /// <param name="WindowChars">Perplexity: characters scored per window.</param>
 /// <param name="ContextChars">Perplexity: characters of preceding text given as context to each window.</param>
 /// <param name="Tokenizer">Vqa: how ROUGE-L splits answers, "char" (default) or "mecab".</param>
+/// <param name="Command">
+/// <see cref="TaskKind.Command"/>: the external program that scores a model folder; <see cref="DataPath"/> is then
+/// the folder it runs in (the config's folder). Run by an evaluator that writes candidates to disk, never on a
+/// loaded model.
+/// </param>
 public sealed record EvalTaskSpec(
     TaskKind Kind,
     string DataPath,
@@ -40,4 +46,5 @@ public sealed record EvalTaskSpec(
     string ChoicePrefix = " ",
     int WindowChars = 1024,
     int ContextChars = 1024,
-    string? Tokenizer = null);
+    string? Tokenizer = null,
+    ScorerCommand? Command = null);

@@ -166,7 +166,7 @@ public static class EvolutionRunner
                     var r = evaluator.EvaluateOne(candidate, TaskSpecs.Work(config.Test, null, config), cancellationToken);
                     var measured = r.Scores;
                     entry = new JournalEntry("final", EntryKinds.Test, 0, i, label, null, null, candidate, null,
-                        measured, Fitness.Of(config.Test, measured), r.BuildSeconds, r.ScoreSeconds, false, ItemScores.Of(r));
+                        measured, Fitness.Of(config.Test, measured), r.BuildSeconds, r.ScoreSeconds, false, ItemScores.Of(r), r.Failures);
                     journal.Append(entry);
                 }
                 scores = entry.Scores;
@@ -182,7 +182,7 @@ public static class EvolutionRunner
 
     /// <summary>Task names as summary keys; a task listed twice is told apart by its data file.</summary>
     public static string TaskKey(IReadOnlyList<TaskConfig> tasks, int k) =>
-        tasks.Count(t => t.Task == tasks[k].Task) > 1 ? $"{tasks[k].Task} ({tasks[k].Data})" : tasks[k].Task;
+        tasks.Count(t => t.Task == tasks[k].Task) > 1 ? $"{tasks[k].Task} ({tasks[k].Command?.Text ?? tasks[k].Data})" : tasks[k].Task;
 }
 
 /// <param name="Resume">Continue the run already in the folder (error when the folder holds a different config).</param>

@@ -59,7 +59,7 @@ public static class OutputFolder
             .ToList();
     }
 
-    static bool Running(int pid)
+    internal static bool Running(int pid)
     {
         try { using var p = System.Diagnostics.Process.GetProcessById(pid); return !p.HasExited; }
         catch (ArgumentException) { return false; }

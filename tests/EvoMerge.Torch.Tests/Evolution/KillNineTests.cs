@@ -49,7 +49,7 @@ public class KillNineTests(StoriesExperts experts) : IClassFixture<StoriesExpert
         Assert.Equal(Untimed(whole), Untimed(killed));
     }
 
-    static Process Evolve(string config, string runDir, params string[] extra)
+    internal static Process Evolve(string config, string runDir, params string[] extra)
     {
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var a in (string[])[Cli, "evolve", config, "--run-dir", runDir, "--threads", "1", "--dtype", "f32", .. extra])
@@ -62,7 +62,7 @@ public class KillNineTests(StoriesExperts experts) : IClassFixture<StoriesExpert
         return p;
     }
 
-    static int LineCount(string file)
+    internal static int LineCount(string file)
     {
         if (!File.Exists(file)) return 0;
         using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
@@ -72,7 +72,7 @@ public class KillNineTests(StoriesExperts experts) : IClassFixture<StoriesExpert
     }
 
     /// <summary>Journal entries without their timings (which differ run to run).</summary>
-    static List<string> Untimed(string runDir) => File.ReadAllLines(new RunFolder(runDir).JournalFile)
+    internal static List<string> Untimed(string runDir) => File.ReadAllLines(new RunFolder(runDir).JournalFile)
         .Select(line =>
         {
             var entry = JsonNode.Parse(line)!.AsObject();

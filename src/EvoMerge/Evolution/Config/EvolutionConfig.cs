@@ -1,3 +1,5 @@
+using EvoMerge.Evaluation.External;
+
 namespace EvoMerge.Evolution.Config;
 
 /// <summary>
@@ -157,12 +159,24 @@ public sealed record OptimizerConfig
     public M2n2.M2n2Config M2n2 { get; init; } = new();
 }
 
-/// <summary>One evaluation task on one data file; the fields are the evaluation engine's (see docs/eval.md).</summary>
+/// <summary>
+/// One evaluation task on one data file, the fields being the evaluation engine's (see docs/eval.md); or, with
+/// <see cref="Command"/>, an external program that scores each candidate's model folder (docs/evolution.md).
+/// </summary>
 public sealed record TaskConfig
 {
-    /// <summary>mgsm, gsm8k, choice, perplexity or jsonl.</summary>
+    /// <summary>The task kind name for a command task.</summary>
+    public const string CommandTask = "command";
+
+    /// <summary>mgsm, gsm8k, choice, perplexity, jsonl, or <see cref="CommandTask"/>.</summary>
     public required string Task { get; init; }
+    /// <summary>The data file (empty for a command task).</summary>
     public required string Data { get; init; }
+    /// <summary>A command task's program, timeout and failure policy; null for the evaluation engine's tasks.</summary>
+    public ScorerCommand? Command { get; init; }
+
+    /// <summary>A command task with the given command and weight.</summary>
+    public static TaskConfig Of(ScorerCommand command, double weight = 1) => new() { Task = CommandTask, Data = "", Command = command, Weight = weight };
     /// <summary>Language gate: an answer counts only when the reply is in this language (e.g. ja).</summary>
     public string? Language { get; init; }
     public int? MaxNewTokens { get; init; }

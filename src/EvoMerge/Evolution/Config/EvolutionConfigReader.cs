@@ -1,3 +1,4 @@
+using EvoMerge.Evaluation.External;
 using EvoMerge.Evolution.M2n2;
 using EvoMerge.Evolution.Optimizers;
 using EvoMerge.Lora.Folding;
@@ -22,6 +23,7 @@ public static class EvolutionConfigReader
     static readonly string[] TaskKeys =
         ["task", "data", "language", "max_new_tokens", "minibatch", "limit", "weight", "shots", "template", "match", "regex", "answer_field",
          "window_chars", "context_chars"];
+    static readonly string[] CommandKeys = ["command", "timeout", "retries", "policy", "skip_score", "weight"];
 
     public static EvolutionConfig ReadFile(string path)
     {
@@ -109,6 +111,13 @@ public static class EvolutionConfigReader
         }
         foreach (var t in c.Fitness.Concat(c.Test))
         {
+            if (t.Command is { } command)
+            {
+                Require(t.Task == TaskConfig.CommandTask && t.Minibatch is null && t.Limit is null,
+                    $"fitness command '{command.Text}': minibatch and limit do not apply (the program chooses its items)");
+                if (command.Problem() is var (key, message)) Require(false, $"fitness command '{command.Text}': '{key}' {message}");
+                continue;
+            }
             Require(t.Minibatch is null or >= 1, $"task '{t.Task}': 'minibatch' must be at least 1");
             Require(t.Limit is null or >= 1, $"task '{t.Task}': 'limit' must be at least 1");
         }
@@ -248,6 +257,8 @@ public static class EvolutionConfigReader
     static IReadOnlyList<TaskConfig> ReadTasks(YamlFields top, string key) => top.Sequence(key)
         .Select((node, i) =>
         {
+            if (node is YamlMappingNode map && map.Children.ContainsKey(new YamlScalarNode("command")))
+                return ReadCommandTask(top.Child($"{key}[{i}]", node, CommandKeys));
             var f = top.Child($"{key}[{i}]", node, TaskKeys);
             return new TaskConfig
             {
@@ -268,4 +279,35 @@ public static class EvolutionConfigReader
             };
         })
         .ToList();
+
+    /// <summary>
+    /// A fitness command: <c>command</c> as one string (split like a shell splits words, but never run by one) or as
+    /// a list of arguments; <c>timeout</c> in seconds; <c>policy</c> fail, retry or skip (default: fail, or retry
+    /// when <c>retries</c> is given); <c>retries</c> (default 1 with retry, else 0); <c>skip_score</c> with skip.
+    /// </summary>
+    static TaskConfig ReadCommandTask(YamlFields f)
+    {
+        var node = f.Node("command");
+        IReadOnlyList<string> arguments;
+        if (node is YamlSequenceNode) arguments = f.Strings("command");
+        else
+        {
+            try { arguments = CommandLine.Split(f.String("command")); }
+            catch (FormatException e) { throw f.Error(node, $"'{f.Qualify("command")}': {e.Message}"); }
+        }
+        var policy = f.Has("policy")
+            ? f.Choice("policy", "fail", "retry", "skip") switch { "fail" => FailurePolicy.Fail, "retry" => FailurePolicy.Retry, _ => FailurePolicy.Skip }
+            : f.Has("retries") ? FailurePolicy.Retry : FailurePolicy.Fail;
+        var command = new ScorerCommand(arguments,
+            TimeoutSeconds: f.Has("timeout") ? f.Double("timeout") : ScorerCommand.DefaultTimeoutSeconds,
+            Retries: f.OptionalInt("retries", min: 0) ?? (policy == FailurePolicy.Retry ? 1 : 0),
+            Policy: policy,
+            SkipScore: f.Has("skip_score") ? f.Double("skip_score") : null);
+        if (command.Problem() is var (key, message))
+        {
+            string at = f.Has(key) ? key : "command";
+            throw f.Error(f.Node(at), $"'{f.Qualify(key)}' {message}");
+        }
+        return TaskConfig.Of(command, f.Has("weight") ? f.Double("weight") : 1);
+    }
 }

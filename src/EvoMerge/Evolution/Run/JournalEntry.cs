@@ -1,4 +1,6 @@
+using System.Text.Json.Serialization;
 using EvoMerge.Candidates;
+using EvoMerge.Evaluation.External;
 
 namespace EvoMerge.Evolution.Run;
 
@@ -18,6 +20,7 @@ namespace EvoMerge.Evolution.Run;
 /// <param name="Fitness">Weighted sum of the scores (higher is better).</param>
 /// <param name="Cached">The decoded candidate equalled an earlier one on the same data: its scores were copied, nothing was evaluated.</param>
 /// <param name="Items">Per task, the items scored and each one's score (fitness sharing and attraction are recomputed from these on resume); null in older journals.</param>
+/// <param name="Failures">Failed tries of fitness commands, each with the last lines of the program's stderr; absent when none failed.</param>
 public sealed record JournalEntry(
     string Stage,
     string Kind,
@@ -33,7 +36,8 @@ public sealed record JournalEntry(
     double BuildSeconds,
     double ScoreSeconds,
     bool Cached,
-    IReadOnlyList<ItemScores>? Items = null);
+    IReadOnlyList<ItemScores>? Items = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<ScorerFailure>? Failures = null);
 
 /// <summary>One task's items and their scores, as a journal line keeps them (see <see cref="TaskOutcome"/>).</summary>
 public sealed record ItemScores(int[] Items, double[] Scores)

@@ -149,7 +149,8 @@ public sealed class SearchLoop(
                 _freshEvaluations++;
                 var scores = result.Scores;
                 entries[i] = new JournalEntry(space.Name, kind, generation, i, null, genomes[i], GenomeHash.Of(genomes[i]), asked.Build,
-                    minibatch, scores, Fitness.Of(config.Fitness, scores), result.BuildSeconds, result.ScoreSeconds, Cached: false, ItemScores.Of(result));
+                    minibatch, scores, Fitness.Of(config.Fitness, scores), result.BuildSeconds, result.ScoreSeconds, Cached: false, ItemScores.Of(result),
+                    result.Failures);
                 Flush();
             }
         }

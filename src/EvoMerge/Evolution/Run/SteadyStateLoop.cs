@@ -72,7 +72,8 @@ public sealed class SteadyStateLoop(
             _fresh++;
             var scores = result.Scores;
             var entry = new JournalEntry(Stage, EntryKinds.Search, id, 0, Describe(c), null, GenomeHash.Of(w.Build), w.Build, null,
-                scores, Fitness.Of(config.Fitness, scores), result.BuildSeconds, result.ScoreSeconds, Cached: false, ItemScores.Of(result));
+                scores, Fitness.Of(config.Fitness, scores), result.BuildSeconds, result.ScoreSeconds, Cached: false, ItemScores.Of(result),
+                result.Failures);
             journal.Append(entry);
             Tell(entry, c, replaying: false);
         }
