@@ -127,6 +127,7 @@ public sealed class LoraFoldingTests : IDisposable
             Assert.Empty(planned.Warnings);
             Assert.Contains(planned.Notes, n => n.Contains("kohya") && n.Contains("788 tensors"));
         }
+        var before = new[] { unetFile, loraFile }.Select(f => Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(f)))).ToList();
         string merged = _run.Merge($"""
             merge_method: passthrough
             models:
@@ -134,6 +135,8 @@ public sealed class LoraFoldingTests : IDisposable
             dtype: float32
             """);
         AssertFolded(Reference(unetFile, merged, (loraFile, 1)), changed: 788);
+        // Folding happens on read: the model and the LoRA are never written.
+        Assert.Equal(before, new[] { unetFile, loraFile }.Select(f => Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(f)))));
     }
 
     /// <summary>
