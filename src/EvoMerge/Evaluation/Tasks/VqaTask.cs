@@ -7,6 +7,8 @@ namespace EvoMerge.Evaluation.Tasks;
 /// Visual question answering scored by ROUGE-L F1 ×100 (the EvoVLM-JP paper's metric): each item's prompt holds its
 /// image, the reply is compared with every accepted answer and the best F1 counts. With a language gate, a reply
 /// not in the target language counts as empty (F1 0), the paper's rule. The task's score is the mean over items.
+/// A text-only model is asked the question without the image (its <c>&lt;image&gt;</c> mark removed): the blind
+/// baseline of a VLM+LLM merge's text source.
 /// </summary>
 public sealed class VqaTask : IEvalTask
 {
@@ -55,13 +57,16 @@ public sealed class VqaTask : IEvalTask
 
     public EvalResult Evaluate(ILanguageModel model, Subset? subset = null, EvalRunOptions? run = null)
     {
-        var vlm = model as IVisionLanguageModel
-            ?? throw new EvoMergeException($"task {Name} (vqa) needs a vision-language model (a llava folder)");
+        // A text LLM (a VLM+LLM merge's source) answers blind: the question without the image, a language-prior baseline.
+        var vlm = model as IVisionLanguageModel;
         var options = new GenerationOptions(MaxNewTokens: _maxNewTokens, StopStrings: _stops);
         var results = BatchLoop.Run(subset, Count, run, batch =>
         {
-            var prompts = batch.Select(i => new VisionPrompt(_template.Render(_items[i].Fields, _items[i].Source), [_items[i].ImagePath])).ToArray();
-            var outputs = BatchLoop.Expect(vlm.Generate(prompts, options), prompts.Length, "replies");
+            var prompts = batch.Select(i => _template.Render(_items[i].Fields, _items[i].Source)).Select((text, k) => vlm != null
+                ? new VisionPrompt(text, [_items[batch[k]].ImagePath])
+                : new VisionPrompt(text.Replace(IVisionLanguageModel.ImagePlaceholder + "\n", "").Replace(IVisionLanguageModel.ImagePlaceholder, ""), [])).ToArray();
+            var outputs = BatchLoop.Expect(vlm != null ? vlm.Generate(prompts, options) : model.Generate(prompts.Select(p => p.Text).ToArray(), options),
+                prompts.Length, "replies");
             return Score(batch, prompts, outputs);
         });
         double mean = results.Count == 0 ? 0 : results.Average(r => r.Score!.Value);

@@ -199,4 +199,6 @@ public sealed record TaskConfig
     /// <summary>perplexity tasks: characters scored per window, and characters of context before each (default 1024 each).</summary>
     public int? WindowChars { get; init; }
     public int? ContextChars { get; init; }
+    /// <summary>vqa tasks: how ROUGE-L splits answers, char (default) or mecab.</summary>
+    public string? Tokenizer { get; init; }
 }
