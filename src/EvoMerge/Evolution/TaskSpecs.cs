@@ -26,7 +26,9 @@ public static class TaskSpecs
             Regex: task.Regex,
             WindowChars: task.WindowChars ?? 1024,
             ContextChars: task.ContextChars ?? 1024,
-            Tokenizer: task.Tokenizer);
+            Tokenizer: task.Tokenizer,
+            NumBeams: task.NumBeams ?? 1,
+            RepetitionPenalty: (float)(task.RepetitionPenalty ?? 1));
     }
 
     /// <summary>

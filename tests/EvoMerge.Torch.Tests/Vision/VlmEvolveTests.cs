@@ -12,6 +12,7 @@ namespace EvoMerge.Torch.Tests.Vision;
 /// Issue 15 §4 end to end: <c>evomerge evolve</c> with the vqa task over a tiny VLM (random llava, Mistral's real
 /// tokenizer, vocabulary 32064) and a text LLM sharing a base with it, as a PS search (dare_ties by CMA-ES). The run
 /// is killed with SIGKILL mid-search and resumed: its journal equals an uninterrupted run's (timings aside); the
+/// fitness decodes with beam search (3 beams) and repetition penalty 1.5 as the paper's evaluation; the
 /// report is written; the best model is a llava folder the runtime loads, its vision tower the VLM's bit for bit,
 /// and the text sources are scored blind on the test set.
 /// </summary>
@@ -50,7 +51,7 @@ public class VlmEvolveTests
                 ps: {"{"} method: dare_ties, layer_groups: 1 {"}"}
                 optimizer: {"{"} population: 4, generations: 5 {"}"}
                 fitness:
-                  - {"{"} task: vqa, data: set.jsonl, template: evovlm-ja, max_new_tokens: 3 {"}"}
+                  - {"{"} task: vqa, data: set.jsonl, template: evovlm-ja, max_new_tokens: 3, num_beams: 3, repetition_penalty: 1.5 {"}"}
                 test:
                   - {"{"} task: vqa, data: set.jsonl, template: evovlm-ja, max_new_tokens: 3 {"}"}
                 """);

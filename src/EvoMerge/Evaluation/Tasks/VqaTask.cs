@@ -34,14 +34,15 @@ public sealed class VqaTask : IEvalTask
     readonly PromptTemplate _template;
     readonly IAnswerTokenizer _tokenizer;
     readonly LanguageGate? _gate;
-    readonly int _maxNewTokens;
+    readonly int _maxNewTokens, _numBeams;
+    readonly float _repetitionPenalty;
     readonly IReadOnlyList<string> _stops;
 
     public string Name { get; }
     public int Count => _items.Count;
 
     public VqaTask(string name, IReadOnlyList<VqaItem> items, PromptTemplate template, IAnswerTokenizer tokenizer,
-        LanguageGate? gate, int maxNewTokens = 64, IReadOnlyList<string>? stops = null)
+        LanguageGate? gate, int maxNewTokens = 64, IReadOnlyList<string>? stops = null, int numBeams = 1, float repetitionPenalty = 1f)
     {
         if (!template.Text.Contains(IVisionLanguageModel.ImagePlaceholder, StringComparison.Ordinal))
             throw new EvoMergeException($"task vqa: the prompt template must place the image with '{IVisionLanguageModel.ImagePlaceholder}'");
@@ -51,6 +52,7 @@ public sealed class VqaTask : IEvalTask
         _tokenizer = tokenizer;
         _gate = gate;
         _maxNewTokens = maxNewTokens;
+        (_numBeams, _repetitionPenalty) = (numBeams, repetitionPenalty);
         _stops = stops ?? [];
         foreach (var item in items) template.Render(item.Fields, item.Source);
     }
@@ -59,7 +61,7 @@ public sealed class VqaTask : IEvalTask
     {
         // A text LLM (a VLM+LLM merge's source) answers blind: the question without the image, a language-prior baseline.
         var vlm = model as IVisionLanguageModel;
-        var options = new GenerationOptions(MaxNewTokens: _maxNewTokens, StopStrings: _stops);
+        var options = new GenerationOptions(MaxNewTokens: _maxNewTokens, StopStrings: _stops, NumBeams: _numBeams, RepetitionPenalty: _repetitionPenalty);
         var results = BatchLoop.Run(subset, Count, run, batch =>
         {
             var prompts = batch.Select(i => _template.Render(_items[i].Fields, _items[i].Source)).Select((text, k) => vlm != null
