@@ -49,6 +49,12 @@ public sealed class EvalCommand : Command<EvalCommand.Settings>
         [CommandOption("--tokenizer <NAME>"), Description("vqa tasks: ROUGE-L tokens, char (default: one per CJK character) or mecab (mecab -Owakati).")]
         public string? Tokenizer { get; init; }
 
+        [CommandOption("--num-beams <K>"), Description("vqa tasks: beam search with K beams (default 1: greedy; EvoVLM-JP used 5)."), DefaultValue(1)]
+        public int NumBeams { get; init; } = 1;
+
+        [CommandOption("--repetition-penalty <P>"), Description("vqa tasks: penalty on tokens already in the sequence (default 1: off; EvoVLM-JP used 1.5)."), DefaultValue(1f)]
+        public float RepetitionPenalty { get; init; } = 1;
+
         [CommandOption("--match <MODE>"), Description("jsonl tasks: exact, number, regex or choice."), DefaultValue("exact")]
         public string Match { get; init; } = "exact";
 

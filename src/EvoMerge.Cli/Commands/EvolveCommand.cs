@@ -60,7 +60,8 @@ public sealed class EvolveCommand : Command<EvolveCommand.Settings>
     {
         var config = EvolutionConfigReader.ReadFile(settings.Config);
         string runDirectory = settings.RunDirectory ?? Path.Combine(config.BaseDirectory, "runs", config.Name);
-        var options = new TorchEvaluatorOptions(settings.Threads ?? Environment.ProcessorCount, DeviceOptions.ParseDType(settings.DType), settings.BatchSize);
+        var options = new TorchEvaluatorOptions(settings.Threads ?? Environment.ProcessorCount, DeviceOptions.ParseDType(settings.DType), settings.BatchSize,
+            Residents: EvoMerge.Torch.Vision.Runtime.VlmResident.TryLoad);   // a LLaVA among the sources (vqa fitness)
         using var scratch = new ScratchSpace(settings.Scratch);
         var local = new TorchCandidateEvaluator(options);
         // Fitness commands run where candidates are scored: here, or on each worker (which has its own --scratch).

@@ -36,6 +36,14 @@ public sealed class GenerateCommand : Command<GenerateCommand.Settings>
         [Description("Nucleus sampling mass (default 1 = off).")]
         public float TopP { get; init; } = 1;
 
+        [CommandOption("--num-beams <K>")]
+        [Description("Beam search with K beams (default 1: greedy or sampling; EvoVLM-JP's evaluation used 5).")]
+        public int NumBeams { get; init; } = 1;
+
+        [CommandOption("--repetition-penalty <P>")]
+        [Description("Penalty on tokens already in the sequence (default 1: off; EvoVLM-JP's evaluation used 1.5).")]
+        public float RepetitionPenalty { get; init; } = 1;
+
         [CommandOption("--seed <N>")]
         [Description("Sampling seed (default 0).")]
         public int Seed { get; init; }
@@ -90,7 +98,7 @@ public sealed class GenerateCommand : Command<GenerateCommand.Settings>
         if (promptIds.Count == 0)
             throw new EvoMergeException($"{loaded.Folder}: the tokenizer has no BOS token, so an empty prompt cannot start generation; give a prompt");
         var ids = TokenGenerator.Generate(loaded.Model, [promptIds],
-            new SamplingOptions(settings.MaxNewTokens, settings.Temperature, settings.TopP, settings.Seed), loaded.Tokenizer.EosId)[0];
+            new SamplingOptions(settings.MaxNewTokens, settings.Temperature, settings.TopP, settings.Seed, settings.NumBeams, settings.RepetitionPenalty), loaded.Tokenizer.EosId)[0];
         string text = loaded.Tokenizer.Decode(ids);
         if (settings.Json)
             Console.Out.WriteLine(JsonSerializer.Serialize(new { text, prompt, prompt_ids = promptIds, ids },
@@ -112,7 +120,7 @@ public sealed class GenerateCommand : Command<GenerateCommand.Settings>
         var promptIds = model.Encode(new VisionPrompt(prompt, settings.Images));
         using var features = loaded.Model.ImageFeatures(loaded.PixelValues(settings.Images));
         var ids = TokenGenerator.Generate(new ImageConditionedModel(loaded.Model, features), [promptIds],
-            new SamplingOptions(settings.MaxNewTokens, settings.Temperature, settings.TopP, settings.Seed), loaded.Tokenizer!.EosId)[0];
+            new SamplingOptions(settings.MaxNewTokens, settings.Temperature, settings.TopP, settings.Seed, settings.NumBeams, settings.RepetitionPenalty), loaded.Tokenizer!.EosId)[0];
         string text = loaded.Tokenizer.Decode(ids);
         if (settings.Json)
             Console.Out.WriteLine(JsonSerializer.Serialize(new { text, prompt, prompt_ids = promptIds, ids },

@@ -67,7 +67,9 @@ static class EvalRun
         Match: ParseEnum<AnswerMatch>(s.Match, "--match", "exact, number, regex or choice"),
         Regex: s.Regex,
         ChoicePrefix: s.ChoicePrefix,
-        Tokenizer: s.Tokenizer);
+        Tokenizer: s.Tokenizer,
+        NumBeams: s.NumBeams,
+        RepetitionPenalty: s.RepetitionPenalty);
 
     static Subset SubsetOf(EvalCommand.Settings s)
     {

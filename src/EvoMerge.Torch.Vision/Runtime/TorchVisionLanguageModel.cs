@@ -23,7 +23,7 @@ public sealed class TorchVisionLanguageModel(LoadedVlm vlm, int batchSize = 8) :
     {
         var tokenizer = TokenizerOf(vlm);
         var stops = options.StopStrings?.Where(s => s.Length > 0).ToArray() ?? [];
-        var sampling = new SamplingOptions(options.MaxNewTokens, options.Temperature, options.TopP, options.Seed);
+        var sampling = new SamplingOptions(options.MaxNewTokens, options.Temperature, options.TopP, options.Seed, options.NumBeams, options.RepetitionPenalty);
         var results = new string[prompts.Count];
         foreach (var batch in Enumerable.Range(0, prompts.Count).Chunk(batchSize))
         {

@@ -22,12 +22,12 @@ namespace EvoMerge.Torch.Evolution;
 public sealed class TorchCandidateEvaluator(TorchEvaluatorOptions? options = null) : ICandidateEvaluator, IDisposable
 {
     readonly TorchEvaluatorOptions _options = options ?? new TorchEvaluatorOptions();
-    readonly Dictionary<string, LoadedModel> _loaded = new();
+    readonly Dictionary<string, IResidentModel> _loaded = new();
     readonly Dictionary<EvalTaskSpec, IEvalTask> _tasks = new();
     readonly Dictionary<string, int> _layerCounts = new();
     MergeTarget? _merge;   // the merge session and resident model of the last merge's sources
 
-    sealed record MergeTarget(string Method, IReadOnlyList<string> Sources, MergeSession Session, LoadedModel Resident);
+    sealed record MergeTarget(string Method, IReadOnlyList<string> Sources, MergeSession Session, IResidentModel Resident);
 
     public int LayerCount(string model)
     {
@@ -77,18 +77,18 @@ public sealed class TorchCandidateEvaluator(TorchEvaluatorOptions? options = nul
             case MergeBuild merge:
                 var target = MergeTargetFor(merge.Recipe.Method, merge.Recipe.BaseModel, merge.SourceModels);
                 target.Session.Merge(merge.Recipe.WithGlobals(merge.Globals), merge.Seed, target.Resident.Weights, _options.Threads, cancellation: cancellationToken);
-                return new TorchLanguageModel(target.Resident.Model, target.Resident.Tokenizer, _options.BatchSize);
+                return target.Resident.LanguageModel(_options.BatchSize);
             case BlendBuild { Recipe: var blend }:
                 // A blend is linear in the sources: the session of a 'linear' merge holds them, the blend executor combines them.
                 var sources = MergeTargetFor("linear", null, blend.Models);
                 BlendExecutor.Run(sources.Session.Plan, blend, sources.Resident.Weights, _options.Threads, cancellationToken);
-                return new TorchLanguageModel(sources.Resident.Model, sources.Resident.Tokenizer, _options.BatchSize);
+                return sources.Resident.LanguageModel(_options.BatchSize);
             case PathBuild { Path: var path }:
-                var models = path.Models.Select(Load).ToList();
-                return new TorchLanguageModel(new LayerPathModel(models.Select(m => m.Model).ToList(), 0, path.Steps), models[0].Tokenizer, _options.BatchSize);
+                var models = path.Models.Select(m => Load(m) as LlmResident
+                    ?? throw new EvoMergeException($"{m}: dfs (layer paths) runs on Llama-family LLMs only; evolve a VLM with ps")).ToList();
+                return new TorchLanguageModel(new LayerPathModel(models.Select(m => m.Loaded.Model).ToList(), 0, path.Steps), models[0].Loaded.Tokenizer, _options.BatchSize);
             case SourceBuild { Model: var reference }:
-                var loaded = Load(reference);
-                return new TorchLanguageModel(loaded.Model, loaded.Tokenizer, _options.BatchSize);
+                return Load(reference).LanguageModel(_options.BatchSize);
             default:
                 throw new ArgumentException($"unknown build {build.GetType().Name}", nameof(build));
         }
@@ -102,27 +102,33 @@ public sealed class TorchCandidateEvaluator(TorchEvaluatorOptions? options = nul
         _merge = null;
         var folders = sourceModels.Select(ModelFolder.Open).ToList();
         MergeSession session;
+        // A VLM among the sources (a LLaVA) is the merge's layout: its language model is merged, the rest copied.
+        int layout = folders.FindIndex(f => f.Anatomy.IsLlava);
         try
         {
             // The session keeps float32 copies of every source, so the memory-mapped folders can close after.
             var weights = folders.Select(f => (IWeightSource)new SafetensorsWeights(f.Weights, Path.GetFileName(f.Path.TrimEnd('/')))).ToList();
             bool hasBase = baseModel != null;
             session = MergeSession.Create(MergeMethods.Get(method), hasBase ? weights[0] : null,
-                hasBase ? weights.Skip(1).ToList() : weights, folders[0].Anatomy);
+                hasBase ? weights.Skip(1).ToList() : weights, folders[Math.Max(0, layout)].Anatomy, layout: layout >= 0 ? weights[layout] : null);
         }
         finally
         {
             foreach (var f in folders) f.Dispose();
         }
-        return _merge = new MergeTarget(method, sourceModels, session, LoadedModel.Load(sourceModels[0], dtype: _options.DType));
+        return _merge = new MergeTarget(method, sourceModels, session, LoadResident(sourceModels[Math.Max(0, layout)]));
     }
 
-    LoadedModel Load(string reference)
+    IResidentModel Load(string reference)
     {
         if (!_loaded.TryGetValue(reference, out var model))
-            _loaded[reference] = model = LoadedModel.Load(reference, dtype: _options.DType);
+            _loaded[reference] = model = LoadResident(reference);
         return model;
     }
+
+    /// <summary>A family the caller knows (<see cref="TorchEvaluatorOptions.Residents"/>), else a Llama-family LLM.</summary>
+    IResidentModel LoadResident(string reference) =>
+        _options.Residents?.Invoke(reference, _options.DType) ?? LlmResident.Load(reference, _options.DType);
 
     IEvalTask TaskOf(EvalTaskSpec spec)
     {
@@ -145,8 +151,13 @@ public sealed class TorchCandidateEvaluator(TorchEvaluatorOptions? options = nul
 /// For callers in code: builds the task of a spec (return null for the evaluation engine's own), so a custom
 /// <see cref="IEvalTask"/> can serve as fitness.
 /// </param>
+/// <param name="Residents">
+/// Loads a model family the Torch runtime does not know as a resident model (the CLI passes EvoMerge.Torch.Vision's
+/// LLaVA loader), or returns null for a Llama-family LLM.
+/// </param>
 public sealed record TorchEvaluatorOptions(
     int Threads = 2,
     ScalarType DType = ScalarType.BFloat16,
     int BatchSize = 16,
-    Func<EvalTaskSpec, IEvalTask?>? TaskFactory = null);
+    Func<EvalTaskSpec, IEvalTask?>? TaskFactory = null,
+    Func<string, ScalarType, IResidentModel?>? Residents = null);

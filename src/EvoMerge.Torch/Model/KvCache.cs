@@ -17,17 +17,8 @@ public sealed class KvCache : IDisposable
     readonly Device device;
 
     public KvCache(int slots, long batch, int capacity, LlamaConfig config, ScalarType dtype, Device device)
+        : this(slots, batch, capacity, config.NumKvHeads, config.HeadDim, dtype, device)
     {
-        keys = new Tensor?[slots];
-        values = new Tensor?[slots];
-        this.batch = batch;
-        Capacity = capacity;
-        kvHeads = config.NumKvHeads;
-        headDim = config.HeadDim;
-        this.dtype = dtype;
-        this.device = device;
-        keyIsToken = ones(new[] { batch, (long)capacity }, ScalarType.Bool, device).DetachFromDisposeScope();
-        nextPosition = zeros(new[] { batch }, ScalarType.Int64, device).DetachFromDisposeScope();
     }
 
     public int Capacity { get; }
@@ -92,6 +83,39 @@ public sealed class KvCache : IDisposable
         keys[slot]!.narrow(2, Length, time).copy_(k);
         values[slot]!.narrow(2, Length, time).copy_(v);
         return (keys[slot]!.narrow(2, 0, Length + time), values[slot]!.narrow(2, 0, Length + time));
+    }
+
+    /// <summary>
+    /// A new cache holding sequences <paramref name="rows"/> of this one, in that order (a row may repeat): beam
+    /// search widens each prompt to its beams and reorders the beams after every step.
+    /// </summary>
+    public KvCache Select(long[] rows)
+    {
+        var copy = new KvCache(keys.Length, rows.Length, Capacity, kvHeads, headDim, dtype, device) { Length = Length, HasPadding = HasPadding };
+        using var scope = NewDisposeScope();
+        var index = tensor(rows, device: device);
+        for (int slot = 0; slot < keys.Length; slot++)
+        {
+            copy.keys[slot] = keys[slot]?.index_select(0, index).DetachFromDisposeScope();
+            copy.values[slot] = values[slot]?.index_select(0, index).DetachFromDisposeScope();
+        }
+        copy.keyIsToken.copy_(keyIsToken.index_select(0, index));
+        copy.nextPosition.copy_(nextPosition.index_select(0, index));
+        return copy;
+    }
+
+    KvCache(int slots, long batch, int capacity, long kvHeads, long headDim, ScalarType dtype, Device device)
+    {
+        keys = new Tensor?[slots];
+        values = new Tensor?[slots];
+        this.batch = batch;
+        Capacity = capacity;
+        this.kvHeads = kvHeads;
+        this.headDim = headDim;
+        this.dtype = dtype;
+        this.device = device;
+        keyIsToken = ones(new[] { batch, (long)capacity }, ScalarType.Bool, device).DetachFromDisposeScope();
+        nextPosition = zeros(new[] { batch }, ScalarType.Int64, device).DetachFromDisposeScope();
     }
 
     /// <summary>Ends a forward: the pending positions become cached.</summary>

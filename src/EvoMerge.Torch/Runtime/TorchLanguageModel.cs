@@ -15,7 +15,7 @@ public sealed class TorchLanguageModel(ICausalLM model, ITokenizer tokenizer, in
     {
         var results = new string[prompts.Count];
         var stops = options.StopStrings?.Where(s => s.Length > 0).ToArray() ?? [];
-        var sampling = new SamplingOptions(options.MaxNewTokens, options.Temperature, options.TopP, options.Seed);
+        var sampling = new SamplingOptions(options.MaxNewTokens, options.Temperature, options.TopP, options.Seed, options.NumBeams, options.RepetitionPenalty);
         var encoded = prompts.Select(p => tokenizer.Encode(p, addBos: true)).ToArray();
         foreach (var batch in Batches(encoded))
         {

@@ -29,6 +29,8 @@ public enum AnswerMatch { Exact, Number, Regex, Choice }
 /// the folder it runs in (the config's folder). Run by an evaluator that writes candidates to disk, never on a
 /// loaded model.
 /// </param>
+/// <param name="NumBeams">Vqa: beam search with this many beams (1 = greedy; EvoVLM-JP's evaluation used 5).</param>
+/// <param name="RepetitionPenalty">Vqa: the CTRL repetition penalty (1 = off; EvoVLM-JP's evaluation used 1.5).</param>
 public sealed record EvalTaskSpec(
     TaskKind Kind,
     string DataPath,
@@ -47,4 +49,6 @@ public sealed record EvalTaskSpec(
     int WindowChars = 1024,
     int ContextChars = 1024,
     string? Tokenizer = null,
-    ScorerCommand? Command = null);
+    ScorerCommand? Command = null,
+    int NumBeams = 1,
+    float RepetitionPenalty = 1f);

@@ -32,7 +32,7 @@ public static partial class EvalTasks
             TaskKind.Vqa => new Tasks.VqaTask(Path.GetFileNameWithoutExtension(spec.DataPath), VqaData.Load(spec.DataPath),
                 new PromptTemplate(spec.Template is { } t ? Tasks.VqaTask.Preset(t) ?? t : Tasks.VqaTask.DefaultTemplate),
                 Rouge.AnswerTokenizers.Create(spec.Tokenizer), spec.Language == null ? null : new LanguageGate(spec.Language),
-                spec.MaxNewTokens, spec.StopStrings),
+                spec.MaxNewTokens, spec.StopStrings, spec.NumBeams, spec.RepetitionPenalty),
             TaskKind.Command => throw new EvoMergeException(
                 $"the fitness command '{spec.Command?.Text}' scores a model folder written to disk, not a loaded model; evomerge evolve runs it (docs/evolution.md)"),
             _ => throw new ArgumentOutOfRangeException(nameof(spec)),

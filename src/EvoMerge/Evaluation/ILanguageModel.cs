@@ -26,7 +26,9 @@ public sealed record GenerationOptions(
     float Temperature = 0f,
     float TopP = 1f,
     int Seed = 0,
-    IReadOnlyList<string>? StopStrings = null);
+    IReadOnlyList<string>? StopStrings = null,
+    int NumBeams = 1,
+    float RepetitionPenalty = 1f);
 
 public readonly record struct ContinuationRequest(string Context, string Continuation);
 

@@ -8,7 +8,7 @@ namespace EvoMerge.Evolution;
 public static class TaskSpecs
 {
     /// <summary>The task kinds evolve.yml accepts (the evaluation engine's <see cref="TaskKind"/>s).</summary>
-    public static readonly string[] Kinds = ["mgsm", "gsm8k", "choice", "perplexity", "jsonl"];
+    public static readonly string[] Kinds = ["mgsm", "gsm8k", "choice", "perplexity", "jsonl", "vqa"];
 
     /// <summary>The engine's spec of a task; a command task runs in the config's folder (its relative paths resolve there).</summary>
     public static EvalTaskSpec ToSpec(TaskConfig task, EvolutionConfig config)
@@ -25,7 +25,10 @@ public static class TaskSpecs
             Match: task.Match is { } m ? Enum.Parse<AnswerMatch>(m, ignoreCase: true) : AnswerMatch.Exact,
             Regex: task.Regex,
             WindowChars: task.WindowChars ?? 1024,
-            ContextChars: task.ContextChars ?? 1024);
+            ContextChars: task.ContextChars ?? 1024,
+            Tokenizer: task.Tokenizer,
+            NumBeams: task.NumBeams ?? 1,
+            RepetitionPenalty: (float)(task.RepetitionPenalty ?? 1));
     }
 
     /// <summary>

@@ -78,17 +78,27 @@ public class VqaTaskTests : IDisposable
     }
 
     [Fact]
-    public void TextOnlyModelIsRefused()
+    public void TextOnlyModelAnswersBlindWithoutTheImageMark()
     {
-        string path = Data("""{"image": "img/a.png", "question": "q", "answers": ["x"]}""");
+        string path = Data("""{"image": "img/a.png", "question": "何色?", "answers": ["赤い"]}""");
         var task = new VqaTask("vqa", VqaData.Load(path), new PromptTemplate(VqaTask.DefaultTemplate), new CharacterTokenizer(), null);
-        var e = Assert.Throws<EvoMergeException>(() => task.Evaluate(new TextOnly()));
-        Assert.Contains("needs a vision-language model", e.Message);
+        var model = new TextOnly();
+        var result = task.Evaluate(model);
+        Assert.Equal(["何色?\nAnswer:"], model.Seen);
+        // "赤" vs "赤い": LCS 1, P = 1, R = 1/2 → F1 2/3, ×100.
+        Assert.Equal(200.0 / 3, result.Items[0].Score!.Value, 9);
     }
 
     sealed class TextOnly : ILanguageModel
     {
-        public IReadOnlyList<string> Generate(IReadOnlyList<string> prompts, GenerationOptions options) => throw new NotSupportedException();
+        public List<string> Seen { get; } = [];
+
+        public IReadOnlyList<string> Generate(IReadOnlyList<string> prompts, GenerationOptions options)
+        {
+            Seen.AddRange(prompts);
+            return prompts.Select(_ => "赤").ToArray();
+        }
+
         public IReadOnlyList<ContinuationScore> ScoreContinuations(IReadOnlyList<ContinuationRequest> requests) => throw new NotSupportedException();
     }
 }

@@ -7,6 +7,8 @@ namespace EvoMerge.Evaluation.Tasks;
 /// Visual question answering scored by ROUGE-L F1 ×100 (the EvoVLM-JP paper's metric): each item's prompt holds its
 /// image, the reply is compared with every accepted answer and the best F1 counts. With a language gate, a reply
 /// not in the target language counts as empty (F1 0), the paper's rule. The task's score is the mean over items.
+/// A text-only model is asked the question without the image (its <c>&lt;image&gt;</c> mark removed): the blind
+/// baseline of a VLM+LLM merge's text source.
 /// </summary>
 public sealed class VqaTask : IEvalTask
 {
@@ -32,14 +34,15 @@ public sealed class VqaTask : IEvalTask
     readonly PromptTemplate _template;
     readonly IAnswerTokenizer _tokenizer;
     readonly LanguageGate? _gate;
-    readonly int _maxNewTokens;
+    readonly int _maxNewTokens, _numBeams;
+    readonly float _repetitionPenalty;
     readonly IReadOnlyList<string> _stops;
 
     public string Name { get; }
     public int Count => _items.Count;
 
     public VqaTask(string name, IReadOnlyList<VqaItem> items, PromptTemplate template, IAnswerTokenizer tokenizer,
-        LanguageGate? gate, int maxNewTokens = 64, IReadOnlyList<string>? stops = null)
+        LanguageGate? gate, int maxNewTokens = 64, IReadOnlyList<string>? stops = null, int numBeams = 1, float repetitionPenalty = 1f)
     {
         if (!template.Text.Contains(IVisionLanguageModel.ImagePlaceholder, StringComparison.Ordinal))
             throw new EvoMergeException($"task vqa: the prompt template must place the image with '{IVisionLanguageModel.ImagePlaceholder}'");
@@ -49,19 +52,23 @@ public sealed class VqaTask : IEvalTask
         _tokenizer = tokenizer;
         _gate = gate;
         _maxNewTokens = maxNewTokens;
+        (_numBeams, _repetitionPenalty) = (numBeams, repetitionPenalty);
         _stops = stops ?? [];
         foreach (var item in items) template.Render(item.Fields, item.Source);
     }
 
     public EvalResult Evaluate(ILanguageModel model, Subset? subset = null, EvalRunOptions? run = null)
     {
-        var vlm = model as IVisionLanguageModel
-            ?? throw new EvoMergeException($"task {Name} (vqa) needs a vision-language model (a llava folder)");
-        var options = new GenerationOptions(MaxNewTokens: _maxNewTokens, StopStrings: _stops);
+        // A text LLM (a VLM+LLM merge's source) answers blind: the question without the image, a language-prior baseline.
+        var vlm = model as IVisionLanguageModel;
+        var options = new GenerationOptions(MaxNewTokens: _maxNewTokens, StopStrings: _stops, NumBeams: _numBeams, RepetitionPenalty: _repetitionPenalty);
         var results = BatchLoop.Run(subset, Count, run, batch =>
         {
-            var prompts = batch.Select(i => new VisionPrompt(_template.Render(_items[i].Fields, _items[i].Source), [_items[i].ImagePath])).ToArray();
-            var outputs = BatchLoop.Expect(vlm.Generate(prompts, options), prompts.Length, "replies");
+            var prompts = batch.Select(i => _template.Render(_items[i].Fields, _items[i].Source)).Select((text, k) => vlm != null
+                ? new VisionPrompt(text, [_items[batch[k]].ImagePath])
+                : new VisionPrompt(text.Replace(IVisionLanguageModel.ImagePlaceholder + "\n", "").Replace(IVisionLanguageModel.ImagePlaceholder, ""), [])).ToArray();
+            var outputs = BatchLoop.Expect(vlm != null ? vlm.Generate(prompts, options) : model.Generate(prompts.Select(p => p.Text).ToArray(), options),
+                prompts.Length, "replies");
             return Score(batch, prompts, outputs);
         });
         double mean = results.Count == 0 ? 0 : results.Average(r => r.Score!.Value);

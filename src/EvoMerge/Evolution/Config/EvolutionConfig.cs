@@ -199,4 +199,9 @@ public sealed record TaskConfig
     /// <summary>perplexity tasks: characters scored per window, and characters of context before each (default 1024 each).</summary>
     public int? WindowChars { get; init; }
     public int? ContextChars { get; init; }
+    /// <summary>vqa tasks: how ROUGE-L splits answers, char (default) or mecab.</summary>
+    public string? Tokenizer { get; init; }
+    /// <summary>vqa tasks: beam search width (EvoVLM-JP: 5) and repetition penalty (EvoVLM-JP: 1.5).</summary>
+    public int? NumBeams { get; init; }
+    public double? RepetitionPenalty { get; init; }
 }

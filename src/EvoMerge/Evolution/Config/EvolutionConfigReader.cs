@@ -22,7 +22,7 @@ public static class EvolutionConfigReader
     static readonly string[] OptimizerKeys = ["name", "population", "generations", "max_evaluations", "sigma0", "restarts", .. M2n2Keys];
     static readonly string[] TaskKeys =
         ["task", "data", "language", "max_new_tokens", "minibatch", "limit", "weight", "shots", "template", "match", "regex", "answer_field",
-         "window_chars", "context_chars"];
+         "window_chars", "context_chars", "tokenizer", "num_beams", "repetition_penalty"];
     static readonly string[] CommandKeys = ["command", "timeout", "retries", "policy", "skip_score", "weight"];
 
     public static EvolutionConfig ReadFile(string path)
@@ -276,6 +276,9 @@ public static class EvolutionConfigReader
                 AnswerField = f.OptionalString("answer_field"),
                 WindowChars = f.OptionalInt("window_chars", min: 1),
                 ContextChars = f.OptionalInt("context_chars", min: 0),
+                Tokenizer = f.Has("tokenizer") ? f.Choice("tokenizer", "char", "mecab") : null,
+                NumBeams = f.OptionalInt("num_beams", min: 1),
+                RepetitionPenalty = f.Has("repetition_penalty") ? f.Double("repetition_penalty") : null,
             };
         })
         .ToList();
