@@ -41,7 +41,7 @@ public sealed record ModelSummary
         return new ModelSummary
         {
             Path = model.Path,
-            Architecture = model.Config?.Architecture,
+            Architecture = model.Config?.Architecture ?? model.Pipeline?.ClassName,
             LayoutKnown = model.Anatomy.IsKnown,
             Parameters = tensors.Sum(t => t.Tensor.ElementCount),
             Bytes = tensors.Sum(t => t.Tensor.ByteLength),
