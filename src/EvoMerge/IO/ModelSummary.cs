@@ -25,7 +25,11 @@ public sealed record ModelSummary
     public ModelConfig? Config { get; init; }
 
     /// <summary>Totals for one layer, or for one non-layer role (then <see cref="Layer"/> is -1).</summary>
-    public sealed record LayerRow(TensorPlace Place, int Tensors, long Parameters, IReadOnlyList<DType> DTypes);
+    public sealed record LayerRow(TensorPlace Place, int Tensors, long Parameters, IReadOnlyList<DType> DTypes)
+    {
+        /// <summary>How a diffusion checkpoint's row is named (<c>IN04 (block 4)</c>, <c>text_encoder</c>); null for a language model's.</summary>
+        public string? Label { get; init; }
+    }
 
     public static ModelSummary Of(ModelFolder model)
     {
@@ -36,7 +40,13 @@ public sealed record ModelSummary
             .GroupBy(t => t.Place with { Part = TensorPart.None })   // one row per layer, not per part
             .OrderBy(g => g.Key.Role == TensorRole.Layer ? 1 : g.Key.Role == TensorRole.Embedding ? 0 : 2)
             .ThenBy(g => g.Key.Layer).ThenBy(g => g.Key.Role)
-            .Select(g => new LayerRow(g.Key, g.Count(), g.Sum(t => t.Tensor.ElementCount), g.Select(t => t.Tensor.DType).Distinct().Order().ToArray()))
+            .Select(g => new LayerRow(g.Key, g.Count(), g.Sum(t => t.Tensor.ElementCount), g.Select(t => t.Tensor.DType).Distinct().Order().ToArray())
+            {
+                Label = !model.Anatomy.IsDiffusion ? null
+                    : g.Key.Role == TensorRole.Layer ? $"{model.Anatomy.BlockName(g.Key.Layer)} (block {g.Key.Layer})"
+                    : g.Key.Module == ModelModule.Unet ? "unet (outside the blocks)"
+                    : DiffusionPipeline.FolderOf(g.Key.Module),
+            })
             .ToList();
         return new ModelSummary
         {

@@ -56,7 +56,8 @@ public sealed class DiffusionAnatomyTests : IDisposable
         Assert.Equal("StableDiffusionXLPipeline", summary.Architecture);
         Assert.Equal(19, summary.Layers);
         Assert.Equal(19 + 3, summary.PerLayer.Count);
-        Assert.Equal(pipeline.Count(l => l.Component == "unet" && l.Block == 9), summary.PerLayer.Single(r => r.Place.Layer == 9).Tensors);
+        Assert.Equal(pipeline.Count(l => l.Component == "unet" && l.Block == 9), summary.PerLayer.Single(r => r.Label == "M00 (block 9)").Tensors);
+        Assert.Equal(248, summary.PerLayer.Single(r => r.Label == "vae").Tensors);
     }
 
     [PythonReferenceFact("numpy")]
