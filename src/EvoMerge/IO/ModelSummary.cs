@@ -31,10 +31,14 @@ public sealed record ModelSummary
         public string? Label { get; init; }
     }
 
+    /// <summary>A weight file's name; in a pipeline with its component folder (<c>unet/diffusion_pytorch_model.safetensors</c>).</summary>
+    static string FileName(ModelFolder model, string path) =>
+        model.Pipeline != null ? System.IO.Path.GetRelativePath(model.Path, path) : System.IO.Path.GetFileName(path);
+
     public static ModelSummary Of(ModelFolder model)
     {
         var tensors = model.Weights.Tensors
-            .Select(t => (Tensor: t, Place: model.Anatomy.Place(t.Name), File: System.IO.Path.GetFileName(model.Weights.FileOf(t.Name).Path)))
+            .Select(t => (Tensor: t, Place: model.Anatomy.Place(t.Name), File: FileName(model, model.Weights.FileOf(t.Name).Path)))
             .ToList();
         var perLayer = tensors
             .GroupBy(t => t.Place with { Part = TensorPart.None })   // one row per layer, not per part
@@ -57,7 +61,7 @@ public sealed record ModelSummary
             Bytes = tensors.Sum(t => t.Tensor.ByteLength),
             Layers = model.LayerCount,
             DTypes = tensors.GroupBy(t => t.Tensor.DType).Select(g => (g.Key, g.Sum(t => t.Tensor.ElementCount))).OrderByDescending(d => d.Item2).ToList(),
-            Shards = model.Weights.Files.Select(f => (System.IO.Path.GetFileName(f.Path), f.Tensors.Count, f.Tensors.Sum(t => t.ByteLength))).ToList(),
+            Shards = model.Weights.Files.Select(f => (FileName(model, f.Path), f.Tensors.Count, f.Tensors.Sum(t => t.ByteLength))).ToList(),
             PerLayer = perLayer,
             Tensors = tensors,
             Config = model.Config,
