@@ -54,7 +54,7 @@ static class ModelSummaryView
         table.Columns[2].RightAligned();
         foreach (var row in s.PerLayer)
         {
-            string part = row.Place.Role == TensorRole.Layer ? $"layer {row.Place.Layer}" : ModelSummary.RoleName(row.Place.Role);
+            string part = row.Label ?? (row.Place.Role == TensorRole.Layer ? $"layer {row.Place.Layer}" : ModelSummary.RoleName(row.Place.Role));
             table.AddRow(part, row.Tensors.ToString(), row.Parameters.ToString("N0"), string.Join(", ", row.DTypes));
         }
         return table;

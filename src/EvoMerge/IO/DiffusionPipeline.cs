@@ -34,6 +34,9 @@ public sealed class DiffusionPipeline
     /// <summary>model_index.json as read.</summary>
     public JsonObject Index { get; }
 
+    /// <summary>model_index.json's <c>_class_name</c> (<c>StableDiffusionXLPipeline</c>), or null when absent or not text.</summary>
+    public string? ClassName => Index["_class_name"] is JsonValue v && v.TryGetValue<string>(out var name) ? name : null;
+
     /// <summary>The weight components present, in <see cref="ModelAnatomy.PipelineComponents"/> order.</summary>
     public IReadOnlyList<Component> Components { get; }
 

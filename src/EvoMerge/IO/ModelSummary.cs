@@ -25,29 +25,43 @@ public sealed record ModelSummary
     public ModelConfig? Config { get; init; }
 
     /// <summary>Totals for one layer, or for one non-layer role (then <see cref="Layer"/> is -1).</summary>
-    public sealed record LayerRow(TensorPlace Place, int Tensors, long Parameters, IReadOnlyList<DType> DTypes);
+    public sealed record LayerRow(TensorPlace Place, int Tensors, long Parameters, IReadOnlyList<DType> DTypes)
+    {
+        /// <summary>How a diffusion checkpoint's row is named (<c>IN04 (block 4)</c>, <c>text_encoder</c>); null for a language model's.</summary>
+        public string? Label { get; init; }
+    }
+
+    /// <summary>A weight file's name; in a pipeline with its component folder (<c>unet/diffusion_pytorch_model.safetensors</c>).</summary>
+    static string FileName(ModelFolder model, string path) =>
+        model.Pipeline != null ? System.IO.Path.GetRelativePath(model.Path, path) : System.IO.Path.GetFileName(path);
 
     public static ModelSummary Of(ModelFolder model)
     {
         var tensors = model.Weights.Tensors
-            .Select(t => (Tensor: t, Place: model.Anatomy.Place(t.Name), File: System.IO.Path.GetFileName(model.Weights.FileOf(t.Name).Path)))
+            .Select(t => (Tensor: t, Place: model.Anatomy.Place(t.Name), File: FileName(model, model.Weights.FileOf(t.Name).Path)))
             .ToList();
         var perLayer = tensors
             .GroupBy(t => t.Place with { Part = TensorPart.None })   // one row per layer, not per part
             .OrderBy(g => g.Key.Role == TensorRole.Layer ? 1 : g.Key.Role == TensorRole.Embedding ? 0 : 2)
             .ThenBy(g => g.Key.Layer).ThenBy(g => g.Key.Role)
-            .Select(g => new LayerRow(g.Key, g.Count(), g.Sum(t => t.Tensor.ElementCount), g.Select(t => t.Tensor.DType).Distinct().Order().ToArray()))
+            .Select(g => new LayerRow(g.Key, g.Count(), g.Sum(t => t.Tensor.ElementCount), g.Select(t => t.Tensor.DType).Distinct().Order().ToArray())
+            {
+                Label = !model.Anatomy.IsDiffusion ? null
+                    : g.Key.Role == TensorRole.Layer ? $"{model.Anatomy.BlockName(g.Key.Layer)} (block {g.Key.Layer})"
+                    : g.Key.Module == ModelModule.Unet ? "unet (outside the blocks)"
+                    : DiffusionPipeline.FolderOf(g.Key.Module),
+            })
             .ToList();
         return new ModelSummary
         {
             Path = model.Path,
-            Architecture = model.Config?.Architecture,
+            Architecture = model.Config?.Architecture ?? model.Pipeline?.ClassName,
             LayoutKnown = model.Anatomy.IsKnown,
             Parameters = tensors.Sum(t => t.Tensor.ElementCount),
             Bytes = tensors.Sum(t => t.Tensor.ByteLength),
             Layers = model.LayerCount,
             DTypes = tensors.GroupBy(t => t.Tensor.DType).Select(g => (g.Key, g.Sum(t => t.Tensor.ElementCount))).OrderByDescending(d => d.Item2).ToList(),
-            Shards = model.Weights.Files.Select(f => (System.IO.Path.GetFileName(f.Path), f.Tensors.Count, f.Tensors.Sum(t => t.ByteLength))).ToList(),
+            Shards = model.Weights.Files.Select(f => (FileName(model, f.Path), f.Tensors.Count, f.Tensors.Sum(t => t.ByteLength))).ToList(),
             PerLayer = perLayer,
             Tensors = tensors,
             Config = model.Config,

@@ -51,6 +51,13 @@ public sealed class DiffusionAnatomyTests : IDisposable
         // The plain weights are read, not the fp16 variant beside them (written as zeros).
         Assert.EndsWith("unet/diffusion_pytorch_model.safetensors", model.Pipeline!.Components[0].WeightsPath);
         Assert.Equal(["unet", "text_encoder", "text_encoder_2", "vae"], model.Pipeline.Components.Select(c => c.Name));
+        // inspect's view: the pipeline's class, 19 layers, one row per UNet block, one per other module.
+        var summary = ModelSummary.Of(model);
+        Assert.Equal("StableDiffusionXLPipeline", summary.Architecture);
+        Assert.Equal(19, summary.Layers);
+        Assert.Equal(19 + 3, summary.PerLayer.Count);
+        Assert.Equal(pipeline.Count(l => l.Component == "unet" && l.Block == 9), summary.PerLayer.Single(r => r.Label == "M00 (block 9)").Tensors);
+        Assert.Equal(248, summary.PerLayer.Single(r => r.Label == "vae").Tensors);
     }
 
     [PythonReferenceFact("numpy")]

@@ -145,6 +145,7 @@ public static class RecipePlanner
         var components = RecipeComponents.Resolve(recipe, reference, models);
         var copied = RecipeComponents.CopiedModules(components);
         bool Merged(string name) => copied.Count == 0 || anatomy.DiffusionComponent(name) is not { } c || !copied.Contains(c.Module);
+        notes.AddRange(components.Select(c => $"{c.Key}: taken whole from {c.Value}, not merged"));
         string? DecoderName(string model, string name) => vlm == null ? name : vlm.DecoderName(model, name);
         string OutputName(string decoder) => vlm?.OutputName(decoder) ?? decoder;
         string NameIn(RecipeSource s, string decoder) => vlm?.NameIn(s.Model, decoder) ?? decoder;
