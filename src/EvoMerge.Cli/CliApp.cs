@@ -25,8 +25,15 @@ public static class CliApp
             {
                 demo.SetDescription("Run the built-in miniature EvoLLM-JP demo end to end.");
                 demo.SetDefaultCommand<DemoCommand>();
-                demo.AddCommand<DemoTrainCommand>("train")
-                    .WithDescription("Regenerate the demo's shipped models (base, ja, math) from a seed.");
+                demo.AddBranch("train", train =>
+                {
+                    train.SetDescription("Regenerate the demo's shipped models (base, ja, math) from a seed.");
+                    train.SetDefaultCommand<DemoTrainCommand>();
+                    train.AddCommand<DemoTrainVlmCommand>("vlm")
+                        .WithDescription("Train the VLM demo's model V (tiny ViT + projector + the demo base LM) into demo/models/vlm.");
+                });
+                demo.AddCommand<DemoVlmCommand>("vlm")
+                    .WithDescription("Run the miniature EvoVLM-JP: V (sees), A (Japanese), merges and evolved merges on Japanese VQA.");
             });
             config.AddCommand<InspectCommand>("inspect")
                 .WithDescription("Show a model's architecture, parameters, dtypes, shards and per-layer tensors.");

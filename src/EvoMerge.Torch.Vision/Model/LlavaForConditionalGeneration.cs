@@ -28,6 +28,8 @@ public sealed class LlavaForConditionalGeneration : nn.Module
 
     public LlavaConfig Config { get; }
     public LlamaForCausalLM LanguageModel => language_model;
+    public ClipVisionTower VisionTower => vision_tower;
+    public MultiModalProjector Projector => multi_modal_projector;
 
     /// <summary>Projected image features [images, tokens per image, text hidden] of pixel values [images, 3, size, size].</summary>
     public Tensor ImageFeatures(Tensor pixelValues)

@@ -54,6 +54,35 @@ public class VqaTaskTests : IDisposable
     }
 
     [Fact]
+    public void KeyWordExactMatchIsCountedAfterTheGate()
+    {
+        string path = Data(
+            """{"image": "img/a.png", "question": "ねこは何匹ですか?", "answers": ["3匹です。"], "key": "3匹"}""",
+            """{"image": "img/a.png", "question": "何色ですか?", "answers": ["赤です。"], "key": "赤"}""",
+            """{"image": "img/a.png", "question": "何匹?", "answers": ["1匹です。"], "key": "1"}""",
+            """{"image": "img/a.png", "question": "何色?", "answers": ["赤です。"], "key": "赤"}""");
+        var task = new VqaTask("vqa", VqaData.Load(path), new PromptTemplate(VqaTask.JapanesePreset), new CharacterTokenizer(), new LanguageGate("ja"));
+        // Hand-judged: a hit; a wrong colour; "10匹" does not begin with the count 1 (a digit follows); "red" fails the gate.
+        var result = task.Evaluate(new Scripted(" 3匹です。", "青です。", "10匹です。", "red"));
+        Assert.Equal([true, false, false, false], result.Items.Select(i => i.AnswerCorrect!.Value));
+        Assert.Equal(0.25, result.Metrics.Single(m => m.Name == "key_match").Value, 12);
+        // "青です。" vs "赤です。": char tokens 青,で,す vs 赤,で,す (punctuation dropped) → LCS 2 → F1 2/3.
+        Assert.Equal(200.0 / 3, result.Items[1].Score!.Value, 9);
+        Assert.True(VqaTask.KeyMatches("黄色です。", "黄色"));
+        Assert.False(VqaTask.KeyMatches("です。黄色", "黄色"));
+    }
+
+    [Fact]
+    public void WithoutKeysThereIsNoKeyMetric()
+    {
+        string path = Data("""{"image": "img/a.png", "question": "q", "answers": ["x"]}""");
+        var task = new VqaTask("vqa", VqaData.Load(path), new PromptTemplate(VqaTask.DefaultTemplate), new CharacterTokenizer(), null);
+        var result = task.Evaluate(new Scripted("x"));
+        Assert.DoesNotContain(result.Metrics, m => m.Name == "key_match");
+        Assert.Null(result.Items[0].AnswerCorrect);
+    }
+
+    [Fact]
     public void MissingFieldNamesLineAndField()
     {
         string path = Data("""{"image": "img/a.png", "answers": ["x"]}""");

@@ -9,6 +9,8 @@ namespace EvoMerge.Evaluation.Tasks;
 /// not in the target language counts as empty (F1 0), the paper's rule. The task's score is the mean over items.
 /// A text-only model is asked the question without the image (its <c>&lt;image&gt;</c> mark removed): the blind
 /// baseline of a VLM+LLM merge's text source.
+/// Items with a <c>key</c> field (the answer's key word: a colour, a count with its counter, a kind) also get the
+/// exact-match metric <c>key_match</c>: the reply, after the gate, begins with the key and no digit follows it.
 /// </summary>
 public sealed class VqaTask : IEvalTask
 {
@@ -73,9 +75,21 @@ public sealed class VqaTask : IEvalTask
         });
         double mean = results.Count == 0 ? 0 : results.Average(r => r.Score!.Value);
         var metrics = new List<Metric> { new("rouge_l", mean) };
+        if (results.Count > 0 && results.All(r => r.AnswerCorrect.HasValue))
+            metrics.Add(Metric.Of("key_match", Proportion.Count(results, r => r.AnswerCorrect == true)));
         if (_gate is { } gate)
             metrics.Add(Metric.Of($"in_{gate.TargetCode}", Proportion.Count(results, r => r.InLanguage == true)));
         return new EvalResult(Name, results, metrics);
+    }
+
+    /// <summary>The optional item field holding the answer's key word.</summary>
+    public const string KeyField = "key";
+
+    /// <summary>Exact match of a key word: the trimmed reply starts with it, not followed by a digit ("3" is not "30").</summary>
+    public static bool KeyMatches(string reply, string key)
+    {
+        string r = reply.Trim();
+        return key.Length > 0 && r.StartsWith(key, StringComparison.Ordinal) && (r.Length == key.Length || !char.IsDigit(r[key.Length]));
     }
 
     IReadOnlyList<ItemResult> Score(IReadOnlyList<int> batch, VisionPrompt[] prompts, IReadOnlyList<string> outputs)
@@ -98,8 +112,9 @@ public sealed class VqaTask : IEvalTask
             (string? language, bool passes) = _gate?.Check(outputs[k]) ?? (null, true);
             if (!passes) reply = [];
             double best = answers.Max(a => RougeL.F1(reply, a)) * 100;
+            bool? keyHit = item.Fields.TryGetValue(KeyField, out var key) ? passes && KeyMatches(outputs[k], key) : null;
             results[k] = new ItemResult(batch[k], prompts[k].Text, outputs[k], null, string.Join(" | ", item.Answers), best > 0,
-                Language: language, InLanguage: _gate is null ? null : passes, Score: best);
+                AnswerCorrect: keyHit, Language: language, InLanguage: _gate is null ? null : passes, Score: best);
         }
         return results;
     }

@@ -1,0 +1,132 @@
+using System.Diagnostics;
+using EvoMerge.Evaluation;
+using EvoMerge.Evaluation.Data;
+using EvoMerge.IO;
+using EvoMerge.Torch.Runtime;
+using EvoMerge.Torch.Vision.Runtime;
+
+namespace EvoMerge.Demo.Vision;
+
+/// <param name="ModelsFolder">The shipped models: <c>ja/</c> (A), <c>base/</c>, and <c>vlm/v/</c> (V).</param>
+/// <param name="OutputFolder">Receives <c>data/</c>, one run folder per search, <c>summary.json</c> and <c>report.html</c>.</param>
+public sealed record VlmDemoOptions(string ModelsFolder, string OutputFolder, int Seed = 0, bool Quick = false, int Threads = 1);
+
+/// <summary>
+/// The miniature EvoVLM-JP, end to end: writes the world's held-out pictures and questions, scores V (sees, answers
+/// in English) and A (Japanese, the image dropped) on the Japanese VQA test split, merges and evolves V's language
+/// model with A, and compares every row with a paired bootstrap. Every number in the table is on test; searches see
+/// dev only.
+/// </summary>
+public sealed class VlmDemoRunner
+{
+    /// <summary>Replies are short (<c>黄色です。</c>, <c>notebooks</c>): 12 characters is room to spare.</summary>
+    public const int MaxNewTokens = 12;
+    const int ExampleCount = 10, BatchSize = 64;
+
+    readonly VlmDemoOptions _options;
+    readonly IProgress<DemoProgress>? _progress;
+    readonly string _output, _data, _base, _a, _v;
+    readonly List<string> _runFolders = [];
+    readonly Dictionary<string, EvalResult> _test = [];
+    readonly int? _testLimit;
+
+    public static VlmDemoSummary Run(VlmDemoOptions options, IProgress<DemoProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var clock = Stopwatch.StartNew();
+        var demo = new VlmDemoRunner(options, progress);
+        var rows = new List<VlmDemoRow>
+        {
+            demo.Scored("V", demo.ScoreVlm("V", demo._v, english: true)),
+            demo.Scored("A", demo.ScoreText("A", demo._a)),
+        };
+        cancellationToken.ThrowIfCancellationRequested();
+        string best = rows.MaxBy(r => r.RougeL)!.Name;
+        var comparisons = rows.Where(r => r.Name != best)
+            .Select(r => demo.Compare(best, r.Name)).ToList();
+        var examples = demo.Examples(best == "V" ? ["V", "A"] : ["V", best]);
+        string report = Path.Combine(demo._output, VlmExamplesPage.FileName);
+        var summary = new VlmDemoSummary(rows, comparisons, examples, options.Seed, options.Quick, demo._test["V"].Items.Count,
+            clock.Elapsed.TotalSeconds, demo._runFolders, report);
+        VlmExamplesPage.Write(summary, demo._data, demo._output);
+        summary.Write(demo._output);
+        return summary;
+    }
+
+    VlmDemoRunner(VlmDemoOptions options, IProgress<DemoProgress>? progress)
+    {
+        _options = options;
+        _progress = progress;
+        _output = OutputPath.Check(options.OutputFolder, [options.ModelsFolder], folder: true);
+        _base = Model(DemoModelShape.BaseFolder);
+        _a = Model(DemoModelShape.JapaneseFolder);
+        _v = Model(Path.Combine(VlmShape.Folder, VlmShape.VFolder));
+        _testLimit = options.Quick ? 60 : null;
+        _data = Path.Combine(_output, "data");
+        _progress?.Report(new DemoProgress("data", "drawing the held-out pictures and questions"));
+        VlmDemoData.Write(new VisionWorld().Splits, _data);
+    }
+
+    string Model(string folder)
+    {
+        string path = Path.GetFullPath(Path.Combine(_options.ModelsFolder, folder));
+        return File.Exists(Path.Combine(path, "config.json")) ? path
+            : throw new EvoMergeException($"{path}: no demo model here (expected config.json); run 'evomerge demo train{(folder.StartsWith(VlmShape.Folder) ? " vlm" : "")}' or pass --models");
+    }
+
+    /// <summary>The vqa task of real use (<c>evomerge eval --task vqa</c>) on one of the demo's files.</summary>
+    public static EvalTaskSpec Spec(string dataFile, bool japanese) => new(
+        TaskKind.Vqa, dataFile,
+        Template: japanese ? SceneQuestions.JapaneseTemplate : SceneQuestions.EnglishTemplate,
+        Language: japanese ? "ja" : null, MaxNewTokens: MaxNewTokens, Tokenizer: "char");
+
+    Subset TestSubset => _testLimit is int n ? Subset.First(n) : Subset.All;
+
+    /// <summary>A llava folder on the Japanese test split (and, for V, the English one).</summary>
+    EvalResult ScoreVlm(string name, string folder, bool english = false)
+    {
+        _progress?.Report(new DemoProgress(name, "scoring on the test split"));
+        using var vlm = LoadedVlm.Load(folder);
+        var model = new TorchVisionLanguageModel(vlm, BatchSize);
+        if (english)
+            _test[name + "/en"] = EvalTasks.Create(Spec(Path.Combine(_data, VlmDemoData.EnTestFile), japanese: false)).Evaluate(model, TestSubset);
+        return _test[name] = EvalTasks.Create(Spec(Path.Combine(_data, VlmDemoData.JaTestFile), japanese: true)).Evaluate(model, TestSubset);
+    }
+
+    /// <summary>A text-only model on the Japanese test split, the image dropped from each prompt.</summary>
+    EvalResult ScoreText(string name, string folder)
+    {
+        _progress?.Report(new DemoProgress(name, "scoring on the test split (the image dropped)"));
+        using var loaded = LoadedModel.Load(folder);
+        // The vqa task asks a text-only model the question without the image (its <image> mark removed).
+        var model = new TorchLanguageModel(loaded.Model, loaded.Tokenizer, BatchSize);
+        return _test[name] = EvalTasks.Create(Spec(Path.Combine(_data, VlmDemoData.JaTestFile), japanese: true)).Evaluate(model, TestSubset);
+    }
+
+    VlmDemoRow Scored(string name, EvalResult result, int evaluations = 0, double seconds = 0, double? dev = null, string? recipe = null) => new(
+        name, result.Primary.Value, Metric(result, "key_match"), Metric(result, "in_ja"),
+        _test.TryGetValue(name + "/en", out var en) ? Metric(en, "key_match") : null,
+        evaluations, seconds, dev, recipe);
+
+    static double Metric(EvalResult r, string name) => r.Metrics.First(m => m.Name == name).Value;
+
+    VlmComparison Compare(string model, string against)
+    {
+        var a = _test[model].Items.OrderBy(i => i.Index).ToArray();
+        var b = _test[against].Items.OrderBy(i => i.Index).ToArray();
+        var d = PairedBootstrap.Difference(a.Select(i => i.Score!.Value).ToArray(), b.Select(i => i.Score!.Value).ToArray(), _options.Seed);
+        double Key(ItemResult[] items) => items.Average(i => i.AnswerCorrect == true ? 1.0 : 0.0);
+        return new VlmComparison(model, against, d.Difference, d.Lower, d.Upper, Key(a) - Key(b));
+    }
+
+    /// <summary>The first <see cref="ExampleCount"/> test scenes, one question each, cycling through colour, count and kind.</summary>
+    IReadOnlyList<VlmExample> Examples(IReadOnlyList<string> models)
+    {
+        var items = VqaData.Load(Path.Combine(_data, VlmDemoData.JaTestFile));
+        int kinds = SceneQuestions.JapaneseKinds.Count;
+        return Enumerable.Range(0, ExampleCount).Select(s => s * kinds + s % kinds).Where(i => i < _test[models[0]].Items.Count)
+            .Select(i => new VlmExample(
+                Path.GetRelativePath(_data, items[i].ImagePath), items[i].Fields["question"], items[i].Answers[0],
+                models.ToDictionary(m => m, m => _test[m].Items.First(r => r.Index == i).Output.Trim())))
+            .ToList();
+    }
+}
