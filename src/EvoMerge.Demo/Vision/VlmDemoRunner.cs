@@ -2,6 +2,9 @@ using System.Diagnostics;
 using EvoMerge.Evaluation;
 using EvoMerge.Evaluation.Data;
 using EvoMerge.IO;
+using EvoMerge.Merge.Execution;
+using EvoMerge.Merge.Output;
+using EvoMerge.Merge.Recipes;
 using EvoMerge.Torch.Runtime;
 using EvoMerge.Torch.Vision.Runtime;
 
@@ -36,8 +39,10 @@ public sealed class VlmDemoRunner
         var demo = new VlmDemoRunner(options, progress);
         var rows = new List<VlmDemoRow>
         {
-            demo.Scored("V", demo.ScoreVlm("V", demo._v, english: true)),
-            demo.Scored("A", demo.ScoreText("A", demo._a)),
+            demo.Timed("V", () => demo.ScoreVlm("V", demo._v, english: true)),
+            demo.Timed("A", () => demo.ScoreText("A", demo._a)),
+            demo.Untuned("ties"),
+            demo.Untuned("dare_ties"),
         };
         cancellationToken.ThrowIfCancellationRequested();
         string best = rows.MaxBy(r => r.RougeL)!.Name;
@@ -100,6 +105,42 @@ public sealed class VlmDemoRunner
         // The vqa task asks a text-only model the question without the image (its <image> mark removed).
         var model = new TorchLanguageModel(loaded.Model, loaded.Tokenizer, BatchSize);
         return _test[name] = EvalTasks.Create(Spec(Path.Combine(_data, VlmDemoData.JaTestFile), japanese: true)).Evaluate(model, TestSubset);
+    }
+
+    /// <summary>
+    /// An untuned merge of V's language model with A over the base, the merge engine's (mergekit's) defaults: weight 1
+    /// and density 0.5 for both, normalised (the paper's untuned TIES and DARE-TIES rows). The engine keeps V's
+    /// vision tower and projector and its <c>&lt;image&gt;</c> row, and writes a llava folder that is then scored.
+    /// </summary>
+    VlmDemoRow Untuned(string method)
+    {
+        var watch = Stopwatch.StartNew();
+        string name = method.Replace('_', '-');
+        _progress?.Report(new DemoProgress(name, $"merging V's language model with A ({method}, w=1 d=0.5)"));
+        string folder = Path.Combine(_output, "merges", name);
+        Directory.CreateDirectory(Path.GetDirectoryName(folder)!);
+        string yaml = $"""
+            merge_method: {method}
+            base_model: {_base}
+            models:
+              - model: {_v}
+                parameters: {"{"}weight: 1, density: 0.5{"}"}
+              - model: {_a}
+                parameters: {"{"}weight: 1, density: 0.5{"}"}
+            dtype: float32
+            """;
+        File.WriteAllText(folder + ".yml", yaml);
+        using (var planned = RecipePlanner.Plan(RecipeParser.Parse(yaml, folder + ".yml")))
+            MergedModelWriter.Write(planned, folder, new MergeOptions { Seed = (ulong)_options.Seed, Threads = 1, Compat = planned.Compat });
+        var result = ScoreVlm(name, folder);
+        return Scored(name, result, seconds: watch.Elapsed.TotalSeconds, recipe: $"{method} w=1 d=0.5 for V and A (defaults)");
+    }
+
+    VlmDemoRow Timed(string name, Func<EvalResult> score)
+    {
+        var watch = Stopwatch.StartNew();
+        var result = score();
+        return Scored(name, result, seconds: watch.Elapsed.TotalSeconds);
     }
 
     VlmDemoRow Scored(string name, EvalResult result, int evaluations = 0, double seconds = 0, double? dev = null, string? recipe = null) => new(
