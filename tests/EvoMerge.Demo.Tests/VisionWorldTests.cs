@@ -108,7 +108,7 @@ public class VisionWorldTests
         Assert.Equal((red[(8 * 48 + 8) * 3], red[(8 * 48 + 8) * 3 + 1]), (p.Red, p.Green));
     }
 
-    static (int Top, int Rest) CountPixels(byte[] rgb, Func<byte, byte, byte, bool> match)
+    static (int Top, int Below) CountPixels(byte[] rgb, Func<byte, byte, byte, bool> match)
     {
         int top = 0, rest = 0;
         for (int i = 0; i < 48 * 48; i++)

@@ -82,7 +82,10 @@ public sealed class VlmDemoRunner
     public static EvalTaskSpec Spec(string dataFile, bool japanese) => new(
         TaskKind.Vqa, dataFile,
         Template: japanese ? SceneQuestions.JapaneseTemplate : SceneQuestions.EnglishTemplate,
-        Language: japanese ? "ja" : null, MaxNewTokens: MaxNewTokens, Tokenizer: "char");
+        Language: japanese ? "ja" : null, MaxNewTokens: MaxNewTokens, StopStrings: Stops, Tokenizer: "char");
+
+    /// <summary>Every reference is one sentence or one word: a reply ends at the first full stop or line break, for every row alike.</summary>
+    public static readonly IReadOnlyList<string> Stops = ["。", "\n"];
 
     Subset TestSubset => _testLimit is int n ? Subset.First(n) : Subset.All;
 
