@@ -1,7 +1,13 @@
 using System.Diagnostics;
 using EvoMerge.Evaluation;
 using EvoMerge.Evaluation.Data;
+using EvoMerge.Evolution;
+using EvoMerge.Evolution.Config;
+using EvoMerge.Evolution.Run;
+using EvoMerge.Evolution.Spaces;
 using EvoMerge.IO;
+using EvoMerge.Torch.Evolution;
+using static TorchSharp.torch;
 using EvoMerge.Merge.Execution;
 using EvoMerge.Merge.Output;
 using EvoMerge.Merge.Recipes;
@@ -43,6 +49,7 @@ public sealed class VlmDemoRunner
             demo.Timed("A", () => demo.ScoreText("A", demo._a)),
             demo.Untuned("ties"),
             demo.Untuned("dare_ties"),
+            demo.EvolvedPs(),
         };
         cancellationToken.ThrowIfCancellationRequested();
         string best = rows.MaxBy(r => r.RougeL)!.Name;
@@ -137,6 +144,47 @@ public sealed class VlmDemoRunner
             MergedModelWriter.Write(planned, folder, new MergeOptions { Seed = (ulong)_options.Seed, Threads = 1, Compat = planned.Compat });
         var result = ScoreVlm(name, folder);
         return Scored(name, result, seconds: watch.Elapsed.TotalSeconds, recipe: $"{method} w=1 d=0.5 for V and A (defaults)");
+    }
+
+    /// <summary>
+    /// Evolved PS with the engine <c>evomerge evolve</c> uses: DARE-TIES of V's language model and A over the base,
+    /// one (weight, density) per source and group (embeddings, layers 0–3, head: 24 parameters), free-scale weights
+    /// in [0, 1.5], CMA-ES from the middle of the ranges; fitness ROUGE-L on fresh minibatches of 60 Japanese dev
+    /// questions. The best model's llava folder is then scored on test like every other row.
+    /// </summary>
+    VlmDemoRow EvolvedPs()
+    {
+        var watch = Stopwatch.StartNew();
+        const string name = "evolved-ps";
+        var fitness = new TaskConfig
+        {
+            Task = "vqa", Data = Path.Combine(_data, VlmDemoData.JaDevFile), Template = SceneQuestions.JapaneseTemplate,
+            Language = "ja", MaxNewTokens = 8, Minibatch = 60, Tokenizer = "char",
+        };
+        var config = new EvolutionConfig
+        {
+            Name = name, Seed = _options.Seed, BaseModel = _base, Models = [_v, _a], Space = SearchSpaceKind.Ps,
+            Ps = new PsConfig
+            {
+                Method = "dare_ties", LayerGroups = DemoModelShape.Layers, EmbeddingsGroup = true, HeadGroup = true, Parameters = ["weight", "density"],
+                Ranges = new Dictionary<string, ParameterRange> { ["weight"] = new(0, 1.5), ["density"] = new(0.01, 1) },
+                Globals = new Dictionary<string, double> { ["normalize"] = 0 },
+            },
+            Optimizer = _options.Quick ? new OptimizerConfig { Population = 4, Generations = 2 } : new OptimizerConfig { Population = 12, Generations = 20 },
+            Fitness = [fitness],
+            BaseDirectory = _output,
+        };
+        string folder = Path.Combine(_output, name);
+        _runFolders.Add(folder);
+        EvolutionResult result;
+        using (var evaluator = new TorchCandidateEvaluator(new TorchEvaluatorOptions(_options.Threads, ScalarType.Float32, BatchSize, Residents: VlmResident.TryLoad)))
+            result = EvolutionRunner.Run(config, evaluator, folder, new RunOptions(),
+                new SyncProgress<EvolutionProgress>(p => _progress?.Report(new DemoProgress(name, p.Message ?? "", p))));
+        var stage = result.Summary.Stages.First(s => s.Stage == "ps");
+        string recipe = DemoRecipeText.Ps(new PsSpace(config.Ps, _base, [_v, _a], DemoModelShape.Layers), stage.BestGenome!, ["V", "A"]);
+        var test = ScoreVlm(name, new RunFolder(folder).BestModel);
+        double? dev = result.Summary.Models.LastOrDefault(m => m.Kind == "ps")?.DevFitness;
+        return Scored(name, test, stage.Evaluations, watch.Elapsed.TotalSeconds, dev, recipe);
     }
 
     VlmDemoRow Timed(string name, Func<EvalResult> score)
