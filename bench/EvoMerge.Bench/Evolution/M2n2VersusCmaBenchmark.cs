@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using EvoMerge.Demo;
+using EvoMerge.Evaluation;
 using EvoMerge.Evolution;
 using EvoMerge.Evolution.Config;
 using EvoMerge.Evolution.M2n2;
@@ -111,18 +112,8 @@ public sealed class M2n2VersusCmaBenchmark : IBenchmark
     /// </summary>
     static (double Low, double High) Interval(List<World> worlds, int k)
     {
-        var random = new Random(12345);
-        var differences = worlds.Select(w => w.M2n2[k].Zip(w.Cma[k], (a, b) => a - b).ToArray()).ToList();
-        var means = new double[Resamples];
-        for (int r = 0; r < Resamples; r++)
-            means[r] = differences.Average(d =>
-            {
-                double sum = 0;
-                for (int i = 0; i < d.Length; i++) sum += d[random.Next(d.Length)];
-                return sum / d.Length;
-            });
-        Array.Sort(means);
-        return (means[(int)(0.025 * Resamples)], means[(int)(0.975 * Resamples) - 1]);
+        var d = PairedBootstrap.Stratified(worlds.Select(w => w.M2n2[k].Zip(w.Cma[k], (a, b) => a - b).ToArray()).ToList(), 12345, Resamples);
+        return (d.Lower, d.Upper);
     }
 
     static string Option(string[] args, string name, string fallback)

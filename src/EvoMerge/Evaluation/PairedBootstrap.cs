@@ -20,17 +20,32 @@ public static class PairedBootstrap
     {
         if (a.Count != b.Count || a.Count == 0)
             throw new ArgumentException($"paired scores need the same, non-zero number of items (got {a.Count} and {b.Count})");
-        var d = a.Zip(b, (x, y) => x - y).ToArray();
+        return Stratified([a.Zip(b, (x, y) => x - y).ToArray()], seed, resamples);
+    }
+
+    /// <summary>
+    /// The mean over strata (e.g. independently trained worlds) of each stratum's mean paired difference; items are
+    /// resampled within their stratum, so every world keeps its weight. One stratum is the plain paired bootstrap.
+    /// </summary>
+    public static ScoreDifference Stratified(IReadOnlyList<double[]> differences, int seed = 0, int resamples = DefaultResamples)
+    {
+        if (differences.Count == 0 || differences.Any(d => d.Length == 0))
+            throw new ArgumentException("a stratified bootstrap needs at least one stratum and no empty one");
         var rng = new Random(seed);
         var means = new double[resamples];
         for (int r = 0; r < resamples; r++)
         {
-            double sum = 0;
-            for (int i = 0; i < d.Length; i++) sum += d[rng.Next(d.Length)];
-            means[r] = sum / d.Length;
+            double total = 0;
+            foreach (var d in differences)
+            {
+                double sum = 0;
+                for (int i = 0; i < d.Length; i++) sum += d[rng.Next(d.Length)];
+                total += sum / d.Length;
+            }
+            means[r] = total / differences.Count;
         }
         Array.Sort(means);
-        return new ScoreDifference(d.Average(), Percentile(means, 0.025), Percentile(means, 0.975));
+        return new ScoreDifference(differences.Average(d => d.Average()), Percentile(means, 0.025), Percentile(means, 0.975));
     }
 
     /// <summary>Linear interpolation between closest ranks (numpy's default percentile rule).</summary>

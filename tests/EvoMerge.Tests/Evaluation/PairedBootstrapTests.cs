@@ -35,6 +35,15 @@ public class PairedBootstrapTests
     }
 
     [Fact]
+    public void StrataWeighEachWorldEquallyNotEachItem()
+    {
+        // World 1: 10 items, each 1 better; world 2: 100 items, each 3 better. The mean over worlds is 2 (pooled items
+        // would give 310/110 = 2.82), and constant differences leave no resampling noise.
+        var r = PairedBootstrap.Stratified([Enumerable.Repeat(1.0, 10).ToArray(), Enumerable.Repeat(3.0, 100).ToArray()]);
+        Assert.Equal((2.0, 2.0, 2.0), (r.Difference, r.Lower, r.Upper), new Close(1e-12));
+    }
+
+    [Fact]
     public void UnpairedInputIsRefused() =>
         Assert.Throws<ArgumentException>(() => PairedBootstrap.Difference([1, 2], [1]));
 
