@@ -19,7 +19,8 @@ public static class TorchWorker
         Action<string> log, CancellationToken cancellationToken, string? scratch = null)
     {
         using var scratchSpace = new ScratchSpace(scratch);
-        var options = new WorkerOptions(name, slots, _ => new ExternalFitnessEvaluator(new TorchCandidateEvaluator(evaluator), scratchSpace));
+        var options = new WorkerOptions(name, slots, _ => new ExternalFitnessEvaluator(new TorchCandidateEvaluator(evaluator), scratchSpace),
+            BatchSize: evaluator.BatchSize);
         using var host = Host.CreateDefaultBuilder([])
             .ConfigureLogging(l => l.ClearProviders())
             .UseOrleans(silo =>

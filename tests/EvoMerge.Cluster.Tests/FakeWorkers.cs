@@ -18,6 +18,8 @@ static class FakeWorkers
 {
     public static TimeSpan Delay = TimeSpan.FromMilliseconds(100);
     public static int Slots = 1;
+    /// <summary>Makes each slot's evaluator (the core tests' <see cref="FakeEvaluator"/> unless a test says otherwise).</summary>
+    public static Func<ICandidateEvaluator> Inner = () => new FakeEvaluator();
     /// <summary>Workers (by name) that see different files than the driver.</summary>
     public static Func<string, bool> Tampered = _ => false;
     /// <summary>Evaluations started, per work content.</summary>
@@ -30,9 +32,10 @@ static class FakeWorkers
     static CancellationTokenSource _release = new();
     static int _silos;
 
-    public static void Reset(TimeSpan delay, int slots = 1)
+    public static void Reset(TimeSpan delay, int slots = 1, Func<ICandidateEvaluator>? inner = null)
     {
         (Delay, Tampered, Slots, Stall, Stalling, Hold) = (delay, _ => false, slots, null, false, false);
+        Inner = inner ?? (() => new FakeEvaluator());
         _release.Cancel();   // frees the hung evaluations of an earlier test
         _release = new CancellationTokenSource();
         Scored.Clear();
@@ -41,7 +44,7 @@ static class FakeWorkers
     public static WorkerOptions Options()
     {
         string name = $"fake-{Interlocked.Increment(ref _silos)}";
-        return new WorkerOptions(name, Slots, _ => new Slowed(name, new FakeEvaluator()),
+        return new WorkerOptions(name, Slots, _ => new Slowed(name, Inner()),
             path => Tampered(name) ? "model:tampered" : SourceFingerprint.Of(path));
     }
 

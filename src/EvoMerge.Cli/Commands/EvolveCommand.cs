@@ -80,7 +80,8 @@ public sealed class EvolveCommand : Command<EvolveCommand.Settings>
                 var progress = new LiveProgress(ctx);
                 // On a cluster the driver keeps its local evaluator for layer counts and the final model folder.
                 ICandidateEvaluator evaluator = connection is null ? here
-                    : cluster = new ClusterCandidateEvaluator(connection.Client, local, status: new ClusterLiveStatus(ctx));
+                    : cluster = new ClusterCandidateEvaluator(connection.Client, local,
+                        ClusterEvaluatorOptions.Default with { ItemAlign = settings.BatchSize }, new ClusterLiveStatus(ctx));
                 result = EvolutionRunner.Run(config, evaluator, runDirectory, new RunOptions(settings.Resume), progress, cancellationToken);
                 progress.Complete();
             });
