@@ -139,7 +139,7 @@ public sealed class LoopbackCluster : IDisposable
         return config;
     }
 
-    static string DemoModels()
+    public static string DemoModels()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir != null; dir = dir.Parent)
             if (Directory.Exists(Path.Combine(dir.FullName, "demo", "models", "base"))) return Path.Combine(dir.FullName, "demo", "models");
