@@ -77,6 +77,26 @@ public class LoopbackClusterTests(LoopbackCluster loopback) : IClassFixture<Loop
         Assert.True(System.Text.RegularExpressions.Regex.IsMatch(log, @"│ l0 +│ live +│ +1 │ +[1-9]"), log);
     }
 
+    [RedisFact]
+    public void M2n2_with_each_child_cut_over_three_workers_gives_the_single_process_journal()
+    {
+        string config = loopback.WriteM2n2Config();
+        string single = Path.Combine(loopback.Root, "m2n2-single");
+        using (var p = loopback.EvolveWith(config, single, "--batch-size", "4")) loopback.Finish(p, "single-process m2n2");
+        string id = "m2n2-" + Guid.NewGuid().ToString("N")[..8];
+        var workers = Enumerable.Range(0, 3).Select(i => loopback.Worker(id, $"m{i}", null, "--batch-size", "4")).ToList();
+        foreach (var worker in workers) loopback.Joined(worker);
+        string run = Path.Combine(loopback.Root, "m2n2-cluster");
+        using var driver = loopback.EvolveWith(config, run, "--cluster", loopback.Spec, "--cluster-id", id, "--batch-size", "4");
+        loopback.Finish(driver, "cluster m2n2");
+
+        Assert.Equal(LoopbackCluster.Untimed(single), LoopbackCluster.Untimed(run));
+        // The worker table: more results than candidates, because children were scored in parts.
+        string log = loopback.Log(driver);
+        var rows = System.Text.RegularExpressions.Regex.Matches(log, @"│ m\d +│ \w+ +│ +\d+ │ +(\d+) │ +([\d.]+) │");
+        Assert.True(rows.Sum(m => int.Parse(m.Groups[1].Value)) > rows.Sum(m => double.Parse(m.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture)) + 0.5, log);
+    }
+
     static string Place(string line)
     {
         var e = JsonNode.Parse(line)!;
