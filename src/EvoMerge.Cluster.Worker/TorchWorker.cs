@@ -18,6 +18,7 @@ public static class TorchWorker
     public static async Task Run(ClusterSpec spec, string name, int slots, TorchEvaluatorOptions evaluator, string advertisedHost,
         Action<string> log, CancellationToken cancellationToken, string? scratch = null)
     {
+        await spec.PrepareBackend(cancellationToken);
         using var scratchSpace = new ScratchSpace(scratch);
         var options = new WorkerOptions(name, slots, _ => new ExternalFitnessEvaluator(new TorchCandidateEvaluator(evaluator), scratchSpace),
             BatchSize: evaluator.BatchSize);

@@ -8,7 +8,7 @@ namespace EvoMerge.Cluster.Tests;
 /// journal of the same config, genome for genome and score for score, with every candidate journaled once.
 /// </summary>
 [Collection("cluster")]
-public class LoopbackClusterTests(LoopbackCluster loopback) : IClassFixture<LoopbackCluster>
+public class LoopbackClusterTests(LoopbackCluster loopback, PostgresServer postgres) : IClassFixture<LoopbackCluster>, IClassFixture<PostgresServer>
 {
     [RedisFact]
     public void Three_workers_one_killed_give_the_single_process_journal()
@@ -95,6 +95,41 @@ public class LoopbackClusterTests(LoopbackCluster loopback) : IClassFixture<Loop
         string log = loopback.Log(driver);
         var rows = System.Text.RegularExpressions.Regex.Matches(log, @"│ m\d +│ \w+ +│ +\d+ │ +(\d+) │ +([\d.]+) │");
         Assert.True(rows.Sum(m => int.Parse(m.Groups[1].Value)) > rows.Sum(m => double.Parse(m.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture)) + 0.5, log);
+    }
+
+    [PostgresFact]
+    public void Three_workers_with_postgres_membership_one_killed_give_the_single_process_journal()
+    {
+        var expected = loopback.SingleProcessJournal();
+        string id = "pg-" + Guid.NewGuid().ToString("N")[..8];
+        var workers = Enumerable.Range(0, 3).Select(i => loopback.Worker(id, $"p{i}", postgres.Url)).ToList();
+        foreach (var worker in workers) loopback.Joined(worker);
+        Assert.Equal(3, Members(id, status: 3));   // three active silos in the table
+        string run = Path.Combine(loopback.Root, "postgres");
+        using var driver = loopback.Evolve(run, "--cluster", postgres.Url, "--cluster-id", id);
+        WaitUntil(() => LoopbackCluster.JournalLines(run) >= 3 && loopback.Log(driver).Contains("worker p1 "), driver, loopback);
+        workers[1].Kill();
+        loopback.Finish(driver, "cluster evolve on postgres membership");
+
+        Assert.Equal(expected, LoopbackCluster.Untimed(run));
+        // The survivors vote the killed silo dead through the versioned update; it stays in the table as dead.
+        var deadline = DateTime.UtcNow.AddMinutes(1);
+        while (Members(id, status: 6) == 0)
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"no silo of {id} was declared dead in PostgreSQL");
+            Thread.Sleep(100);
+        }
+        Assert.Equal(2, Members(id, status: 3));
+    }
+
+    int Members(string clusterId, int status)
+    {
+        using var connection = new Npgsql.NpgsqlConnection(Membership.PostgresMembership.ConnectionString(postgres.Url));
+        connection.Open();
+        using var command = new Npgsql.NpgsqlCommand("SELECT count(*) FROM evomerge_membership WHERE DeploymentId = @id AND Status = @status", connection);
+        command.Parameters.AddWithValue("id", clusterId);
+        command.Parameters.AddWithValue("status", status);
+        return Convert.ToInt32(command.ExecuteScalar());
     }
 
     static string Place(string line)

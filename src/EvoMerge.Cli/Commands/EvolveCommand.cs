@@ -47,7 +47,7 @@ public sealed class EvolveCommand : Command<EvolveCommand.Settings>
         public string? Scratch { get; init; }
 
         [CommandOption("--cluster <SPEC>")]
-        [Description("Score candidates on the workers of this cluster (localhost, or redis://HOST:PORT; see docs/cluster.md).")]
+        [Description("Score candidates on the workers of this cluster (localhost, redis://HOST:PORT or postgres://USER@HOST:PORT/DB; see docs/cluster.md).")]
         public string? Cluster { get; init; }
 
         [CommandOption("--cluster-id <ID>")]
