@@ -18,8 +18,10 @@ public static class TorchWorker
     public static async Task Run(ClusterSpec spec, string name, int slots, TorchEvaluatorOptions evaluator, string advertisedHost,
         Action<string> log, CancellationToken cancellationToken, string? scratch = null)
     {
+        await spec.PrepareBackend(cancellationToken);
         using var scratchSpace = new ScratchSpace(scratch);
-        var options = new WorkerOptions(name, slots, _ => new ExternalFitnessEvaluator(new TorchCandidateEvaluator(evaluator), scratchSpace));
+        var options = new WorkerOptions(name, slots, _ => new ExternalFitnessEvaluator(new TorchCandidateEvaluator(evaluator), scratchSpace),
+            BatchSize: evaluator.BatchSize);
         using var host = Host.CreateDefaultBuilder([])
             .ConfigureLogging(l => l.ClearProviders())
             .UseOrleans(silo =>

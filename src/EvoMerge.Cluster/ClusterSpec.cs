@@ -8,12 +8,15 @@ namespace EvoMerge.Cluster;
 
 /// <summary>
 /// Where a cluster's membership lives, as given to <c>--cluster</c>:
-/// <c>localhost</c> (one machine; the first worker started is the primary silo on port 11111, gateway 30000) or
-/// <c>redis://HOST:PORT</c> (many machines; every worker and the driver point at the same Redis).
+/// <c>localhost</c> (one machine; the first worker started is the primary silo on port 11111, gateway 30000),
+/// <c>redis://HOST:PORT</c> or <c>postgres://[USER[:PASSWORD]@]HOST[:PORT]/DATABASE</c> (many machines; every worker
+/// and the driver point at the same Redis or database).
 /// </summary>
-public sealed record ClusterSpec(ClusterSpec.Backend Kind, string? Redis, string ClusterId)
+/// <param name="Address">Redis: HOST:PORT; PostgreSQL: the Npgsql connection string.</param>
+/// <param name="Shown">The spec as the user wrote it, password left out.</param>
+public sealed record ClusterSpec(ClusterSpec.Backend Kind, string? Address, string ClusterId, string Shown = "localhost")
 {
-    public enum Backend { Localhost, Redis }
+    public enum Backend { Localhost, Redis, Postgres }
 
     public const int PrimarySiloPort = 11111, PrimaryGatewayPort = 30000;
 
@@ -21,12 +24,24 @@ public sealed record ClusterSpec(ClusterSpec.Backend Kind, string? Redis, string
     {
         if (spec == "localhost") return new(Backend.Localhost, null, clusterId);
         if (spec.StartsWith("redis://", StringComparison.Ordinal) && spec.Length > "redis://".Length)
-            return new(Backend.Redis, spec["redis://".Length..].TrimEnd('/'), clusterId);
-        throw new EvoMergeException($"--cluster '{spec}': expected 'localhost' or 'redis://HOST:PORT'");
+            return new(Backend.Redis, spec["redis://".Length..].TrimEnd('/'), clusterId, spec);
+        if (spec.StartsWith("postgres://", StringComparison.Ordinal) || spec.StartsWith("postgresql://", StringComparison.Ordinal))
+        {
+            string connection = Membership.PostgresMembership.ConnectionString(spec);
+            var uri = new Uri(spec);
+            string user = uri.UserInfo.Split(':')[0];
+            return new(Backend.Postgres, connection, clusterId, $"{uri.Scheme}://{(user.Length > 0 ? user + "@" : "")}{uri.Authority}{uri.AbsolutePath}");
+        }
+        throw new EvoMergeException($"--cluster '{spec}': expected 'localhost', 'redis://HOST:PORT' or 'postgres://[USER[:PASSWORD]@]HOST[:PORT]/DATABASE'");
     }
 
-    /// <summary>The spec as the user writes it.</summary>
-    public string Describe() => Kind == Backend.Localhost ? "localhost" : $"redis://{Redis}";
+    /// <summary>The spec as the user writes it (without a password).</summary>
+    public string Describe() => Shown;
+
+    /// <summary>Makes the membership store ready before a silo or the driver starts (PostgreSQL: its tables and queries).</summary>
+    public Task PrepareBackend(CancellationToken cancellationToken) => Kind == Backend.Postgres
+        ? Membership.PostgresMembership.EnsureSchema(Address!, cancellationToken)
+        : Task.CompletedTask;
 
     /// <summary>Membership and ports of a worker silo. On localhost the first worker takes the primary's ports.</summary>
     public void ConfigureSilo(ISiloBuilder silo, string advertisedHost = "127.0.0.1")
@@ -41,7 +56,8 @@ public sealed record ClusterSpec(ClusterSpec.Backend Kind, string? Redis, string
         }
         else
         {
-            silo.UseRedisClustering(Redis!);
+            if (Kind == Backend.Redis) silo.UseRedisClustering(Address!);
+            else silo.UseAdoNetClustering(o => (o.Invariant, o.ConnectionString) = (Membership.PostgresMembership.Invariant, Address!));
             silo.ConfigureEndpoints(IPAddress.Parse(advertisedHost), FreePort(), FreePort(), listenOnAnyHostAddress: advertisedHost != "127.0.0.1");
         }
     }
@@ -53,7 +69,8 @@ public sealed record ClusterSpec(ClusterSpec.Backend Kind, string? Redis, string
         else
         {
             client.Configure<ClusterOptions>(o => (o.ClusterId, o.ServiceId) = (ClusterId, ClusterId));
-            client.UseRedisClustering(Redis!);
+            if (Kind == Backend.Redis) client.UseRedisClustering(Address!);
+            else client.UseAdoNetClustering(o => (o.Invariant, o.ConnectionString) = (Membership.PostgresMembership.Invariant, Address!));
         }
         ConfigureClientTimeouts(client);
     }

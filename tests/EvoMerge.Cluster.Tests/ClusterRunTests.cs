@@ -62,8 +62,8 @@ public class ClusterRunTests : IDisposable
         Assert.Equal(realEvaluations, FakeWorkers.Scored.Count);
         var workers = evaluator.Workers;
         Assert.Equal([2, 2, 2], workers.Select(w => w.Slots));
-        Assert.All(workers, w => Assert.True(w.Evaluations > 0, $"{w.Name} got no work"));
-        Assert.Equal(realEvaluations, workers.Sum(w => w.Evaluations));
+        Assert.All(workers, w => Assert.True(w.Results > 0, $"{w.Name} got no work"));
+        Assert.Equal(realEvaluations, workers.Sum(w => w.Results));
         Assert.Contains(statuses, s => s.Message?.Contains("joined") == true);
     }
 
@@ -90,7 +90,62 @@ public class ClusterRunTests : IDisposable
         var dead = Assert.Single(evaluator.Workers, w => w.State == "dead");
         Assert.Single(FakeWorkers.Scored.Values, n => n == 2);   // the work it held was scored again elsewhere
         int realEvaluations = Journal.Read(new RunFolder(run).JournalFile).Count(e => !e.Cached);
-        Assert.Equal(realEvaluations, evaluator.Workers.Sum(w => w.Evaluations));   // and used once
+        Assert.Equal(realEvaluations, evaluator.Workers.Sum(w => w.Results));   // and used once
+    }
+
+    /// <summary>
+    /// λ = 7 on 4 slots scores real tasks (a minibatched accuracy task, a perplexity task) item by item: the last
+    /// candidates of each generation, the re-scores and the test rows are cut into parts over the idle slots.
+    /// </summary>
+    EvolutionConfig ItemConfig()
+    {
+        File.WriteAllLines(Path.Combine(_dir, "dev.jsonl"), Enumerable.Range(0, 30).Select(i => $"{{\"q\": \"question {i}\", \"answer\": \"{i % 3}\"}}"));
+        File.WriteAllText(Path.Combine(_dir, "text.txt"), string.Join(" ", Enumerable.Range(0, 60).Select(i => $"word{i * 7 % 13}")));
+        return Config(population: 7, generations: 3) with
+        {
+            BaseDirectory = _dir,
+            Fitness =
+            [
+                new TaskConfig { Task = "jsonl", Data = "dev.jsonl", Template = "{q}", Minibatch = 12 },
+                new TaskConfig { Task = "perplexity", Data = "text.txt", WindowChars = 40, ContextChars = 20, Weight = 0.01 },
+            ],
+            Test = [new TaskConfig { Task = "jsonl", Data = "dev.jsonl", Template = "{q}" }],
+        };
+    }
+
+    [Fact]
+    public async Task Candidates_cut_into_parts_over_idle_slots_journal_the_single_process_scores_bit_for_bit()
+    {
+        FakeWorkers.Reset(TimeSpan.FromMilliseconds(30), slots: 2, inner: () => new ItemScoringEvaluator());
+        var config = ItemConfig();
+        string single = Path.Combine(_dir, "single");
+        EvolutionRunner.Run(config, new ItemScoringEvaluator(), single);
+        await using var cluster = await FakeWorkers.Start(2);
+        var evaluator = new ClusterCandidateEvaluator(cluster.Client, new ItemScoringEvaluator(), Fast with { ItemAlign = 2 });
+        await WaitFor(async () => await Live(cluster) == 2);
+        string run = Path.Combine(_dir, "cluster");
+        EvolutionRunner.Run(config, evaluator, run);
+
+        Assert.Equal(LoopbackCluster.Untimed(single), LoopbackCluster.Untimed(run));
+        Assert.True(evaluator.SplitCandidates > 0, "no candidate was cut into parts");
+        Assert.All(FakeWorkers.Scored.Values, n => Assert.Equal(1, n));   // each part and each whole candidate scored once
+        // Every part counts its share: the workers' candidates add up to the candidates evaluated.
+        int realEvaluations = Journal.Read(new RunFolder(run).JournalFile).Count(e => !e.Cached);
+        Assert.Equal(realEvaluations, evaluator.Workers.Sum(w => w.Candidates), 9);
+        Assert.True(evaluator.Workers.Sum(w => w.Results) > realEvaluations);
+    }
+
+    static async Task<int> Live(TestCluster cluster) =>
+        (await cluster.Client.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true)).Count;
+
+    static async Task WaitFor(Func<Task<bool>> condition)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException("waited 60 s");
+            await Task.Delay(20);
+        }
     }
 
     static int JournalLines(string run) => File.Exists(new RunFolder(run).JournalFile)

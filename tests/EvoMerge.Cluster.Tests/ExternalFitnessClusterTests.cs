@@ -71,8 +71,8 @@ public class ExternalFitnessClusterTests : IDisposable
         await Task.Run(() => EvolutionRunner.Run(config, evaluator, clustered));
 
         Assert.Equal(Untimed(single), Untimed(clustered));
-        Assert.All(evaluator.Workers, w => Assert.True(w.Evaluations > 0, $"{w.Name} scored nothing"));
-        Assert.Equal(8 + 3, evaluator.Workers.Sum(w => w.Evaluations));   // every candidate and test row went to a worker
+        Assert.All(evaluator.Workers, w => Assert.True(w.Results > 0, $"{w.Name} scored nothing"));
+        Assert.Equal(8 + 3, evaluator.Workers.Sum(w => w.Results));   // every candidate and test row went to a worker
         Assert.False(Directory.Exists(Path.Combine(_dir, "driver-scratch")), "the driver ran a fitness command");
     }
 

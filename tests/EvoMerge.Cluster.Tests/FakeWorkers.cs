@@ -18,30 +18,47 @@ static class FakeWorkers
 {
     public static TimeSpan Delay = TimeSpan.FromMilliseconds(100);
     public static int Slots = 1;
+    /// <summary>Makes each slot's evaluator (the core tests' <see cref="FakeEvaluator"/> unless a test says otherwise).</summary>
+    public static Func<ICandidateEvaluator> Inner = () => new FakeEvaluator();
     /// <summary>Workers (by name) that see different files than the driver.</summary>
     public static Func<string, bool> Tampered = _ => false;
     /// <summary>Evaluations started, per work content.</summary>
     public static readonly ConcurrentDictionary<string, int> Scored = new();
-    /// <summary>The worker (by name) whose next evaluations hang until the test ends, and whether one has begun.</summary>
+    /// <summary>The worker (by name) whose next evaluations hang until the test ends or <see cref="Release"/>, and whether one has begun.</summary>
     public static volatile string? Stall;
     public static volatile bool Stalling;
+    /// <summary>While set, the next evaluation to start on any worker hangs (and clears it); <see cref="Stalled"/> is its build.</summary>
+    public static volatile bool StallNext;
+    public static volatile ModelBuild? Stalled;
     /// <summary>While set, evaluations wait before they start (a test holds the run while a silo joins).</summary>
     public static volatile bool Hold;
     static CancellationTokenSource _release = new();
     static int _silos;
 
-    public static void Reset(TimeSpan delay, int slots = 1)
+    public static void Reset(TimeSpan delay, int slots = 1, Func<ICandidateEvaluator>? inner = null)
     {
-        (Delay, Tampered, Slots, Stall, Stalling, Hold) = (delay, _ => false, slots, null, false, false);
+        (Delay, Tampered, Slots, Stall, Stalling, Hold, StallNext, Stalled) = (delay, _ => false, slots, null, false, false, false, null);
+        Inner = inner ?? (() => new FakeEvaluator());
         _release.Cancel();   // frees the hung evaluations of an earlier test
         _release = new CancellationTokenSource();
         Scored.Clear();
     }
 
+    /// <summary>Frees every hung evaluation; later ones run normally.</summary>
+    public static void Release()
+    {
+        Stall = null;
+        var old = _release;
+        _release = new CancellationTokenSource();
+        old.Cancel();
+    }
+
+    static readonly object StallGate = new();
+
     public static WorkerOptions Options()
     {
         string name = $"fake-{Interlocked.Increment(ref _silos)}";
-        return new WorkerOptions(name, Slots, _ => new Slowed(name, new FakeEvaluator()),
+        return new WorkerOptions(name, Slots, _ => new Slowed(name, Inner()),
             path => Tampered(name) ? "model:tampered" : SourceFingerprint.Of(path));
     }
 
@@ -79,10 +96,14 @@ static class FakeWorkers
             foreach (var work in batch)
             {
                 Scored.AddOrUpdate(WorkWire.Encode(work), 1, (_, n) => n + 1);
-                if (name == Stall)
+                bool stallThis = name == Stall;
+                lock (StallGate)
+                    if (StallNext) (StallNext, stallThis, Stalled) = (false, true, work.Build);
+                if (stallThis)
                 {
+                    var release = _release.Token;
                     Stalling = true;
-                    _release.Token.WaitHandle.WaitOne();
+                    release.WaitHandle.WaitOne();
                 }
                 else
                 {

@@ -53,8 +53,8 @@ public sealed class LoopbackCluster : IDisposable
         return Untimed(_single);
     }
 
-    public Process Worker(string clusterId, string name, string? spec = null) => Start("dotnet", Cli, "worker", "--cluster", spec ?? Spec,
-        "--cluster-id", clusterId, "--name", name, "--threads", "1", "--dtype", "f32", "--advertise", "127.0.0.1");
+    public Process Worker(string clusterId, string name, string? spec = null, params string[] extra) => Start("dotnet", [Cli, "worker", "--cluster", spec ?? Spec,
+        "--cluster-id", clusterId, "--name", name, "--threads", "1", "--dtype", "f32", "--advertise", "127.0.0.1", .. extra]);
 
     /// <summary>Waits for a worker's "joined" line (on localhost the next worker must find the primary's ports taken).</summary>
     public void Joined(Process worker)
@@ -67,8 +67,25 @@ public sealed class LoopbackCluster : IDisposable
         }
     }
 
-    public Process Evolve(string runDir, params string[] extra) =>
-        Start("dotnet", [Cli, "evolve", Config, "--run-dir", runDir, "--threads", "1", "--dtype", "f32", .. extra]);
+    public Process Evolve(string runDir, params string[] extra) => EvolveWith(Config, runDir, extra);
+
+    public Process EvolveWith(string config, string runDir, params string[] extra) =>
+        Start("dotnet", [Cli, "evolve", config, "--run-dir", runDir, "--threads", "1", "--dtype", "f32", .. extra]);
+
+    /// <summary>
+    /// The same models and items searched by M2N2 (steady state) with one child in flight: deterministic, so a
+    /// cluster run must journal what one process does.
+    /// </summary>
+    public string WriteM2n2Config()
+    {
+        string config = Path.Combine(Root, "m2n2.yml");
+        File.WriteAllText(config, File.ReadAllText(Config)
+            .Replace("name: loopback", "name: loopback-m2n2")
+            .Replace("base_model: ", "# base_model: ")
+            .Replace("ps: {", "# ps: {")
+            .Replace("optimizer: { population: 6, generations: 4 }", "optimizer: { name: m2n2, max_evaluations: 7, archive_size: 4, in_flight: 1 }"));
+        return config;
+    }
 
     Process Start(string file, params string[] args)
     {
@@ -139,7 +156,7 @@ public sealed class LoopbackCluster : IDisposable
         return config;
     }
 
-    static string DemoModels()
+    public static string DemoModels()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir != null; dir = dir.Parent)
             if (Directory.Exists(Path.Combine(dir.FullName, "demo", "models", "base"))) return Path.Combine(dir.FullName, "demo", "models");

@@ -8,7 +8,7 @@ namespace EvoMerge.Cluster.Tests;
 /// journal of the same config, genome for genome and score for score, with every candidate journaled once.
 /// </summary>
 [Collection("cluster")]
-public class LoopbackClusterTests(LoopbackCluster loopback) : IClassFixture<LoopbackCluster>
+public class LoopbackClusterTests(LoopbackCluster loopback, PostgresServer postgres) : IClassFixture<LoopbackCluster>, IClassFixture<PostgresServer>
 {
     [RedisFact]
     public void Three_workers_one_killed_give_the_single_process_journal()
@@ -32,10 +32,11 @@ public class LoopbackClusterTests(LoopbackCluster loopback) : IClassFixture<Loop
         // dead (~6 s of missed probes; a loaded machine finishes the run first).
         string log = loopback.Log(driver);
         Assert.True(System.Text.RegularExpressions.Regex.IsMatch(log, @"│ w1 +│ (dead|suspect) +│"), log);
-        // Results used, summed over the workers, equal the candidates evaluated: the lost one counted once.
-        int used = System.Text.RegularExpressions.Regex.Matches(log, @"│ w\d +│ \w+ +│ +\d+ │ +(\d+) │")
-            .Select(m => int.Parse(m.Groups[1].Value)).Sum();
-        Assert.Equal(journal.Count(line => JsonNode.Parse(line)!["cached"]!.GetValue<bool>() == false), used);
+        // Results used, in candidates (a part of a candidate cut in m counts 1/m), summed over the workers, equal the
+        // candidates evaluated: the lost one counted once.
+        double used = System.Text.RegularExpressions.Regex.Matches(log, @"│ w\d +│ \w+ +│ +\d+ │ +\d+ │ +([\d.]+) │")
+            .Select(m => double.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)).Sum();
+        Assert.Equal(journal.Count(line => JsonNode.Parse(line)!["cached"]!.GetValue<bool>() == false), used, 0.05);
     }
 
     [RedisFact]
@@ -74,6 +75,61 @@ public class LoopbackClusterTests(LoopbackCluster loopback) : IClassFixture<Loop
         string log = loopback.Log(driver);
         Assert.True(System.Text.RegularExpressions.Regex.IsMatch(log, @"│ l1 +│ live +│ +1 │ +[1-9]"), log);   // both workers delivered
         Assert.True(System.Text.RegularExpressions.Regex.IsMatch(log, @"│ l0 +│ live +│ +1 │ +[1-9]"), log);
+    }
+
+    [RedisFact]
+    public void M2n2_with_each_child_cut_over_three_workers_gives_the_single_process_journal()
+    {
+        string config = loopback.WriteM2n2Config();
+        string single = Path.Combine(loopback.Root, "m2n2-single");
+        using (var p = loopback.EvolveWith(config, single, "--batch-size", "4")) loopback.Finish(p, "single-process m2n2");
+        string id = "m2n2-" + Guid.NewGuid().ToString("N")[..8];
+        var workers = Enumerable.Range(0, 3).Select(i => loopback.Worker(id, $"m{i}", null, "--batch-size", "4")).ToList();
+        foreach (var worker in workers) loopback.Joined(worker);
+        string run = Path.Combine(loopback.Root, "m2n2-cluster");
+        using var driver = loopback.EvolveWith(config, run, "--cluster", loopback.Spec, "--cluster-id", id, "--batch-size", "4");
+        loopback.Finish(driver, "cluster m2n2");
+
+        Assert.Equal(LoopbackCluster.Untimed(single), LoopbackCluster.Untimed(run));
+        // The worker table: more results than candidates, because children were scored in parts.
+        string log = loopback.Log(driver);
+        var rows = System.Text.RegularExpressions.Regex.Matches(log, @"│ m\d +│ \w+ +│ +\d+ │ +(\d+) │ +([\d.]+) │");
+        Assert.True(rows.Sum(m => int.Parse(m.Groups[1].Value)) > rows.Sum(m => double.Parse(m.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture)) + 0.5, log);
+    }
+
+    [PostgresFact]
+    public void Three_workers_with_postgres_membership_one_killed_give_the_single_process_journal()
+    {
+        var expected = loopback.SingleProcessJournal();
+        string id = "pg-" + Guid.NewGuid().ToString("N")[..8];
+        var workers = Enumerable.Range(0, 3).Select(i => loopback.Worker(id, $"p{i}", postgres.Url)).ToList();
+        foreach (var worker in workers) loopback.Joined(worker);
+        Assert.Equal(3, Members(id, status: 3));   // three active silos in the table
+        string run = Path.Combine(loopback.Root, "postgres");
+        using var driver = loopback.Evolve(run, "--cluster", postgres.Url, "--cluster-id", id);
+        WaitUntil(() => LoopbackCluster.JournalLines(run) >= 3 && loopback.Log(driver).Contains("worker p1 "), driver, loopback);
+        workers[1].Kill();
+        loopback.Finish(driver, "cluster evolve on postgres membership");
+
+        Assert.Equal(expected, LoopbackCluster.Untimed(run));
+        // The survivors vote the killed silo dead through the versioned update; it stays in the table as dead.
+        var deadline = DateTime.UtcNow.AddMinutes(1);
+        while (Members(id, status: 6) == 0)
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"no silo of {id} was declared dead in PostgreSQL");
+            Thread.Sleep(100);
+        }
+        Assert.Equal(2, Members(id, status: 3));
+    }
+
+    int Members(string clusterId, int status)
+    {
+        using var connection = new Npgsql.NpgsqlConnection(Membership.PostgresMembership.ConnectionString(postgres.Url));
+        connection.Open();
+        using var command = new Npgsql.NpgsqlCommand("SELECT count(*) FROM evomerge_membership WHERE DeploymentId = @id AND Status = @status", connection);
+        command.Parameters.AddWithValue("id", clusterId);
+        command.Parameters.AddWithValue("status", status);
+        return Convert.ToInt32(command.ExecuteScalar());
     }
 
     static string Place(string line)

@@ -110,7 +110,7 @@ public sealed class ClusterThroughputBenchmark : IBenchmark
             ClusterSpec.ConfigureClientTimeouts(client);
     }
 
-    /// <summary>A candidate that takes a fixed time and no CPU, with the score of nothing (scheduler-only mode).</summary>
+    /// <summary>A candidate that takes a fixed time per item and no CPU, with the score of nothing (scheduler-only mode).</summary>
     sealed class Sleeping(int milliseconds) : ICandidateEvaluator
     {
         public int LayerCount(string model) => throw new NotSupportedException();
@@ -119,8 +119,11 @@ public sealed class ClusterThroughputBenchmark : IBenchmark
         {
             foreach (var work in batch)
             {
-                Thread.Sleep(milliseconds);
-                yield return new CandidateResult(work.Key, work.Tasks.Select(_ => new EvoMerge.Candidates.TaskOutcome(0, [], [])).ToList(), 0, milliseconds / 1000.0);
+                // Time in proportion to the items scored (24 per candidate): a part of a candidate takes its share.
+                var items = work.Tasks.Select(t => t.Subset.Resolve(24)).ToList();
+                int ms = milliseconds * items.Sum(i => i.Length) / (24 * Math.Max(1, items.Count));
+                Thread.Sleep(ms);
+                yield return new CandidateResult(work.Key, items.Select(i => new EvoMerge.Candidates.TaskOutcome(0, i, new double[i.Length], "acc")).ToList(), 0, ms / 1000.0);
             }
         }
 

@@ -47,7 +47,7 @@ public sealed class EvolveCommand : Command<EvolveCommand.Settings>
         public string? Scratch { get; init; }
 
         [CommandOption("--cluster <SPEC>")]
-        [Description("Score candidates on the workers of this cluster (localhost, or redis://HOST:PORT; see docs/cluster.md).")]
+        [Description("Score candidates on the workers of this cluster (localhost, redis://HOST:PORT or postgres://USER@HOST:PORT/DB; see docs/cluster.md).")]
         public string? Cluster { get; init; }
 
         [CommandOption("--cluster-id <ID>")]
@@ -80,7 +80,8 @@ public sealed class EvolveCommand : Command<EvolveCommand.Settings>
                 var progress = new LiveProgress(ctx);
                 // On a cluster the driver keeps its local evaluator for layer counts and the final model folder.
                 ICandidateEvaluator evaluator = connection is null ? here
-                    : cluster = new ClusterCandidateEvaluator(connection.Client, local, status: new ClusterLiveStatus(ctx));
+                    : cluster = new ClusterCandidateEvaluator(connection.Client, local,
+                        ClusterEvaluatorOptions.Default with { ItemAlign = settings.BatchSize }, new ClusterLiveStatus(ctx));
                 result = EvolutionRunner.Run(config, evaluator, runDirectory, new RunOptions(settings.Resume), progress, cancellationToken);
                 progress.Complete();
             });

@@ -15,7 +15,7 @@ public sealed class WorkerCommand : Command<WorkerCommand.Settings>
 {
     public sealed class Settings : CommandSettings
     {
-        [CommandOption("--cluster <SPEC>"), Description("localhost, or redis://HOST:PORT for many machines.")]
+        [CommandOption("--cluster <SPEC>"), Description("localhost, or redis://HOST:PORT or postgres://USER@HOST:PORT/DB for many machines.")]
         public string Cluster { get; init; } = "";
 
         [CommandOption("--cluster-id <ID>"), Description("Name of the cluster (several may share one Redis)."), DefaultValue("evomerge")]
@@ -45,7 +45,7 @@ public sealed class WorkerCommand : Command<WorkerCommand.Settings>
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
-        if (settings.Cluster == "") throw new EvoMergeException("worker: --cluster is required (localhost, or redis://HOST:PORT)");
+        if (settings.Cluster == "") throw new EvoMergeException("worker: --cluster is required (localhost, redis://HOST:PORT or postgres://USER@HOST:PORT/DB)");
         var spec = ClusterSpec.Parse(settings.Cluster, settings.ClusterId);
         int threads = settings.Threads ?? Math.Max(1, Environment.ProcessorCount / Math.Max(1, settings.Slots));
         var options = new TorchEvaluatorOptions(threads, DeviceOptions.ParseDType(settings.DType), settings.BatchSize);

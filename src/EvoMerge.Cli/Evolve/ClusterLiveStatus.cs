@@ -3,7 +3,7 @@ using Spectre.Console;
 
 namespace EvoMerge.Cli.Evolve;
 
-/// <summary>One live line per worker under the stage bars: state, results used, results per second, busy share.</summary>
+/// <summary>One live line per worker under the stage bars: state, results used (and in candidates), candidates per second, busy share.</summary>
 sealed class ClusterLiveStatus(ProgressContext context) : IProgress<ClusterStatus>
 {
     readonly Dictionary<string, ProgressTask> _lines = new();
@@ -18,8 +18,8 @@ sealed class ClusterLiveStatus(ProgressContext context) : IProgress<ClusterStatu
             {
                 if (!_lines.TryGetValue(w.Silo, out var line))
                     _lines[w.Silo] = line = context.AddTask(w.Name, maxValue: 1);
-                line.Description = Markup.Escape($"worker {w.Name} ({w.Slots} slot(s)): {w.State}, {w.Evaluations} results, " +
-                    $"{w.PerSecond:0.###}/s, busy {Busy(w):P0}");
+                line.Description = Markup.Escape($"worker {w.Name} ({w.Slots} slot(s)): {w.State}, {w.Results} results ({w.Candidates:0.##} candidates), " +
+                    $"{w.PerSecond:0.###} candidates/s, busy {Busy(w):P0}");
             }
             if (status.Message is { } message)
             {
@@ -35,10 +35,11 @@ sealed class ClusterLiveStatus(ProgressContext context) : IProgress<ClusterStatu
     public static void WriteTable(IReadOnlyList<WorkerStatus> workers)
     {
         var table = new Table().AddColumn("worker").AddColumn("state").AddColumn(new TableColumn("slots").RightAligned())
-            .AddColumn(new TableColumn("results").RightAligned()).AddColumn(new TableColumn("results/s").RightAligned())
+            .AddColumn(new TableColumn("results").RightAligned()).AddColumn(new TableColumn("candidates").RightAligned())
+            .AddColumn(new TableColumn("candidates/s").RightAligned())
             .AddColumn(new TableColumn("busy").RightAligned());
         foreach (var w in workers)
-            table.AddRow(Markup.Escape(w.Name), w.State, $"{w.Slots}", $"{w.Evaluations}", $"{w.PerSecond:0.###}", $"{Busy(w):P0}");
+            table.AddRow(Markup.Escape(w.Name), w.State, $"{w.Slots}", $"{w.Results}", $"{w.Candidates:0.##}", $"{w.PerSecond:0.###}", $"{Busy(w):P0}");
         AnsiConsole.Write(table);
     }
 }

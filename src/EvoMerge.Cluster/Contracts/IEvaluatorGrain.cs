@@ -26,8 +26,9 @@ public interface IEvaluatorGrain : IGrainWithStringKey
 
 /// <param name="Name">The worker's name as its operator gave it (host name and process id by default).</param>
 /// <param name="Slots">Evaluation slots on this silo.</param>
+/// <param name="BatchSize">Prompts its evaluators score per forward (0: not said); the driver cuts parts at multiples of it.</param>
 [GenerateSerializer, Immutable]
-public sealed record WorkerInfo([property: Id(0)] string Name, [property: Id(1)] int Slots);
+public sealed record WorkerInfo([property: Id(0)] string Name, [property: Id(1)] int Slots, [property: Id(2)] int BatchSize = 0);
 
 /// <summary>Resolved work as it crosses the wire: never weights, only what to build and score.</summary>
 /// <param name="WorkKey">A hash of the work's content: the same work always has the same key, so a result is idempotent by it.</param>

@@ -20,6 +20,7 @@ public sealed class ClusterConnection : IAsyncDisposable, IDisposable
     /// <summary>Connects, retrying until a gateway answers or <paramref name="wait"/> has passed.</summary>
     public static async Task<ClusterConnection> Connect(ClusterSpec spec, TimeSpan wait, CancellationToken cancellationToken)
     {
+        await spec.PrepareBackend(cancellationToken);
         var host = Host.CreateDefaultBuilder([])
             .ConfigureLogging(l => l.ClearProviders())
             .UseOrleansClient(client =>

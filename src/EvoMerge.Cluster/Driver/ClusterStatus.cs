@@ -7,9 +7,10 @@ namespace EvoMerge.Cluster.Driver;
 public sealed record ClusterStatus(IReadOnlyList<WorkerStatus> Workers, int Pending, int Running, string? Message);
 
 /// <param name="State">joining, idle, busy, dead or refused.</param>
-/// <param name="Evaluations">Results this worker delivered that were used.</param>
-/// <param name="PerSecond">Its delivered results per second of the time it has been known.</param>
+/// <param name="Results">Results this worker delivered that were used (whole candidates and parts of them).</param>
+/// <param name="Candidates">The same in candidates: a part of a candidate cut in m counts 1/m.</param>
+/// <param name="PerSecond">Its <paramref name="Candidates"/> per second of the time it has been known.</param>
 /// <param name="BusySeconds">Slot-seconds spent on work (lost work included).</param>
 /// <param name="KnownSeconds">Seconds since the driver found it, times its slots: the slot time it could have worked.</param>
-public sealed record WorkerStatus(string Name, string Silo, int Slots, string State, int Evaluations, double PerSecond,
+public sealed record WorkerStatus(string Name, string Silo, int Slots, string State, int Results, double Candidates, double PerSecond,
     double BusySeconds, double KnownSeconds);

@@ -23,7 +23,7 @@ public sealed class WorkerSlots(WorkerOptions options) : IDisposable
     readonly ConcurrentDictionary<string, EvalTaskSpec> _specs = new();
     readonly ConcurrentDictionary<int, string> _running = new();
 
-    public WorkerInfo Info => new(options.Name, options.Slots);
+    public WorkerInfo Info => new(options.Name, options.Slots, options.BatchSize);
 
     public WorkReply Evaluate(int slot, WorkOrder order, CancellationToken cancellationToken)
     {

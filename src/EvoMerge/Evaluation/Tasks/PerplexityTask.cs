@@ -52,10 +52,24 @@ public sealed class PerplexityTask : IEvalTask
         long bytes = results.Sum(r => (long)Encoding.UTF8.GetByteCount(r.Output));
         return new EvalResult(Name, results,
         [
-            new Metric("perplexity", tokens == 0 ? double.NaN : Math.Exp(-logLikelihood / tokens), HigherIsBetter: false),
+            new Metric("perplexity", TokenPerplexity(results.Select(r => r.LogLikelihood!.Value), results.Select(r => r.TokenCount!.Value)), HigherIsBetter: false),
             new Metric("bits_per_byte", bytes == 0 ? double.NaN : -logLikelihood / (Math.Log(2) * bytes), HigherIsBetter: false),
             new Metric("tokens", tokens),
         ]);
+    }
+
+    /// <summary>
+    /// exp(−Σ log p / Σ tokens) over windows in item order (NaN without tokens). The one formula for a whole run and
+    /// for a score put back together from parts of the windows (<c>ItemParts.Combine</c>): summed in the same order,
+    /// the two are equal bit for bit.
+    /// </summary>
+    public static double TokenPerplexity(IEnumerable<double> logLikelihoods, IEnumerable<int> tokenCounts)
+    {
+        double logLikelihood = 0;
+        foreach (double ll in logLikelihoods) logLikelihood += ll;
+        long tokens = 0;
+        foreach (int n in tokenCounts) tokens += n;
+        return tokens == 0 ? double.NaN : Math.Exp(-logLikelihood / tokens);
     }
 
     static (int, int)[] Cut(string text, int windowChars)
