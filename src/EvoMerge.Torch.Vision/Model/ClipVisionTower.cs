@@ -1,3 +1,4 @@
+using EvoMerge.Torch.Model.Clip;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -39,7 +40,7 @@ sealed class ClipVisionTransformer : nn.Module
     {
         embeddings = new ClipEmbeddings(c, device, dtype);
         pre_layrnorm = nn.LayerNorm(c.HiddenSize, c.LayerNormEps, device: device, dtype: dtype);
-        encoder = new ClipEncoder(c, device, dtype);
+        encoder = new ClipEncoder(new ClipEncoderShape(c.NumLayers, c.HiddenSize, c.NumHeads, c.IntermediateSize, c.LayerNormEps, Causal: false, c.HiddenAct), device, dtype);
         post_layernorm = nn.LayerNorm(c.HiddenSize, c.LayerNormEps, device: device, dtype: dtype);
         RegisterComponents();
     }
@@ -83,100 +84,4 @@ sealed class ClipEmbeddings : nn.Module
         var cls = class_embedding.view(1, 1, -1).expand(n, 1, -1);
         return (cat([cls, patches], 1) + position_embedding.weight!.unsqueeze(0)).MoveToOuterDisposeScope();
     }
-}
-
-sealed class ClipEncoder : nn.Module
-{
-    readonly ModuleList<ClipEncoderLayer> layers;
-
-    public ClipEncoder(ClipVisionConfig c, Device? device, ScalarType dtype) : base(nameof(ClipEncoder))
-    {
-        layers = nn.ModuleList(Enumerable.Range(0, c.NumLayers).Select(_ => new ClipEncoderLayer(c, device, dtype)).ToArray());
-        Layers = layers.ToArray();
-        RegisterComponents();
-    }
-
-    public IReadOnlyList<ClipEncoderLayer> Layers { get; }
-}
-
-/// <summary>One pre-norm encoder layer: x + attn(ln1(x)), then + mlp(ln2(·)); full (non-causal) attention with biases.</summary>
-sealed class ClipEncoderLayer : nn.Module
-{
-    readonly ClipAttention self_attn;
-    readonly LayerNorm layer_norm1, layer_norm2;
-    readonly ClipMlp mlp;
-
-    public ClipEncoderLayer(ClipVisionConfig c, Device? device, ScalarType dtype) : base(nameof(ClipEncoderLayer))
-    {
-        self_attn = new ClipAttention(c, device, dtype);
-        layer_norm1 = nn.LayerNorm(c.HiddenSize, c.LayerNormEps, device: device, dtype: dtype);
-        mlp = new ClipMlp(c, device, dtype);
-        layer_norm2 = nn.LayerNorm(c.HiddenSize, c.LayerNormEps, device: device, dtype: dtype);
-        RegisterComponents();
-    }
-
-    public Tensor Forward(Tensor x)
-    {
-        using var scope = NewDisposeScope();
-        var h = x + self_attn.Forward(layer_norm1.forward(x));
-        return (h + mlp.Forward(layer_norm2.forward(h))).MoveToOuterDisposeScope();
-    }
-}
-
-sealed class ClipAttention : nn.Module
-{
-    readonly Linear q_proj, k_proj, v_proj, out_proj;
-    readonly int heads, headDim;
-
-    public ClipAttention(ClipVisionConfig c, Device? device, ScalarType dtype) : base(nameof(ClipAttention))
-    {
-        heads = c.NumHeads;
-        headDim = c.HiddenSize / c.NumHeads;
-        q_proj = nn.Linear(c.HiddenSize, c.HiddenSize, device: device, dtype: dtype);
-        k_proj = nn.Linear(c.HiddenSize, c.HiddenSize, device: device, dtype: dtype);
-        v_proj = nn.Linear(c.HiddenSize, c.HiddenSize, device: device, dtype: dtype);
-        out_proj = nn.Linear(c.HiddenSize, c.HiddenSize, device: device, dtype: dtype);
-        RegisterComponents();
-    }
-
-    public Tensor Forward(Tensor x)
-    {
-        using var scope = NewDisposeScope();
-        long b = x.shape[0], t = x.shape[1];
-        Tensor Heads(Linear l) => l.forward(x).view(b, t, heads, headDim).transpose(1, 2);
-        var y = nn.functional.scaled_dot_product_attention(Heads(q_proj), Heads(k_proj), Heads(v_proj));
-        return out_proj.forward(y.transpose(1, 2).reshape(b, t, heads * headDim)).MoveToOuterDisposeScope();
-    }
-}
-
-sealed class ClipMlp : nn.Module
-{
-    readonly Linear fc1, fc2;
-    readonly string act;
-
-    public ClipMlp(ClipVisionConfig c, Device? device, ScalarType dtype) : base(nameof(ClipMlp))
-    {
-        fc1 = nn.Linear(c.HiddenSize, c.IntermediateSize, device: device, dtype: dtype);
-        fc2 = nn.Linear(c.IntermediateSize, c.HiddenSize, device: device, dtype: dtype);
-        act = c.HiddenAct;
-        RegisterComponents();
-    }
-
-    public Tensor Forward(Tensor x)
-    {
-        using var scope = NewDisposeScope();
-        return fc2.forward(Activations.Apply(act, fc1.forward(x))).MoveToOuterDisposeScope();
-    }
-}
-
-/// <summary>The activations LLaVA configs name, by their transformers names.</summary>
-static class Activations
-{
-    public static Tensor Apply(string name, Tensor x) => name switch
-    {
-        "quick_gelu" => x * sigmoid(x * 1.702),   // CLIP's original approximation, not erf GELU
-        "gelu" => nn.functional.gelu(x),          // exact (erf)
-        "relu" => nn.functional.relu(x),
-        _ => throw new EvoMergeException($"activation '{name}' is not supported"),
-    };
 }
