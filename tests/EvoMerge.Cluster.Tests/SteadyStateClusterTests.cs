@@ -70,8 +70,9 @@ public class SteadyStateClusterTests : IDisposable
             FakeWorkers.StallNext = true;
             await WaitFor(() => FakeWorkers.Stalling, evolve);
             int atStall = Lines(run);
-            // While the stuck child is out, the other workers' children are journaled and told one by one.
-            await WaitFor(() => Lines(run) >= atStall + 6, evolve);
+            // While the stuck child is out, the other workers' children are journaled and told one by one. Up to two of
+            // the lines after the stall are children asked before the stuck one (in flight with it), so wait for 6 + 2.
+            await WaitFor(() => Lines(run) >= atStall + 6 + 2, evolve);
             Assert.DoesNotContain(Journal.Read(new RunFolder(run).JournalFile), e => e.Hash == GenomeHash.Of(FakeWorkers.Stalled!));
         }
         finally { FakeWorkers.Release(); }
