@@ -20,11 +20,11 @@ sealed class RecipeRunner : IDisposable
     }
 
     /// <summary>Plans and merges into a new output folder; returns the folder.</summary>
-    public string Merge(string yaml, string output = "out", ulong seed = 0, int threads = 2, MergeCompat? compat = null)
+    public string Merge(string yaml, string output = "out", ulong seed = 0, int threads = 2, MergeCompat? compat = null, int? blockElements = null)
     {
         using var planned = Plan(yaml, compat);
         string folder = Path.Combine(Root, output);
-        MergedModelWriter.Write(planned, folder, new MergeOptions { Seed = seed, Threads = threads, Compat = planned.Compat });
+        MergedModelWriter.Write(planned, folder, new MergeOptions { Seed = seed, Threads = threads, Compat = planned.Compat, BlockElements = blockElements ?? new MergeOptions().BlockElements });
         return folder;
     }
 

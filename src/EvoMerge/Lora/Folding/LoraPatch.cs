@@ -7,7 +7,9 @@ namespace EvoMerge.Lora.Folding;
 /// One LoRA's change to one tensor, folded on read: W + strength·scale·(up·down) for a factored module (reshaped to the
 /// weight: 2-D linear, 1×1 and k×k convolutions alike, since down's trailing dimensions are the weight's), or
 /// W + strength·(R − W) for a tensor the adapter stores whole (R replaces W at strength 1). Factors are read from the
-/// LoRA's file on each call, so nothing is held between tensors; the product costs rows·rank·columns multiply-adds.
+/// LoRA's file once per tensor and held only until its last range has been folded, so a tensor read in many ranges
+/// does not re-read them each time and nothing is held between tensors; the product costs rows·rank·columns
+/// multiply-adds.
 /// </summary>
 public sealed class LoraPatch
 {
@@ -25,6 +27,10 @@ public sealed class LoraPatch
 
     /// <summary>Rows and columns of the target viewed as a matrix (first dimension × the rest).</summary>
     readonly long _rows, _columns;
+
+    /// <summary>The factors while the tensor is being read; dropped when its last range is folded.</summary>
+    (float[] Left, float[] Right)? _held;
+    readonly Lock _heldLock = new();
 
     internal LoraPatch(LoraFile file, LoraFactors factors, string tensor, long[] shape, double strength)
         : this(file, tensor, shape, strength) => _factors = factors;
@@ -48,9 +54,9 @@ public sealed class LoraPatch
         var f = _factors!;
         int rank = f.Rank;
         // left [rows × rank], right [rank × columns]: W(+)= scale · left · right.
-        var (left, right) = Factors(f);
-        float scale = (float)(Strength * f.Scale);
         long end = offset + values.Length;
+        var (left, right) = HeldFactors(f, lastRange: end >= _rows * _columns);
+        float scale = (float)(Strength * f.Scale);
         for (long row = offset / _columns; row * _columns < end; row++)
         {
             long c0 = Math.Max(0, offset - row * _columns), c1 = Math.Min(_columns, end - row * _columns);
@@ -61,6 +67,16 @@ public sealed class LoraPatch
                 if (coefficient != 0)
                     TensorPrimitives.MultiplyAdd(right.AsSpan((int)(p * _columns + c0), (int)(c1 - c0)), coefficient, destination, destination);
             }
+        }
+    }
+
+    (float[] Left, float[] Right) HeldFactors(LoraFactors f, bool lastRange)
+    {
+        lock (_heldLock)
+        {
+            var factors = _held ?? Factors(f);
+            _held = lastRange ? null : factors;
+            return factors;
         }
     }
 
