@@ -1,5 +1,6 @@
 using EvoMerge.Evaluation;
 using EvoMerge.Torch.Generation;
+using EvoMerge.Torch.Model;
 using EvoMerge.Torch.Runtime;
 using EvoMerge.Torch.Vision.Model;
 using static TorchSharp.torch;
@@ -10,10 +11,12 @@ namespace EvoMerge.Torch.Vision.Runtime;
 /// <see cref="IVisionLanguageModel"/> over a loaded LLaVA. A prompt's text around each <c>&lt;image&gt;</c> is
 /// encoded piece by piece (BOS before the first), and each mark becomes <see cref="LlavaConfig.TokensPerImage"/>
 /// image-token positions that the image's features fill. Text-only requests go to the language model as usual.
+/// With <paramref name="decoder"/> (a DFS layer path whose model A is this LLaVA's language model) the embeddings
+/// and image features run through the path instead of the LLaVA's own layers.
 /// </summary>
-public sealed class TorchVisionLanguageModel(LoadedVlm vlm, int batchSize = 8) : IVisionLanguageModel
+public sealed class TorchVisionLanguageModel(LoadedVlm vlm, int batchSize = 8, IDecoderModel? decoder = null) : IVisionLanguageModel
 {
-    readonly TorchLanguageModel text = new(new ImageConditionedModel(vlm.Model, null), TokenizerOf(vlm), batchSize);
+    readonly TorchLanguageModel text = new(new ImageConditionedModel(vlm.Model, null, decoder), TokenizerOf(vlm), batchSize);
 
     public IReadOnlyList<string> Generate(IReadOnlyList<string> prompts, GenerationOptions options) => text.Generate(prompts, options);
 
@@ -33,7 +36,7 @@ public sealed class TorchVisionLanguageModel(LoadedVlm vlm, int batchSize = 8) :
             using var features = images.Length == 0 ? null : vlm.Model.ImageFeatures(vlm.PixelValues(images));
             bool Stopped(int b, IReadOnlyList<int> generated) =>
                 stops.Length > 0 && TorchLanguageModel.CutAtStop(tokenizer.Decode(generated), stops).Stopped;
-            var generated = TokenGenerator.Generate(new ImageConditionedModel(vlm.Model, features), ids, sampling, tokenizer.EosId, Stopped);
+            var generated = TokenGenerator.Generate(new ImageConditionedModel(vlm.Model, features, decoder), ids, sampling, tokenizer.EosId, Stopped);
             for (int b = 0; b < batch.Length; b++)
                 results[batch[b]] = TorchLanguageModel.CutAtStop(tokenizer.Decode(generated[b]), stops).Text;
         }

@@ -3,6 +3,7 @@ using EvoMerge.Evaluation;
 using EvoMerge.IO;
 using EvoMerge.Merge;
 using EvoMerge.Torch.Evolution;
+using EvoMerge.Torch.Model;
 using EvoMerge.Torch.Weights;
 using static TorchSharp.torch;
 
@@ -11,6 +12,7 @@ namespace EvoMerge.Torch.Vision.Runtime;
 /// <summary>
 /// A LLaVA held by the evolution evaluator: a merge laid out as the VLM (either transformers layout) is written into
 /// its weights under the runtime's names, and tasks (<c>vqa</c> among them) see it as an <see cref="IVisionLanguageModel"/>.
+/// In a layer path (DFS) its language model's layers are sources, and as model A it also gives the image features.
 /// </summary>
 public sealed class VlmResident : IResidentModel
 {
@@ -27,6 +29,11 @@ public sealed class VlmResident : IResidentModel
     public IMergeTarget Weights { get; }
 
     public ILanguageModel LanguageModel(int batchSize) => new TorchVisionLanguageModel(_vlm, batchSize);
+
+    public LlamaForCausalLM Decoder => _vlm.Model.LanguageModel;
+
+    /// <summary>The VLM as model A of a layer path: its embeddings and image features enter the path's first step.</summary>
+    public ILanguageModel PathLanguageModel(LayerPathModel path, int batchSize) => new TorchVisionLanguageModel(_vlm, batchSize, path);
 
     /// <summary>The resident of a llava folder, or null for any other model (the evaluator then loads an LLM).</summary>
     public static IResidentModel? TryLoad(string reference, ScalarType dtype)

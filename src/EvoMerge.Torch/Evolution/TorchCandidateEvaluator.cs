@@ -84,9 +84,9 @@ public sealed class TorchCandidateEvaluator(TorchEvaluatorOptions? options = nul
                 BlendExecutor.Run(sources.Session.Plan, blend, sources.Resident.Weights, _options.Threads, cancellationToken);
                 return sources.Resident.LanguageModel(_options.BatchSize);
             case PathBuild { Path: var path }:
-                var models = path.Models.Select(m => Load(m) as LlmResident
-                    ?? throw new EvoMergeException($"{m}: dfs (layer paths) runs on Llama-family LLMs only; evolve a VLM with ps")).ToList();
-                return new TorchLanguageModel(new LayerPathModel(models.Select(m => m.Loaded.Model).ToList(), 0, path.Steps), models[0].Loaded.Tokenizer, _options.BatchSize);
+                // Any source's decoder layers (a VLM's language model among them); model A runs the embedding stage.
+                var models = path.Models.Select(Load).ToList();
+                return models[0].PathLanguageModel(new LayerPathModel(models.Select(m => m.Decoder).ToList(), 0, path.Steps), _options.BatchSize);
             case SourceBuild { Model: var reference }:
                 return Load(reference).LanguageModel(_options.BatchSize);
             default:

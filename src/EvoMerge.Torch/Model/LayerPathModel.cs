@@ -9,7 +9,7 @@ namespace EvoMerge.Torch.Model;
 /// distinct layer is held once however often the path repeats it; <see cref="SetPath"/> swaps the path and
 /// scales between candidates without touching any weights. The KV cache has one slot per step.
 /// </summary>
-public sealed class LayerPathModel : ICausalLM
+public sealed class LayerPathModel : IDecoderModel
 {
     readonly IReadOnlyList<LlamaForCausalLM> models;
     readonly LlamaForCausalLM head;
@@ -67,7 +67,20 @@ public sealed class LayerPathModel : ICausalLM
     public Tensor Forward(Tensor inputIds, KvCache? cache = null, Tensor? isToken = null, bool lastOnly = false)
     {
         using var scope = NewDisposeScope();
-        var hidden = DecoderStack.Run(head.Embeddings.forward(inputIds), layers, scales, head.FinalNorm, head.Rope, cache, isToken);
+        return ForwardEmbeddings(Embed(inputIds), cache, isToken, lastOnly).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The head model's token embeddings.</summary>
+    public Tensor Embed(Tensor inputIds) => head.Embed(inputIds);
+
+    /// <summary>
+    /// The path from input embeddings (a VLM as the head model puts its image features among them); step 0's scale
+    /// multiplies all of them, image positions included.
+    /// </summary>
+    public Tensor ForwardEmbeddings(Tensor embeddings, KvCache? cache = null, Tensor? isToken = null, bool lastOnly = false)
+    {
+        using var scope = NewDisposeScope();
+        var hidden = DecoderStack.Run(embeddings, layers, scales, head.FinalNorm, head.Rope, cache, isToken);
         if (lastOnly) hidden = hidden.narrow(1, hidden.shape[1] - 1, 1);
         return head.Head(hidden).MoveToOuterDisposeScope();
     }

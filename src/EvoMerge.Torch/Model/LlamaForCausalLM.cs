@@ -9,7 +9,7 @@ namespace EvoMerge.Torch.Model;
 /// <c>model.norm.weight</c>, <c>lm_head.weight</c>), so safetensors load by name. With tied embeddings there is
 /// no <c>lm_head</c>: the head multiplies by the embedding matrix.
 /// </summary>
-public sealed class LlamaForCausalLM : nn.Module<Tensor, Tensor>, ICausalLM
+public sealed class LlamaForCausalLM : nn.Module<Tensor, Tensor>, IDecoderModel
 {
     readonly LlamaBackbone model;
     readonly Linear? lm_head;

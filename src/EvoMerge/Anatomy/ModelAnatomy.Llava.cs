@@ -61,6 +61,14 @@ public sealed partial class ModelAnatomy
         throw new EvoMergeException($"tensor '{decoderName}' has no place in a LLaVA's language model (expected model.… or lm_head.…)");
     }
 
+    /// <summary>
+    /// The projector's last linear (<c>multi_modal_projector.linear_2.weight</c> / <c>.bias</c>, either layout): its
+    /// output is what enters the language model at the image positions, so a factor on the input embeddings (a DFS
+    /// path's first scale) is folded into it as into <c>embed_tokens</c>.
+    /// </summary>
+    public bool IsProjectorOutput(string name) =>
+        IsLlava && LlavaPlace(name).Module == ModelModule.Projector && name.Contains("multi_modal_projector.linear_2.", StringComparison.Ordinal);
+
     /// <summary>True when a LLaVA folder's names are transformers 5.x's (<c>model.language_model.…</c>).</summary>
     public static bool UsesTransformers5Names(IEnumerable<string> tensorNames) =>
         tensorNames.Any(n => n.StartsWith("model.language_model.", StringComparison.Ordinal));

@@ -15,6 +15,9 @@ usage:
   llava_reference.py logits DIR CASES.json OUT.f32
       CASES: [{"ids": [...], "pixels": "file of little-endian f32 [n,3,S,S]" or null}]; writes every position's
       logits of every case as little-endian float32
+  llava_reference.py path-logits PATH.json CASES.json OUT.f32
+      the same for a DFS layer path, PATH {"models": [llava dir, other llava or plain Llama dirs...],
+      "steps": [{"model": m, "layer": l, "scale": s}]}: model 0 gives embeddings, image features, final norm, head
 """
 import json
 import struct
@@ -194,35 +197,68 @@ def rotate_half(x):
     return torch.cat((-x[..., half:], x[..., :half]), dim=-1)
 
 
-def language_model(tc, w, x):
+def rope(tc, T):
+    hd = tc["hidden_size"] // tc["num_attention_heads"]
+    inv = 1.0 / (tc.get("rope_theta", 10000.0) ** (torch.arange(0, hd, 2, dtype=torch.float64) / hd))
+    fr = torch.outer(torch.arange(T, dtype=torch.float64), inv)
+    return torch.cat((fr, fr), -1).cos()[:, None, :], torch.cat((fr, fr), -1).sin()[:, None, :]
+
+
+def block(tc, w, p, x, cos, sin):
+    """One decoder layer at prefix p: (the stream after attention, the MLP's output not yet added)."""
     T = x.shape[0]
     H, heads = tc["hidden_size"], tc["num_attention_heads"]
     kvh, hd, eps = tc.get("num_key_value_heads", heads), H // heads, tc["rms_norm_eps"]
-    inv = 1.0 / (tc.get("rope_theta", 10000.0) ** (torch.arange(0, hd, 2, dtype=torch.float64) / hd))
-    fr = torch.outer(torch.arange(T, dtype=torch.float64), inv)
-    cos, sin = torch.cat((fr, fr), -1).cos()[:, None, :], torch.cat((fr, fr), -1).sin()[:, None, :]
     mask = torch.full((T, T), float("-inf"), dtype=torch.float64).triu(1)
+    h = rms_norm(x, w[p + "input_layernorm.weight"], eps)
+    q = (h @ w[p + "self_attn.q_proj.weight"].T).view(T, heads, hd)
+    k = (h @ w[p + "self_attn.k_proj.weight"].T).view(T, kvh, hd)
+    v = (h @ w[p + "self_attn.v_proj.weight"].T).view(T, kvh, hd)
+    q, k = q * cos + rotate_half(q) * sin, k * cos + rotate_half(k) * sin
+    k, v = k.repeat_interleave(heads // kvh, 1), v.repeat_interleave(heads // kvh, 1)
+    s = torch.einsum("qhd,khd->hqk", q, k) / hd ** 0.5 + mask
+    x = x + torch.einsum("hqk,khd->qhd", s.softmax(-1), v).reshape(T, H) @ w[p + "self_attn.o_proj.weight"].T
+    h = rms_norm(x, w[p + "post_attention_layernorm.weight"], eps)
+    g = h @ w[p + "mlp.gate_proj.weight"].T
+    return x, (torch.nn.functional.silu(g) * (h @ w[p + "mlp.up_proj.weight"].T)) @ w[p + "mlp.down_proj.weight"].T
+
+
+def language_model(tc, w, x):
+    cos, sin = rope(tc, x.shape[0])
     p0 = "language_model.model."
     for i in range(tc["num_hidden_layers"]):
-        p = f"{p0}layers.{i}."
-        h = rms_norm(x, w[p + "input_layernorm.weight"], eps)
-        q = (h @ w[p + "self_attn.q_proj.weight"].T).view(T, heads, hd)
-        k = (h @ w[p + "self_attn.k_proj.weight"].T).view(T, kvh, hd)
-        v = (h @ w[p + "self_attn.v_proj.weight"].T).view(T, kvh, hd)
-        q, k = q * cos + rotate_half(q) * sin, k * cos + rotate_half(k) * sin
-        k, v = k.repeat_interleave(heads // kvh, 1), v.repeat_interleave(heads // kvh, 1)
-        s = torch.einsum("qhd,khd->hqk", q, k) / hd ** 0.5 + mask
-        x = x + torch.einsum("hqk,khd->qhd", s.softmax(-1), v).reshape(T, H) @ w[p + "self_attn.o_proj.weight"].T
-        h = rms_norm(x, w[p + "post_attention_layernorm.weight"], eps)
-        g = h @ w[p + "mlp.gate_proj.weight"].T
-        x = x + (torch.nn.functional.silu(g) * (h @ w[p + "mlp.up_proj.weight"].T)) @ w[p + "mlp.down_proj.weight"].T
-    return rms_norm(x, w[p0 + "norm.weight"], eps) @ w["language_model.lm_head.weight"].T
+        x, out = block(tc, w, f"{p0}layers.{i}.", x, cos, sin)
+        x = x + out
+    return rms_norm(x, w[p0 + "norm.weight"], tc["rms_norm_eps"]) @ w["language_model.lm_head.weight"].T
 
 
-def logits(model_dir, cases_path, out_path):
+def path_model(tc, ws, steps, x):
+    """A data-flow (DFS) path: step t runs layer steps[t].layer of model steps[t].model; its scale multiplies the
+    tensor entering it, i.e. the previous layer's MLP output before it joins the stream (the embeddings, image
+    features included, for the first step). Final norm and head: model 0's."""
+    cos, sin = rope(tc, x.shape[0])
+    p0 = "language_model.model."
+    stream, delta = None, x
+    for st in steps:
+        entering = delta * st["scale"]
+        stream = entering if stream is None else stream + entering
+        stream, delta = block(tc, ws[st["model"]], f"{p0}layers.{st['layer']}.", stream, cos, sin)
+    return rms_norm(stream + delta, ws[0][p0 + "norm.weight"], tc["rms_norm_eps"]) @ ws[0]["language_model.lm_head.weight"].T
+
+
+def load_any(model_dir):
+    """A llava folder (either layout) or a plain Llama folder, in 4.x llava names."""
     with open(f"{model_dir}/config.json") as f:
         cfg = json.load(f)
-    w = canonical(read_safetensors(f"{model_dir}/model.safetensors"))
+    w = read_safetensors(f"{model_dir}/model.safetensors")
+    if "text_config" in cfg:
+        return cfg, canonical(w)
+    return cfg, {"language_model." + k: v for k, v in w.items()}
+
+
+def logits(model_dir, cases_path, out_path, path=None):
+    cfg, w = load_any(model_dir)
+    ws = [w] + [load_any(d)[1] for d in (path["models"][1:] if path else [])]
     S = cfg["vision_config"]["image_size"]
     with open(cases_path) as f:
         cases = json.load(f)
@@ -238,7 +274,8 @@ def logits(model_dir, cases_path, out_path):
                 assert feats.shape[0] == int(image.sum()), (feats.shape, int(image.sum()))
                 x = x.clone()
                 x[image] = feats
-            out.write(language_model(cfg["text_config"], w, x).numpy().astype("<f4").tobytes())
+            y = path_model(cfg["text_config"], ws, path["steps"], x) if path else language_model(cfg["text_config"], w, x)
+            out.write(y.numpy().astype("<f4").tobytes())
 
 
 def main(argv):
@@ -249,6 +286,10 @@ def main(argv):
              int(opts.get("--vocab", "72")), int(opts.get("--image-token", "70")))
     elif argv[1] == "logits":
         logits(argv[2], argv[3], argv[4])
+    elif argv[1] == "path-logits":
+        with open(argv[2]) as f:
+            path = json.load(f)
+        logits(path["models"][0], argv[3], argv[4], path)
     else:
         raise SystemExit(__doc__)
 

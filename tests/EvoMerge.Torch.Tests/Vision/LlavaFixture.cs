@@ -23,7 +23,28 @@ static class LlavaFixture
     public sealed record Case(int[] Ids, float[]? Pixels);
 
     /// <summary>Every position's logits of every case, float64 in Python, returned as float32.</summary>
-    public static List<float[]> Logits(string dir, IReadOnlyList<Case> cases, int vocab)
+    public static List<float[]> Logits(string dir, IReadOnlyList<Case> cases, int vocab) => Run($"logits \"{dir}\"", cases, vocab);
+
+    /// <summary>
+    /// The same for a DFS layer path (<c>path-logits</c>): <paramref name="models"/>[0] a llava (embeddings, image
+    /// features, final norm, head), the others llava or plain Llama folders; each step's scale multiplies the tensor entering it.
+    /// </summary>
+    public static List<float[]> PathLogits(IReadOnlyList<string> models, IReadOnlyList<EvoMerge.Candidates.PathStep> steps, IReadOnlyList<Case> cases, int vocab)
+    {
+        string pathFile = Path.Combine(Directory.CreateTempSubdirectory("llava-path-").FullName, "path.json");
+        try
+        {
+            File.WriteAllText(pathFile, JsonSerializer.Serialize(new
+            {
+                models,
+                steps = steps.Select(s => new { model = s.Model, layer = s.Layer, scale = s.Scale }),
+            }));
+            return Run($"path-logits \"{pathFile}\"", cases, vocab);
+        }
+        finally { Directory.Delete(Path.GetDirectoryName(pathFile)!, recursive: true); }
+    }
+
+    static List<float[]> Run(string command, IReadOnlyList<Case> cases, int vocab)
     {
         string work = Directory.CreateTempSubdirectory("llava-ref-").FullName;
         try
@@ -40,8 +61,8 @@ static class LlavaFixture
             }).ToArray();
             string casesPath = Path.Combine(work, "cases.json"), outPath = Path.Combine(work, "logits.f32");
             File.WriteAllText(casesPath, JsonSerializer.Serialize(json));
-            var (code, _, err) = PythonReference.Run($"\"{Script}\" logits \"{dir}\" \"{casesPath}\" \"{outPath}\"", TimeSpan.FromMinutes(2));
-            Assert.True(code == 0, "llava_reference.py logits failed: " + err);
+            var (code, _, err) = PythonReference.Run($"\"{Script}\" {command} \"{casesPath}\" \"{outPath}\"", TimeSpan.FromMinutes(2));
+            Assert.True(code == 0, "llava_reference.py failed: " + err);
             var all = MemoryMarshal.Cast<byte, float>(File.ReadAllBytes(outPath)).ToArray();
             var result = new List<float[]>();
             int offset = 0;
