@@ -37,7 +37,8 @@ public sealed partial class ModelAnatomy
     bool _ldmUnet;            // the UNet's names are the original (LDM) ones: input_blocks / middle_block / output_blocks
     int _inputBlocks;         // IN00.. count: the middle block's index
     int _outputBlocks;        // OUT00.. count
-    int _layersPerBlock;      // diffusers: resnets per down block
+    int _layersPerBlock;      // resnet(+attention) pairs per down block, in either naming
+    HashSet<int> _upBlocksWithAttention = [];   // diffusers up blocks with attentions: their upsampler is LDM sub-module 2, else 1
 
     /// <summary>Single-file prefixes and the module each holds (SDXL: two embedders; SD 1.x/2.x: cond_stage_model).</summary>
     static readonly (string Prefix, ModelModule Module)[] SingleFileModules =
@@ -92,14 +93,19 @@ public sealed partial class ModelAnatomy
     {
         var anatomy = new ModelAnatomy(null, [], [], [], isKnown: true) { Diffusion = layout };
         string? ldm = null, diffusers = null;
-        int maxIn = -1, maxOut = -1, maxDown = -1, maxResnet = -1;
+        int maxIn = -1, maxOut = -1, maxDown = -1, maxResnet = -1, firstDownsampler = int.MaxValue;
         foreach (string full in names)
         {
             if (anatomy.UnetName(full) is not string n) continue;
             if (LdmUnetBlocks.Any(p => n.StartsWith(p, StringComparison.Ordinal)))
             {
                 ldm ??= full;
-                if (Index(n, "input_blocks.") is int i) maxIn = Math.Max(maxIn, i);
+                if (Index(n, "input_blocks.") is int i)
+                {
+                    maxIn = Math.Max(maxIn, i);
+                    if (n.AsSpan("input_blocks.".Length).IndexOf(".0.op.") is var op and >= 0 && op == Digits(n, "input_blocks.".Length))
+                        firstDownsampler = Math.Min(firstDownsampler, i);
+                }
                 if (Index(n, "output_blocks.") is int o) maxOut = Math.Max(maxOut, o);
             }
             else if (DiffusersUnetBlocks.Any(p => n.StartsWith(p, StringComparison.Ordinal)))
@@ -111,6 +117,8 @@ public sealed partial class ModelAnatomy
                     string rest = n[(n.IndexOf('.', "down_blocks.".Length) + 1)..];
                     if (Index(rest, "resnets.") is int j) maxResnet = Math.Max(maxResnet, j);
                 }
+                if (Index(n, "up_blocks.") is int u && n[(n.IndexOf('.', "up_blocks.".Length) + 1)..].StartsWith("attentions.", StringComparison.Ordinal))
+                    anatomy._upBlocksWithAttention.Add(u);
             }
         }
         if (ldm != null && diffusers != null)
@@ -120,6 +128,8 @@ public sealed partial class ModelAnatomy
         {
             anatomy._inputBlocks = maxIn + 1;
             anatomy._outputBlocks = maxOut + 1;
+            // The first downsampler closes down block 0: input_blocks.(L+1).0.op; a UNet of one down block has none.
+            anatomy._layersPerBlock = firstDownsampler != int.MaxValue ? firstDownsampler - 1 : maxIn;
         }
         else if (diffusers != null)
         {
@@ -141,6 +151,14 @@ public sealed partial class ModelAnatomy
         while (end < name.Length && char.IsAsciiDigit(name[end])) end++;
         if (end == start || end == name.Length || name[end] != '.' || end - start > 6) return null;
         return int.Parse(name.AsSpan(start, end - start), NumberStyles.None, CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>The number of digits at <paramref name="start"/> of <paramref name="name"/>.</summary>
+    static int Digits(string name, int start)
+    {
+        int end = start;
+        while (end < name.Length && char.IsAsciiDigit(name[end])) end++;
+        return end - start;
     }
 
     /// <summary>The number of UNet blocks (the layers of a diffusion checkpoint): IN, the middle block, OUT.</summary>

@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using EvoMerge.IO;
 using EvoMerge.Tests.Merge;
 using EvoMerge.TestSupport;
+using DiffusionLabel = EvoMerge.Tests.Anatomy.DiffusionFixtures.Label;
 
 namespace EvoMerge.Tests.Lora;
 
@@ -23,10 +24,14 @@ public sealed class LoraFoldingTests : IDisposable
     string Root => _run.Root;
 
     /// <summary>The reference's verdict on <paramref name="merged"/> = <paramref name="model"/> with the LoRAs folded in.</summary>
-    static JsonElement Reference(string model, string merged, params (string Lora, double Strength)[] loras)
+    static JsonElement Reference(string model, string merged, params (string Lora, double Strength)[] loras) => Reference(null, model, merged, loras);
+
+    /// <param name="unet">"sdxl" when <paramref name="model"/> is a single-file SDXL (its UNet config for the reference's walk of both namings).</param>
+    static JsonElement Reference(string? unet, string model, string merged, params (string Lora, double Strength)[] loras)
     {
         string specs = string.Join(' ', loras.Select(l => $"\"{l.Lora}:{l.Strength.ToString(CultureInfo.InvariantCulture)}\""));
-        var run = PythonReference.Run($"\"{Path.Combine(Fixtures, "lora_fold_reference.py")}\" \"{model}\" \"{merged}\" {specs}", TimeSpan.FromMinutes(3));
+        string options = unet == null ? "" : $"--unet {unet} ";
+        var run = PythonReference.Run($"\"{Path.Combine(Fixtures, "lora_fold_reference.py")}\" {options}\"{model}\" \"{merged}\" {specs}", TimeSpan.FromMinutes(3));
         Assert.True(run.ExitCode == 0, run.Stdout + run.Stderr);
         return JsonDocument.Parse(run.Stdout).RootElement;
     }
@@ -35,7 +40,7 @@ public sealed class LoraFoldingTests : IDisposable
     {
         Assert.Equal(changed, reference.GetProperty("changed").GetInt32());
         Assert.True(reference.GetProperty("max_change").GetDouble() > 100 * tolerance, "the LoRA changes the weights visibly");
-        Assert.True(reference.GetProperty("max_diff").GetDouble() < tolerance, $"largest difference to the numpy fold: {reference.GetProperty("max_diff").GetDouble()}");
+        Assert.True(reference.GetProperty("max_diff").GetDouble() < tolerance, $"largest difference to the numpy fold: {reference.GetProperty("max_diff").GetDouble()} in {reference.GetProperty("worst").GetString()}");
     }
 
     /// <summary>
@@ -176,6 +181,98 @@ public sealed class LoraFoldingTests : IDisposable
             dtype: float32
             """);
         AssertFolded(Reference(pipeline, merged, (loraFile, 1)), changed: modules);
+    }
+
+    /// <summary>kohya factors (rank 2, alphas 1…4) for <paramref name="modules"/>: (kohya module, weight shape).</summary>
+    static List<(string, long[], float[])> KohyaFactors(IEnumerable<(string Module, long[] Shape)> modules, int seed)
+    {
+        var rng = new Random(seed);
+        var lora = new List<(string, long[], float[])>();
+        int i = 0;
+        foreach (var (module, shape) in modules)
+        {
+            long[] down = [2, .. shape.AsSpan(1)], up = shape.Length == 4 ? [shape[0], 2, 1, 1] : [shape[0], 2];
+            lora.Add((module + ".lora_down.weight", down, LoraFiles.Gaussian(rng, TensorInfo.ElementCountOf(down), 0.5)));
+            lora.Add((module + ".lora_up.weight", up, LoraFiles.Gaussian(rng, TensorInfo.ElementCountOf(up), 0.5)));
+            lora.Add((module + ".alpha", [], [1 + i++ % 4]));
+        }
+        return lora;
+    }
+
+    static string Kohya(string component, string inner) => $"lora_{component}_" + inner[..^".weight".Length].Replace('.', '_');
+
+    static bool Factored(DiffusionLabel t) => t.Name.EndsWith(".weight") && t.Shape.Length is 2 or 4;
+
+    /// <summary>
+    /// sd-scripts' SDXL LoRA names the UNet's modules as the single file does (<c>lora_unet_input_blocks_4_1_…</c>,
+    /// <c>…_middle_block_1_…</c>, <c>…_output_blocks_2_2_conv</c>, resnets' <c>in_layers_2</c>, <c>emb_layers_1</c>,
+    /// <c>skip_connection</c>, downsamplers' <c>op</c>): every 2-D and 4-D weight of SDXL's UNet in that naming, with
+    /// the text encoders' CLIP names, folds into a diffusers pipeline folder.
+    /// </summary>
+    [PythonReferenceFact("numpy")]
+    public void Kohya_lora_in_the_single_file_unet_naming_folds_into_a_diffusers_pipeline()
+    {
+        string sdxl = Anatomy.DiffusionFixtures.Write(Root, 4);
+        string pipeline = Path.Combine(sdxl, "pipeline");
+        var (pipelineLabels, singleLabels) = Anatomy.DiffusionFixtures.Labels(sdxl);
+        const string unet = "model.diffusion_model.";
+        var modules = singleLabels.Where(t => t.Name.StartsWith(unet) && Factored(t)).Select(t => (Kohya("unet", t.Name[unet.Length..]), t.Shape))
+            .Concat(pipelineLabels.Where(t => t.Component is "text_encoder" or "text_encoder_2" && Factored(t) && t.Name.Contains(".encoder.layers."))
+                .Select(t => (Kohya(t.Component == "text_encoder" ? "te1" : "te2", t.Name[(t.Component.Length + 1)..]), t.Shape)))
+            .ToList();
+        Assert.Contains(modules, m => m.Item1 == "lora_unet_input_blocks_4_1_transformer_blocks_0_attn1_to_q");
+        Assert.Contains(modules, m => m.Item1 == "lora_unet_output_blocks_2_2_conv");
+        Assert.Contains(modules, m => m.Item1 == "lora_unet_input_blocks_3_0_op");
+        string loraFile = Path.Combine(Directory.CreateDirectory(Path.Combine(Root, "lora")).FullName, "sd-scripts-sdxl.safetensors");
+        LoraFiles.WriteSafetensors(loraFile, KohyaFactors(modules, 21));
+        string recipe = $"""
+            merge_method: passthrough
+            models:
+              - model: {pipeline}+{loraFile}
+            dtype: float32
+            """;
+        using (var planned = _run.Plan(recipe))
+            Assert.Empty(planned.Warnings);     // every module found its tensor
+        string merged = _run.Merge(recipe);
+        AssertFolded(Reference(pipeline, merged, (loraFile, 1)), changed: modules.Count);
+    }
+
+    /// <summary>
+    /// The reverse, with SDXL's second text encoder: a kohya LoRA in diffusers' UNet naming (<c>lora_unet_down_blocks_…</c>,
+    /// what SD 1.x trainers and diffusers' kohya export write) and CLIP names for both text encoders folds into a
+    /// single-file SDXL. <c>lora_te1_</c> lands on <c>conditioner.embedders.0.transformer.text_model.…</c>; <c>lora_te2_</c>'s
+    /// q/k/v projections land on the right third of OpenCLIP's fused <c>attn.in_proj_weight</c>, out_proj, fc1 and fc2
+    /// on <c>attn.out_proj</c>, <c>mlp.c_fc</c>, <c>mlp.c_proj</c>.
+    /// </summary>
+    [PythonReferenceFact("numpy")]
+    public void Kohya_lora_in_diffusers_naming_with_both_text_encoders_folds_into_a_single_file_sdxl()
+    {
+        string sdxl = Anatomy.DiffusionFixtures.Write(Root, 6);
+        string single = Path.Combine(sdxl, "sdxl.safetensors");
+        var (pipelineLabels, _) = Anatomy.DiffusionFixtures.Labels(sdxl);
+        var modules = pipelineLabels.Where(t => Factored(t) && (t.Component == "unet" || t.Name.Contains(".encoder.layers.") && t.Component != "vae"))
+            .Select(t => (Kohya(t.Component switch { "unet" => "unet", "text_encoder" => "te1", _ => "te2" }, t.Name[(t.Component.Length + 1)..]), t.Shape))
+            .ToList();
+        int fused = modules.Count(m => m.Item1.StartsWith("lora_te2_") && (m.Item1.EndsWith("_q_proj") || m.Item1.EndsWith("_k_proj") || m.Item1.EndsWith("_v_proj")));
+        Assert.Equal(3 * 32, fused);            // bigG's 32 layers
+        Assert.Contains(modules, m => m.Item1 == "lora_unet_up_blocks_0_upsamplers_0_conv");
+        Assert.Contains(modules, m => m.Item1 == "lora_unet_mid_block_resnets_1_time_emb_proj");
+        string loraFile = Path.Combine(Directory.CreateDirectory(Path.Combine(Root, "lora")).FullName, "diffusers-named.safetensors");
+        LoraFiles.WriteSafetensors(loraFile, KohyaFactors(modules, 23));
+        // The recipe's loras: list, at a strength: folded into the output on its way to the file.
+        string recipe = $"""
+            merge_method: passthrough
+            models:
+              - model: {single}
+            dtype: float32
+            loras:
+              - {"{"}path: {loraFile}, strength: 0.7{"}"}
+            """;
+        using (var planned = _run.Plan(recipe))
+            Assert.Empty(planned.Warnings);
+        string merged = _run.Merge(recipe);
+        // q, k and v of one layer change one fused tensor.
+        AssertFolded(Reference("sdxl", single, merged, (loraFile, 0.7)), changed: modules.Count - fused + fused / 3);
     }
 
     /// <summary>A later stage of a multi-stage recipe takes an earlier stage with a LoRA folded in (<c>blend+adapter</c>).</summary>

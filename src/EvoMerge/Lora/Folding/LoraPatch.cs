@@ -9,7 +9,7 @@ namespace EvoMerge.Lora.Folding;
 /// W + strength·(R − W) for a tensor the adapter stores whole (R replaces W at strength 1). Factors are read from the
 /// LoRA's file once per tensor and held only until its last range has been folded, so a tensor read in many ranges
 /// does not re-read them each time and nothing is held between tensors; the product costs rows·rank·columns
-/// multiply-adds.
+/// multiply-adds. A factored change may cover one row block of the tensor only (a q, k or v LoRA on a fused projection).
 /// </summary>
 public sealed class LoraPatch
 {
@@ -28,12 +28,20 @@ public sealed class LoraPatch
     /// <summary>Rows and columns of the target viewed as a matrix (first dimension × the rest).</summary>
     readonly long _rows, _columns;
 
+    /// <summary>The rows the change covers: all, or one row block of a fused tensor (OpenCLIP's q/k/v in_proj).</summary>
+    readonly long _firstRow, _partRows;
+
     /// <summary>The factors while the tensor is being read; dropped when its last range is folded.</summary>
     (float[] Left, float[] Right)? _held;
     readonly Lock _heldLock = new();
 
-    internal LoraPatch(LoraFile file, LoraFactors factors, string tensor, long[] shape, double strength)
-        : this(file, tensor, shape, strength) => _factors = factors;
+    internal LoraPatch(LoraFile file, LoraFactors factors, LoraTarget target, long[] shape, double strength)
+        : this(file, target.Tensor, shape, strength)
+    {
+        _factors = factors;
+        _partRows = _rows / target.Parts;
+        _firstRow = target.Part * _partRows;
+    }
 
     internal LoraPatch(LoraFile file, LoraWholeTensor whole, string tensor, long[] shape, double strength)
         : this(file, tensor, shape, strength) => _whole = whole;
@@ -45,6 +53,7 @@ public sealed class LoraPatch
         Strength = strength;
         _rows = shape.Length == 0 ? 1 : shape[0];
         _columns = TensorInfo.ElementCountOf(shape) / Math.Max(1, _rows);
+        _partRows = _rows;
     }
 
     /// <summary>Folds the change into elements [<paramref name="offset"/>, + values.Length) of the tensor, in place.</summary>
@@ -53,17 +62,20 @@ public sealed class LoraPatch
         if (_whole != null) { ApplyWhole(offset, values); return; }
         var f = _factors!;
         int rank = f.Rank;
-        // left [rows × rank], right [rank × columns]: W(+)= scale · left · right.
-        long end = offset + values.Length;
-        var (left, right) = HeldFactors(f, lastRange: end >= _rows * _columns);
+        // left [part rows × rank], right [rank × columns]: rows [first, first + part rows) of W (+)= scale · left · right.
+        long partEnd = (_firstRow + _partRows) * _columns;
+        long start = Math.Max(offset, _firstRow * _columns), end = Math.Min(offset + values.Length, partEnd);
+        if (start >= end) return;
+        var (left, right) = HeldFactors(f, lastRange: offset + values.Length >= partEnd);
         float scale = (float)(Strength * f.Scale);
-        for (long row = offset / _columns; row * _columns < end; row++)
+        for (long row = start / _columns; row * _columns < end; row++)
         {
-            long c0 = Math.Max(0, offset - row * _columns), c1 = Math.Min(_columns, end - row * _columns);
+            long c0 = Math.Max(0, start - row * _columns), c1 = Math.Min(_columns, end - row * _columns);
             var destination = values.Slice((int)(row * _columns + c0 - offset), (int)(c1 - c0));
+            long leftRow = row - _firstRow;
             for (int p = 0; p < rank; p++)
             {
-                float coefficient = scale * left[row * rank + p];
+                float coefficient = scale * left[leftRow * rank + p];
                 if (coefficient != 0)
                     TensorPrimitives.MultiplyAdd(right.AsSpan((int)(p * _columns + c0), (int)(c1 - c0)), coefficient, destination, destination);
             }

@@ -17,11 +17,12 @@ public sealed class LoraPatches
 
     /// <param name="tensors">The target's tensors, names and shapes.</param>
     /// <param name="targetLabel">How messages name the target ("model 'base'", "the merged output").</param>
-    /// <param name="anatomy">The target's anatomy: tells a kohya <c>lora_te1_</c> key from a <c>lora_te2_</c> one where
-    /// both text encoders use the same names (a diffusers pipeline).</param>
+    /// <param name="anatomy">The target's anatomy: a diffusion checkpoint's tensors are also found under their other
+    /// naming (LDM ↔ diffusers UNet, OpenCLIP ↔ CLIP text encoder), and it tells a kohya <c>lora_te1_</c> key from a
+    /// <c>lora_te2_</c> one where both text encoders answer to the same name.</param>
     public LoraPatches(IEnumerable<(string Name, long[] Shape)> tensors, string targetLabel, ModelAnatomy? anatomy = null)
     {
-        _index = new LoraTargetIndex(tensors);
+        _index = new LoraTargetIndex(tensors, anatomy);
         _targetLabel = targetLabel;
         _anatomy = anatomy;
     }
@@ -52,20 +53,19 @@ public sealed class LoraPatches
         int matched = 0;
         foreach (var m in lora.Modules)
         {
-            string? tensor = ResolveFactors(lora.Format, m.Key);
-            if (tensor == null) { unmatched.Add(m.Key); continue; }
-            CheckShape(lora, m, tensor);
-            Patch(new LoraPatch(lora, m, tensor, _index.ShapeOf(tensor), strength));
+            if (ResolveFactors(lora.Format, m.Key) is not { } target) { unmatched.Add(m.Key); continue; }
+            CheckShape(lora, m, target);
+            Patch(new LoraPatch(lora, m, target, _index.TensorShape(target), strength));
             matched++;
         }
         foreach (var w in lora.WholeTensors)
         {
-            string? tensor = _index.Resolve(w.Key);
-            if (tensor == null) { unmatched.Add(w.Key); continue; }
-            var shape = _index.ShapeOf(tensor);
+            // A whole tensor replaces a whole tensor: never a part of a fused one.
+            if (Single(_index.Resolve(w.Key).Where(t => t.Parts == 1).ToList(), w.Key) is not { } target) { unmatched.Add(w.Key); continue; }
+            var shape = _index.ShapeOf(target);
             if (!shape.AsSpan().SequenceEqual(w.Tensor.Shape))
-                throw new EvoMergeException($"{lora.WeightsPath}: '{w.Tensor.Name}' is {w.Tensor.ShapeText} but tensor '{tensor}' of {_targetLabel} is {Shape(shape)}; is the LoRA for another base model?");
-            Patch(new LoraPatch(lora, w, tensor, shape, strength));
+                throw new EvoMergeException($"{lora.WeightsPath}: '{w.Tensor.Name}' is {w.Tensor.ShapeText} but tensor '{target.Tensor}' of {_targetLabel} is {Shape(shape)}; is the LoRA for another base model?");
+            Patch(new LoraPatch(lora, w, target.Tensor, shape, strength));
             matched++;
         }
         string firstFive = string.Join(", ", unmatched.Take(5)) + (unmatched.Count > 5 ? ", ..." : "");
@@ -76,37 +76,52 @@ public sealed class LoraPatches
         return $"LoRA {lora.Path} ({lora.Format.ToString().ToLowerInvariant()}, strength {strength.ToString(System.Globalization.CultureInfo.InvariantCulture)}): {matched} tensors of {_targetLabel}";
     }
 
-    /// <summary>kohya keys are <c>lora_&lt;component&gt;_&lt;path with '_'&gt;</c>: the component (unet, te1, te2, ...) goes, the path is looked up whole; PEFT keys are dotted paths.</summary>
-    string? ResolveFactors(LoraFormat format, string key)
+    /// <summary>
+    /// kohya keys are <c>lora_&lt;component&gt;_&lt;path with '_'&gt;</c>: the component (unet, te, te1, te2) goes, the path is
+    /// looked up whole; PEFT keys are dotted paths, from the model's root or a component's (diffusers writes
+    /// <c>unet.…</c>, <c>text_encoder.…</c>, <c>text_encoder_2.…</c>). The component also settles a path that several
+    /// modules answer to (both text encoders of a pipeline; CLIP-L and the OpenCLIP tower renamed in a single file).
+    /// </summary>
+    LoraTarget? ResolveFactors(LoraFormat format, string key)
     {
-        if (format == LoraFormat.Peft || key.Contains('.')) return _index.Resolve(key + ".weight");
+        if (format == LoraFormat.Peft || key.Contains('.'))
+        {
+            int dot = key.IndexOf('.');
+            return Single(_index.Resolve(key + ".weight"), dot > 0 ? key[..dot] : key);
+        }
         if (!key.StartsWith("lora_", StringComparison.Ordinal)) return null;
         int end = key.IndexOf('_', "lora_".Length);
         if (end < 0) return null;
-        var found = _index.Find(key[(end + 1)..] + "_weight");
-        if (found.Count > 1 && _anatomy != null && ModuleOf(key["lora_".Length..end]) is { } module)
-            found = found.Where(t => _anatomy.Place(t).Module == module).ToList();
+        return Single(_index.Find(key[(end + 1)..] + "_weight"), key["lora_".Length..end]);
+    }
+
+    /// <summary>The one target among <paramref name="found"/>, narrowed to the module <paramref name="component"/> names when several; else null.</summary>
+    LoraTarget? Single(IReadOnlyList<LoraTarget> found, string component)
+    {
+        if (found.Count > 1 && _anatomy != null && ModuleOf(component) is { } module)
+            found = found.Where(t => _anatomy.Place(t.Tensor).Module == module).ToList();
         return found.Count == 1 ? found[0] : null;
     }
 
-    /// <summary>kohya's component names: unet, te (SD 1.x/2.x) or te1 and te2 (SDXL).</summary>
+    /// <summary>kohya's component names (unet, te for SD 1.x/2.x, te1 and te2 for SDXL) and diffusers' pipeline folders.</summary>
     static ModelModule? ModuleOf(string component) => component switch
     {
         "unet" => ModelModule.Unet,
-        "te" or "te1" => ModelModule.TextEncoder,
-        "te2" => ModelModule.TextEncoder2,
+        "te" or "te1" or "text_encoder" => ModelModule.TextEncoder,
+        "te2" or "text_encoder_2" => ModelModule.TextEncoder2,
         _ => null,
     };
 
-    void CheckShape(LoraFile lora, LoraFactors m, string tensor)
+    void CheckShape(LoraFile lora, LoraFactors m, LoraTarget target)
     {
-        var shape = _index.ShapeOf(tensor);
+        var shape = _index.ShapeOf(target);
+        string what = target.Parts == 1 ? $"tensor '{target.Tensor}'" : $"row block {target.Part + 1} of {target.Parts} of tensor '{target.Tensor}'";
         // The update's shape: [out] + down's trailing dimensions ([in] or [in, kh, kw]); transposed, [in, out].
         long[] update = m.Transposed ? [m.Down.Shape[1], m.Up.Shape[0]] : [m.Up.Shape[0], .. m.Down.Shape.AsSpan(1)];
         if (m.Transposed && (m.Down.Shape.Length != 2 || m.Up.Shape.Length != 2)) update = [-1];
         // A 1×1 convolution LoRA on a linear weight (or the reverse) is the same matrix: compare without trailing 1s.
         if (!Squeezed(update).SequenceEqual(Squeezed(shape)))
-            throw new EvoMergeException($"{lora.WeightsPath}: module '{m.Key}' makes a {Shape(update)} update but tensor '{tensor}' of {_targetLabel} is {Shape(shape)}; is the LoRA for another base model?");
+            throw new EvoMergeException($"{lora.WeightsPath}: module '{m.Key}' makes a {Shape(update)} update but {what} of {_targetLabel} is {Shape(shape)}; is the LoRA for another base model?");
     }
 
     static long[] Squeezed(long[] shape)

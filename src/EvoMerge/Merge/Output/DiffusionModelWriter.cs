@@ -24,6 +24,7 @@ public static class DiffusionModelWriter
     public static void Write(PlannedRecipe planned, string outputFolder, MergeOptions options, long maxShardBytes)
     {
         var inputs = planned.Models.Values.Select(m => Directory.Exists(m.Path) ? m.Path : Path.GetDirectoryName(m.Path)!).ToList();
+        inputs.AddRange(planned.Loras.Select(l => Directory.Exists(l.Path) ? l.Path : Path.GetDirectoryName(l.Path)!));
         if (File.Exists(planned.Recipe.File)) inputs.Add(planned.Recipe.File);
         OutputFolder.Write(outputFolder, partial =>
         {
@@ -46,7 +47,7 @@ public static class DiffusionModelWriter
             foreach (var c in merged)
                 writers[c.Name] = SafetensorsWriter.Create(Path.Combine(partial, c.Name),
                     jobs.Where(j => j.Component == c.Name).Select(j => j.Spec with { Name = j.Spec.Name[(c.Name.Length + 1)..] }), maxShardBytes, Metadata, c.Stem);
-            MergeExecutor.Run(planned.Plan, planned.Parameters, new ComponentTarget(writers), options);
+            MergeExecutor.Run(planned.Plan, planned.Parameters, WithLoras(planned, new ComponentTarget(writers)), options);
             foreach (var w in writers.Values) w.Complete();
         }
         finally
@@ -80,7 +81,7 @@ public static class DiffusionModelWriter
         var specs = planned.Plan.Jobs.Select((j, i) => new TensorSpec(j.OutputName, planned.OutputDTypes[i], j.Shape))
             .Concat(copies.Select(c => new TensorSpec(c.Tensor.Name, c.Tensor.DType, c.Tensor.Shape)));
         using var writer = SafetensorsWriter.Create(partial, specs, maxShardBytes, Metadata);
-        MergeExecutor.Run(planned.Plan, planned.Parameters, new WriterTarget(writer), options);
+        MergeExecutor.Run(planned.Plan, planned.Parameters, WithLoras(planned, new WriterTarget(writer)), options);
         const int chunk = 1 << 26;
         foreach (var (source, tensor) in copies)
             for (long at = 0; at < tensor.ByteLength; at += chunk)
@@ -90,6 +91,10 @@ public static class DiffusionModelWriter
             }
         writer.Complete();
     }
+
+    /// <summary>The recipe's <c>loras:</c> folded into the merged tensors on their way to the files.</summary>
+    static IMergeTarget WithLoras(PlannedRecipe planned, IMergeTarget target) =>
+        planned.OutputLoras is { } loras ? Lora.Folding.LoraFoldingTarget.Wrap(target, loras) : target;
 
     static string ComponentOf(string name) => name[..name.IndexOf('.')];
 

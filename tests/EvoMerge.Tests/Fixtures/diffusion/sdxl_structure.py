@@ -79,7 +79,8 @@ def unet(cfg, ldm):
 
     def transformer(prefix, c, n, block):
         norm(f"{prefix}.norm", c, block)
-        linear(f"{prefix}.proj_in", c, c, block)          # use_linear_projection: a Linear, not a 1x1 conv
+        project = linear if cfg.get("use_linear_projection") else (lambda name, o, i, b: conv(name, o, i, 1, b))
+        project(f"{prefix}.proj_in", c, c, block)         # SDXL, SD 2.x: a Linear; SD 1.x: a 1x1 convolution
         for d in range(n):
             t = f"{prefix}.transformer_blocks.{d}"
             norm(f"{t}.norm1", c, block)
@@ -93,14 +94,15 @@ def unet(cfg, ldm):
             norm(f"{t}.norm3", c, block)
             linear(f"{t}.ff.net.0.proj", 8 * c, c, block)  # GEGLU: 2 × 4c
             linear(f"{t}.ff.net.2", c, 4 * c, block)
-        linear(f"{prefix}.proj_out", c, c, block)
+        project(f"{prefix}.proj_out", c, c, block)
 
     # Block 0: the input convolution, with the time and label (text_time) embeddings as block-weighted merging does.
     conv("input_blocks.0.0" if ldm else "conv_in", ch[0], cfg["in_channels"], 3, 0)
     linear("time_embed.0" if ldm else "time_embedding.linear_1", temb, ch[0], 0)
     linear("time_embed.2" if ldm else "time_embedding.linear_2", temb, temb, 0)
-    linear("label_emb.0.0" if ldm else "add_embedding.linear_1", temb, cfg["projection_class_embeddings_input_dim"], 0)
-    linear("label_emb.0.2" if ldm else "add_embedding.linear_2", temb, temb, 0)
+    if cfg.get("addition_embed_type") == "text_time":   # SDXL's size and crop conditioning; SD 1.x/2.x have none
+        linear("label_emb.0.0" if ldm else "add_embedding.linear_1", temb, cfg["projection_class_embeddings_input_dim"], 0)
+        linear("label_emb.0.2" if ldm else "add_embedding.linear_2", temb, temb, 0)
 
     cin = ch[0]
     for k in range(D):

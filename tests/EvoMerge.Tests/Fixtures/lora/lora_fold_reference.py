@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Independent LoRA fold, written from the formats' descriptions (no PEFT, no diffusers, no EvoMerge code).
 
-usage: lora_fold_reference.py <model> <merged> <lora>:<strength> [<lora>:<strength> ...]
+usage: lora_fold_reference.py [--unet sdxl|<unet config.json>] <model> <merged> <lora>:<strength> [<lora>:<strength> ...]
 
 <model> and <merged> are a model folder or a .safetensors file; each <lora> is a PEFT adapter folder
 (adapter_config.json + adapter_model.safetensors) or a kohya .safetensors file. Folds every LoRA into <model> in
@@ -9,13 +9,22 @@ float64 numpy, in the order given, and compares with <merged>:
 
 - kohya: keys <module>.lora_down.weight [r, in(, kh, kw)], <module>.lora_up.weight [out, r(, 1, 1)], optional
   <module>.alpha; <module> is "lora_<component>_" + the target's module path with '.' -> '_'; the target is the
-  weight whose path, '.' -> '_', equals that path or ends with "_" + it. W += strength * alpha / r * up @ down.
+  weight whose path, '.' -> '_', equals that path or ends with "_" + it; where several do, the one under the
+  component's root (unet/, text_encoder/, text_encoder_2/ of a pipeline; model.diffusion_model.,
+  conditioner.embedders.0., conditioner.embedders.1. of an SDXL single file). W += strength * alpha / r * up @ down.
+  A Stable Diffusion model answers to both namings of its modules:
+  - the UNet's LDM names and diffusers names: ../diffusion/sdxl_structure.py walks the UNet of the config (the
+    pipeline's unet/config.json, or --unet) once per naming in the same module order, so the i-th names of the two
+    walks are one tensor;
+  - OpenCLIP's text tower (conditioner.embedders.1.model.transformer.resblocks.N.) under CLIP's names: its attention is
+    torch's nn.MultiheadAttention, whose in_proj_weight stacks the q, k and v projections' rows in that order;
+    attn.out_proj is self_attn.out_proj, mlp.c_fc is mlp.fc1, mlp.c_proj is mlp.fc2.
 - PEFT: keys base_model.model.<module>.lora_A.weight / .lora_B.weight (or lora_embedding_A / _B); rank and alpha from
   r / lora_alpha, overridden by the first rank_pattern / alpha_pattern key k with re.match(r"(.*\\.)?(k)$", module);
   scale alpha / r, or alpha / sqrt(r) with use_rslora. W += strength * scale * B @ A, transposed for embeddings and
   fan_in_fan_out. Other keys base_model.model.<tensor> replace the tensor: W += strength * (R - W).
 
-Prints JSON: tensors compared, tensors the LoRAs change, largest |reference - merged|, largest |change|.
+Prints JSON: tensors compared, tensors the LoRAs change, largest |reference - merged| and its tensor, largest |change|.
 """
 import json
 import math
@@ -25,6 +34,9 @@ import struct
 import sys
 
 import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "diffusion"))
+import sdxl_structure  # noqa: E402
 
 
 def read_safetensors(path):
@@ -68,12 +80,50 @@ def read_model(path):
     return tensors
 
 
-# kohya's component prefixes and the pipeline folders they address when a path is found in several.
-COMPONENTS = {"unet": "unet_", "te": "text_encoder_", "te1": "text_encoder_", "te2": "text_encoder_2_"}
+# kohya's components and the roots of their modules in a pipeline folder and in a single file ('.' -> '_').
+ROOTS = {"unet": ("unet_", "model_diffusion_model_"), "te": ("text_encoder_", "cond_stage_model_transformer_"),
+         "te1": ("text_encoder_", "conditioner_embedders_0_transformer_"), "te2": ("text_encoder_2_", "conditioner_embedders_1_")}
+UNET_ROOTS = ("unet.", "model.diffusion_model.", "")
 
 
-def fold_kohya(model, lora, strength, changed):
-    by_path = {name[:-len(".weight")].replace(".", "_"): name for name in model if name.endswith(".weight")}
+def unet_partners(config):
+    """{name: the same tensor's name in the other naming} for the UNet of this diffusers config."""
+    if config is None:
+        return {}
+    ldm, diffusers = sdxl_structure.unet(config, ldm=True), sdxl_structure.unet(config, ldm=False)
+    pairs = {}
+    for a, b in zip(ldm, diffusers):
+        pairs[a["name"]] = b["name"]
+        pairs[b["name"]] = a["name"]
+    return pairs
+
+
+def targets(model, partners):
+    """{module path with '_': (weight name, row slice or None)}: every weight under its own path and its other names."""
+    paths = {}
+    for name in model:
+        if name.endswith(".weight"):
+            paths[name[:-len(".weight")].replace(".", "_")] = (name, None)
+        for root in UNET_ROOTS:
+            if name.startswith(root) and name[len(root):] in partners and name.endswith(".weight"):
+                paths[(root + partners[name[len(root):]])[:-len(".weight")].replace(".", "_")] = (name, None)
+                break
+        m = re.match(r"(.*)model\.transformer\.resblocks\.(\d+)\.(.*)$", name)
+        if m:
+            root, layer, rest = m.group(1), m.group(2), m.group(3)
+            clip = f"{root}text_model.encoder.layers.{layer}."
+            if rest == "attn.in_proj_weight":
+                h = model[name].shape[0] // 3
+                for i, proj in enumerate(("q_proj", "k_proj", "v_proj")):
+                    paths[(clip + "self_attn." + proj).replace(".", "_")] = (name, slice(i * h, (i + 1) * h))
+            for open_clip, hf in (("attn.out_proj.weight", "self_attn.out_proj"), ("mlp.c_fc.weight", "mlp.fc1"), ("mlp.c_proj.weight", "mlp.fc2")):
+                if rest == open_clip:
+                    paths[(clip + hf).replace(".", "_")] = (name, None)
+    return paths
+
+
+def fold_kohya(model, lora, strength, changed, partners):
+    by_path = targets(model, partners)
     for key in lora:
         if not key.endswith(".lora_down.weight"):
             continue
@@ -82,15 +132,20 @@ def fold_kohya(model, lora, strength, changed):
         rank = down.shape[0]
         alpha = float(lora[module + ".alpha"].reshape(-1)[0]) if module + ".alpha" in lora else rank
         component, path = module.split("_", 2)[1:]   # drop "lora_", keep the component
-        targets = [t for p, t in by_path.items() if p == path or p.endswith("_" + path)]
-        if len(targets) > 1:
-            targets = [t for p, t in by_path.items() if p == COMPONENTS[component] + path]
-        if len(targets) != 1:
-            raise SystemExit(f"{module}: {len(targets)} targets")
-        w = model[targets[0]]
+        found = [t for p, t in by_path.items() if p == path or p.endswith("_" + path)]
+        if len(found) > 1:
+            found = [t for p, t in by_path.items() if any(p == root + path for root in ROOTS[component])]
+        if len(found) != 1:
+            raise SystemExit(f"{module}: {len(found)} targets")
+        name, rows = found[0]
+        w = model[name] if rows is None else model[name][rows]
         delta = (up.reshape(up.shape[0], rank) @ down.reshape(rank, -1)).reshape(w.shape)
-        model[targets[0]] = w + strength * alpha / rank * delta
-        changed.add(targets[0])
+        if rows is None:
+            model[name] = w + strength * alpha / rank * delta
+        else:
+            model[name] = model[name].copy()
+            model[name][rows] = w + strength * alpha / rank * delta
+        changed.add(name)
 
 
 def pattern(patterns, module, default):
@@ -128,22 +183,31 @@ def fold_peft(model, folder, strength, changed):
 
 
 def main():
-    model = read_model(sys.argv[1])
+    args = sys.argv[1:]
+    config = None
+    if args[0] == "--unet":
+        config = sdxl_structure.UNET if args[1] == "sdxl" else json.load(open(args[1]))
+        args = args[2:]
+    if config is None and os.path.isfile(os.path.join(args[0], "unet", "config.json")):
+        config = json.load(open(os.path.join(args[0], "unet", "config.json")))
+    partners = unet_partners(config)
+    model = read_model(args[0])
     original = {k: v.copy() for k, v in model.items()}
-    merged = read_model(sys.argv[2])
+    merged = read_model(args[1])
     changed = set()
-    for spec in sys.argv[3:]:
+    for spec in args[2:]:
         path, strength = spec.rsplit(":", 1)
         if os.path.isdir(path):
             fold_peft(model, path, float(strength), changed)
         else:
-            fold_kohya(model, read_safetensors(path), float(strength), changed)
+            fold_kohya(model, read_safetensors(path), float(strength), changed, partners)
     if set(model) != set(merged):
         raise SystemExit(f"tensor names differ: {sorted(set(model) ^ set(merged))[:5]}")
     print(json.dumps({
         "tensors": len(model),
         "changed": len(changed),
         "max_diff": max(float(np.max(np.abs(model[k] - merged[k]))) for k in model),
+        "worst": max(model, key=lambda k: float(np.max(np.abs(model[k] - merged[k])))),
         "max_change": max(float(np.max(np.abs(model[k] - original[k]))) for k in changed) if changed else 0.0,
     }))
 
