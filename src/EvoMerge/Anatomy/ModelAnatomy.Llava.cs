@@ -14,6 +14,12 @@ public sealed partial class ModelAnatomy
 
     static readonly ModelAnatomy Llava = new(null, [], [], [], isKnown: true) { IsLlava = true };
 
+    /// <summary>
+    /// LLaVA-1.6 (anyres tiling, <c>image_newline</c>) and OneVision: refused wherever a folder is opened (merge, evolve,
+    /// runtime), rather than read as an unknown model whose vision layers would be taken for decoder layers.
+    /// </summary>
+    static readonly string[] UnsupportedLlavaArchitectures = ["LlavaNextForConditionalGeneration", "LlavaOnevisionForConditionalGeneration"];
+
     /// <summary>True for the LLaVA layout (a vision tower, a projector and a text decoder under a prefix).</summary>
     public bool IsLlava { get; private init; }
 

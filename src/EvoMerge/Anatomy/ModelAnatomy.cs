@@ -44,6 +44,8 @@ public sealed partial class ModelAnatomy
         _ when architecture != null && LlamaFamily.Contains(architecture) => Llama,
         "GPTNeoXForCausalLM" => GptNeoX,
         LlavaArchitecture => Llava,
+        _ when UnsupportedLlavaArchitectures.Contains(architecture) => throw new EvoMergeException(
+            $"field 'architectures' is '{architecture}': LLaVA-1.6 anyres tiling is not supported, only {LlavaArchitecture} (one CLIP crop per image)"),
         _ => Inferred,
     };
 

@@ -91,6 +91,22 @@ public class EvolutionConfigReaderTests
         Assert.Contains("line 6: unknown key 'fitness[1].minibach' (did you mean 'minibatch'?)", e.Message);
     }
 
+    [Theory]
+    [InlineData("0", "line 6: 'test[0].repetition_penalty' must be positive (1 = no penalty, 1.5 as in EvoVLM-JP's evaluation), got 0")]
+    [InlineData("-1.5", "line 6: 'test[0].repetition_penalty' must be positive (1 = no penalty, 1.5 as in EvoVLM-JP's evaluation), got -1.5")]
+    public void A_repetition_penalty_that_is_not_positive_names_file_line_and_task(string penalty, string expected)
+    {
+        var e = Assert.Throws<EvoMergeException>(() => Parse($$"""
+            name: x
+            models: [a, b]
+            optimizer: { generations: 1 }
+            fitness: [{ task: vqa, data: dev.jsonl }]
+            test:
+              - { task: vqa, data: dev.jsonl, num_beams: 5, repetition_penalty: {{penalty}} }
+            """));
+        Assert.Equal("evolve.yml: " + expected, e.Message);
+    }
+
     [Fact]
     public void A_missing_required_key_is_named()
     {

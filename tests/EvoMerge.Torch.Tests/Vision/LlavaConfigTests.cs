@@ -1,5 +1,9 @@
 using System.Text.Json.Nodes;
+using EvoMerge.IO;
+using EvoMerge.TestSupport;
+using EvoMerge.Torch.Tests.Cli;
 using EvoMerge.Torch.Vision.Model;
+using EvoMerge.Torch.Vision.Runtime;
 
 namespace EvoMerge.Torch.Tests.Vision;
 
@@ -35,5 +39,48 @@ public class LlavaConfigTests
         var e = Assert.Throws<EvoMergeException>(() => Parse(json));
         Assert.StartsWith("config.json: ", e.Message);
         Assert.Contains(message, e.Message);
+    }
+
+    /// <summary>
+    /// A LLaVA-1.6 folder (anyres tiling, not implemented) is refused by name wherever it is opened: the folder reader
+    /// (merge, evolve, inspect), the runtime, and the CLI's merge and generate — one line naming the folder and field.
+    /// </summary>
+    [PythonReferenceFact("torch")]
+    public void AnyresFolderIsRefusedByTheFolderReaderTheRuntimeAndTheCli()
+    {
+        string dir = LlavaFixture.Make(seed: 2);
+        string work = Directory.CreateTempSubdirectory("anyres-").FullName;
+        try
+        {
+            string configPath = Path.Combine(dir, "config.json");
+            var config = JsonNode.Parse(File.ReadAllText(configPath))!.AsObject();
+            config["architectures"] = new JsonArray("LlavaNextForConditionalGeneration");
+            config["model_type"] = "llava_next";
+            File.WriteAllText(configPath, config.ToJsonString());
+            const string Message = "field 'architectures' is 'LlavaNextForConditionalGeneration': LLaVA-1.6 anyres tiling is not supported";
+
+            foreach (var e in new[] { Assert.Throws<EvoMergeException>(() => ModelFolder.Open(dir)), Assert.Throws<EvoMergeException>(() => LoadedVlm.Load(dir)) })
+            {
+                Assert.Contains(dir, e.Message);
+                Assert.Contains(Message, e.Message);
+                Assert.DoesNotContain('\n', e.Message);
+            }
+            string recipe = Path.Combine(work, "recipe.yml");
+            File.WriteAllText(recipe, $"merge_method: linear\nmodels:\n  - model: {dir}\n    parameters: {{weight: 1}}\n");
+            var merge = CliRunner.Run("merge", recipe, Path.Combine(work, "out"));
+            Assert.NotEqual(0, merge.Code);
+            Assert.Contains(Message, merge.Stderr);
+            Assert.False(Directory.Exists(Path.Combine(work, "out")));
+            // A 1×1 PNG: the refusal comes before the image is read.
+            File.WriteAllBytes(Path.Combine(work, "x.png"), Convert.FromBase64String("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="));
+            var generate = CliRunner.Run("generate", dir, "--image", Path.Combine(work, "x.png"), "hi");
+            Assert.NotEqual(0, generate.Code);
+            Assert.Contains(Message, generate.Stderr);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+            Directory.Delete(work, recursive: true);
+        }
     }
 }

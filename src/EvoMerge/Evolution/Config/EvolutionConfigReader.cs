@@ -278,10 +278,14 @@ public static class EvolutionConfigReader
                 ContextChars = f.OptionalInt("context_chars", min: 0),
                 Tokenizer = f.Has("tokenizer") ? f.Choice("tokenizer", "char", "mecab") : null,
                 NumBeams = f.OptionalInt("num_beams", min: 1),
-                RepetitionPenalty = f.Has("repetition_penalty") ? f.Double("repetition_penalty") : null,
+                RepetitionPenalty = f.Has("repetition_penalty") ? RepetitionPenalty(f) : null,
             };
         })
         .ToList();
+
+    /// <summary>A positive factor (1 = none; EvoVLM-JP's evaluation: 1.5): the penalty divides positive scores and multiplies negative ones.</summary>
+    static double RepetitionPenalty(YamlFields f) => f.Double("repetition_penalty") is var p && p > 0 ? p
+        : throw f.Error(f.Node("repetition_penalty"), $"'{f.Qualify("repetition_penalty")}' must be positive (1 = no penalty, 1.5 as in EvoVLM-JP's evaluation), got {p.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
 
     /// <summary>
     /// A fitness command: <c>command</c> as one string (split like a shell splits words, but never run by one) or as

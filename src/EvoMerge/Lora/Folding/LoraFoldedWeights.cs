@@ -28,4 +28,6 @@ public sealed class LoraFoldedWeights(IWeightSource inner, LoraPatches patches) 
     }
 
     public float[]? ResidentFloat32(string tensorName) => patches.Changes(tensorName) ? null : inner.ResidentFloat32(tensorName);
+
+    public bool IsFloat(string tensorName) => inner.IsFloat(tensorName);
 }

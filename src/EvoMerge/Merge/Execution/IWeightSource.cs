@@ -22,4 +22,10 @@ public interface IWeightSource
 
     /// <summary>The tensor's float32 values when they are already resident (no copy needed), else null.</summary>
     float[]? ResidentFloat32(string tensorName);
+
+    /// <summary>
+    /// False for a tensor that does not convert to float32 (an integer buffer such as an old CLIP checkpoint's
+    /// <c>position_ids</c>): a plan copies nothing of it. Sources held in memory are float.
+    /// </summary>
+    bool IsFloat(string tensorName) => true;
 }

@@ -39,11 +39,12 @@ public sealed class InMemoryWeights(string label) : IWeightSource
     public float[] Get(string tensorName) =>
         _tensors.TryGetValue(tensorName, out var t) ? t.Values : throw new KeyNotFoundException($"{Label}: no tensor '{tensorName}'");
 
-    /// <summary>A float32 copy of every tensor of <paramref name="source"/> (or only <paramref name="names"/>).</summary>
+    /// <summary>A float32 copy of every float tensor of <paramref name="source"/> (or only <paramref name="names"/>).</summary>
     public static InMemoryWeights CopyOf(IWeightSource source, IEnumerable<string>? names = null)
     {
         var copy = new InMemoryWeights(source.Label);
-        foreach (string name in names ?? source.TensorNames)
+        // By default every float tensor: an integer buffer (a VLM's position_ids) is never a merge input.
+        foreach (string name in names ?? source.TensorNames.Where(source.IsFloat))
         {
             if (!source.TryGetShape(name, out var shape)) throw new KeyNotFoundException($"{source.Label}: no tensor '{name}'");
             var values = new float[shape.Aggregate(1L, (a, b) => a * b)];

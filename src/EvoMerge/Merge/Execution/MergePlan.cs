@@ -103,6 +103,8 @@ public sealed class MergePlan(MergeMethod method, IReadOnlyList<IWeightSource> s
             string? decoder = anatomy.DecoderName(name);
             if (layout != null && decoder == null)
             {
+                // The VLM's vision tower and projector; an integer buffer (position_ids) is left to the runtime, as a recipe does.
+                if (!layout.IsFloat(name)) continue;
                 jobs.Add(new MergeJob(name, shape, null, [], new TensorPosition(place, 0, 0), Copied: new CopiedRows(new TensorInput(layoutIndex, name), 0)));
                 continue;
             }

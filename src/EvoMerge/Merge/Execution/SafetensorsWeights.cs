@@ -22,6 +22,8 @@ public sealed class SafetensorsWeights(SafetensorsModel model, string label) : I
 
     public IEnumerable<string> TensorNames => Model.Tensors.Select(t => t.Name);
 
+    public bool IsFloat(string tensorName) => Model.GetInfo(tensorName).DType.IsFloat();
+
     public bool TryGetShape(string tensorName, out long[] shape)
     {
         bool found = Model.TryGetInfo(tensorName, out var info);
