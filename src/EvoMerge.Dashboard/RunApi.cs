@@ -31,7 +31,7 @@ static partial class RunApi
             : Enumerable.Range(0, entries.Where(e => e.Kind != EntryKinds.Test).Select(e => e.Scores.Length).DefaultIfEmpty(0).Max()).Select(k => $"task {k + 1}").ToList();
         var rows = entries.Skip(Math.Clamp(from, 0, entries.Count)).Select((e, i) => Row(from + i, e)).ToList();
         return new RunDetail(s.Run.Id, NameOf(s), SpaceOf(s), StatusName(s.Status), StatusDetail(s), s.Config is { } cfg ? ConfigView.From(cfg) : null,
-            tasks, multi, stages, rows, entries.Count, s.Summary, Downloads(s, stages), ModelFolder(s.Run.Folder), s.Errors, s.Version, s.Generation);
+            tasks, multi, stages, rows, entries.Count, s.Summary, s.Workers, Downloads(s, stages), ModelFolder(s.Run.Folder), s.Errors, s.Version, s.Generation);
     }
 
     static StageView Stage(StageData stage, IReadOnlyList<JournalEntry> entries, Dictionary<JournalEntry, int> rowOf, bool multi)
@@ -135,9 +135,10 @@ public sealed record RunListItem(string Id, string Name, string? Space, string S
 
 /// <param name="Candidates">Journal rows from the requested one on (all of them for a page load).</param>
 /// <param name="CandidateCount">Rows in the journal: a client holding this many is up to date.</param>
+/// <param name="Workers">A cluster run's workers as its driver last wrote them; null for a single-process run.</param>
 public sealed record RunDetail(string Id, string Name, string? Space, string Status, string StatusDetail, ConfigView? Config,
     IReadOnlyList<string> Tasks, bool MultiObjective, IReadOnlyList<StageView> Stages, IReadOnlyList<CandidateRow> Candidates,
-    int CandidateCount, EvolutionSummary? Summary, IReadOnlyList<Download> Downloads, string? ModelFolder,
+    int CandidateCount, EvolutionSummary? Summary, ClusterStatus? Workers, IReadOnlyList<Download> Downloads, string? ModelFolder,
     IReadOnlyList<string> Errors, int Version, int Generation);
 
 /// <param name="Winner">Row of the stage's best candidate (full dev set).</param>

@@ -24,6 +24,7 @@ sealed class RunView(string id, string root)
     readonly RunFolder _folder = new(root);
     (DateTime Time, long Length, EvolutionConfig? Value, string? Error) _config;
     (DateTime Time, long Length, EvolutionSummary? Value, string? Error) _summary;
+    (DateTime Time, long Length, ClusterStatus? Value, string? Error) _workers;
 
     public string Id { get; } = id;
     public RunFolder Folder => _folder;
@@ -47,16 +48,18 @@ sealed class RunView(string id, string root)
             if (added.Count > 0) Version++;
             if (Reload(_folder.ConfigFile, ref _config, c => EvolutionConfigReader.Validate(c, _folder.ConfigFile))) Version++;
             if (Reload(_folder.SummaryFile, ref _summary, s => CheckSummary(s, _folder.SummaryFile))) Version++;
+            if (Reload(_folder.WorkersFile, ref _workers, w => CheckWorkers(w, _folder.WorkersFile))) Version++;
             var status = StatusOf();
             if (status != _status) { _status = status; Version++; }   // e.g. a killed run: its lock goes, nothing else changes
             var errors = new List<string>();
             if (_config.Error is { } configError) errors.Add(configError);
             if (_summary.Error is { } summaryError) errors.Add(summaryError);
+            if (_workers.Error is { } workersError) errors.Add(workersError);
             errors.AddRange(_tail.Errors);
             errors.AddRange(_malformed);
             if (_tail.PartialBytes > 0 && status != RunStatus.Running)
                 errors.Add($"{_tail.Path}: the last line is incomplete ({_tail.PartialBytes} bytes, the run was stopped mid-write); it is ignored");
-            return new RunSnapshot(this, [.. _entries], _config.Value, _summary.Value, status, errors, Version, Generation);
+            return new RunSnapshot(this, [.. _entries], _config.Value, _summary.Value, _workers.Value, status, errors, Version, Generation);
         }
     }
 
@@ -98,6 +101,12 @@ sealed class RunView(string id, string root)
         return true;
     }
 
+    static void CheckWorkers(ClusterStatus s, string path)
+    {
+        if (s.Workers is null || s.Workers.Any(w => w?.Name is null || w.State is null || w.Work is null))
+            throw new EvoMergeException($"{path}: not a valid {nameof(ClusterStatus)} file: workers, each with a name, state and work, are required");
+    }
+
     static void CheckSummary(EvolutionSummary s, string path)
     {
         if (s.Stages is null || s.Models is null || s.Models.Any(m => m?.TestScores is null || m.Label is null))
@@ -108,5 +117,6 @@ sealed class RunView(string id, string root)
 public enum RunStatus { Running, Finished, Failed }
 
 /// <summary>A run as it was at one moment: what the API serialises.</summary>
+/// <param name="Workers">A cluster run's workers (<c>workers.json</c>); null for a single-process run.</param>
 sealed record RunSnapshot(RunView Run, IReadOnlyList<JournalEntry> Entries, EvolutionConfig? Config, EvolutionSummary? Summary,
-    RunStatus Status, IReadOnlyList<string> Errors, int Version, int Generation);
+    ClusterStatus? Workers, RunStatus Status, IReadOnlyList<string> Errors, int Version, int Generation);

@@ -45,8 +45,9 @@ public class ClusterRunTests : IDisposable
         var config = Config(population: 7, generations: 5);
         await using var cluster = await FakeWorkers.Start(2);
         var statuses = new List<ClusterStatus>();
-        var evaluator = new ClusterCandidateEvaluator(cluster.Client, new FakeEvaluator(), Fast, new Progress(statuses));
         string run = Path.Combine(_dir, "cluster");
+        var file = new ClusterStatusFile(Path.Combine(_dir, "workers.json"), TimeSpan.FromMilliseconds(100));
+        var evaluator = new ClusterCandidateEvaluator(cluster.Client, new FakeEvaluator(), Fast, new Progress(statuses, file));
 
         var evolve = Task.Run(() => EvolutionRunner.Run(config, evaluator, run));
         await WaitFor(() => JournalLines(run) >= 7, evolve);
@@ -65,6 +66,25 @@ public class ClusterRunTests : IDisposable
         Assert.All(workers, w => Assert.True(w.Results > 0, $"{w.Name} got no work"));
         Assert.Equal(realEvaluations, workers.Sum(w => w.Results));
         Assert.Contains(statuses, s => s.Message?.Contains("joined") == true);
+
+        // The workers' status for the dashboard: while busy, each worker names the work it scores (keys of work the
+        // workers really received); the file after the run holds the final counts, read as plain JSON.
+        var busy = statuses.SelectMany(s => s.Workers).Where(w => w.State == "busy").ToList();
+        Assert.NotEmpty(busy);
+        Assert.All(busy, w => Assert.InRange(w.Work.Count, 1, w.Slots));
+        var sent = FakeWorkers.Scored.Keys.Select(WorkWire.KeyOf).ToHashSet();
+        Assert.Subset(sent, busy.SelectMany(w => w.Work).ToHashSet());
+        Assert.All(statuses.SelectMany(s => s.Workers).Where(w => w.State == "idle"), w => Assert.Empty(w.Work));
+        file.Dispose();
+        var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(file.Path))!;
+        var rows = json["workers"]!.AsArray();
+        Assert.Equal(workers.Select(w => w.Name), rows.Select(r => (string)r!["name"]!));
+        Assert.Equal(realEvaluations, rows.Sum(r => (int)r!["results"]!));
+        Assert.All(rows, r => Assert.Equal("idle", (string)r!["state"]!));
+        Assert.All(rows, r => Assert.Empty(r!["work"]!.AsArray()));
+        Assert.Equal(0, (int)json["pending"]! + (int)json["running"]!);
+        var time = (DateTime)json["time"]!;
+        Assert.All(rows, r => Assert.InRange((DateTime)r!["last_seen"]!, time.AddSeconds(-30), time));
     }
 
     [Fact]
@@ -88,6 +108,7 @@ public class ClusterRunTests : IDisposable
 
         Assert.Equal(SingleProcessJournal(config), File.ReadAllLines(new RunFolder(run).JournalFile));
         var dead = Assert.Single(evaluator.Workers, w => w.State == "dead");
+        Assert.Empty(dead.Work);
         Assert.Single(FakeWorkers.Scored.Values, n => n == 2);   // the work it held was scored again elsewhere
         int realEvaluations = Journal.Read(new RunFolder(run).JournalFile).Count(e => !e.Cached);
         Assert.Equal(realEvaluations, evaluator.Workers.Sum(w => w.Results));   // and used once
@@ -162,8 +183,12 @@ public class ClusterRunTests : IDisposable
         }
     }
 
-    sealed class Progress(List<ClusterStatus> statuses) : IProgress<ClusterStatus>
+    sealed class Progress(List<ClusterStatus> statuses, IProgress<ClusterStatus>? next = null) : IProgress<ClusterStatus>
     {
-        public void Report(ClusterStatus value) { lock (statuses) statuses.Add(value); }
+        public void Report(ClusterStatus value)
+        {
+            lock (statuses) statuses.Add(value);
+            next?.Report(value);
+        }
     }
 }

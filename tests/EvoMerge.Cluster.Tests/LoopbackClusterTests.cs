@@ -37,6 +37,10 @@ public class LoopbackClusterTests(LoopbackCluster loopback, PostgresServer postg
         double used = System.Text.RegularExpressions.Regex.Matches(log, @"│ w\d +│ \w+ +│ +\d+ │ +\d+ │ +([\d.]+) │")
             .Select(m => double.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)).Sum();
         Assert.Equal(journal.Count(line => JsonNode.Parse(line)!["cached"]!.GetValue<bool>() == false), used, 0.05);
+        // The same in the run folder's workers.json, for the dashboard: w1 dead (or suspect), scoring nothing.
+        var w1 = JsonNode.Parse(File.ReadAllText(Path.Combine(run, "workers.json")))!["workers"]!.AsArray().Single(r => (string)r!["name"]! == "w1")!;
+        Assert.Matches("^(dead|suspect)$", (string)w1["state"]!);
+        Assert.Empty(w1["work"]!.AsArray());
     }
 
     [RedisFact]
@@ -73,8 +77,15 @@ public class LoopbackClusterTests(LoopbackCluster loopback, PostgresServer postg
 
         Assert.Equal(expected, LoopbackCluster.Untimed(run));
         string log = loopback.Log(driver);
-        Assert.True(System.Text.RegularExpressions.Regex.IsMatch(log, @"│ l1 +│ live +│ +1 │ +[1-9]"), log);   // both workers delivered
-        Assert.True(System.Text.RegularExpressions.Regex.IsMatch(log, @"│ l0 +│ live +│ +1 │ +[1-9]"), log);
+        Assert.True(System.Text.RegularExpressions.Regex.IsMatch(log, @"│ l1 +│ idle +│ +1 │ +[1-9]"), log);   // both workers delivered
+        Assert.True(System.Text.RegularExpressions.Regex.IsMatch(log, @"│ l0 +│ idle +│ +1 │ +[1-9]"), log);
+        // The run folder's workers.json (the dashboard's workers table), read as plain JSON: both workers, idle at the
+        // end, their results adding up to the candidates scored.
+        var status = JsonNode.Parse(File.ReadAllText(Path.Combine(run, "workers.json")))!;
+        var rows = status["workers"]!.AsArray();
+        Assert.Equal(["l0", "l1"], rows.Select(r => (string)r!["name"]!).Order());
+        Assert.All(rows, r => Assert.Equal("idle", (string)r!["state"]!));
+        Assert.Equal(expected.Count(line => JsonNode.Parse(line)!["cached"]!.GetValue<bool>() == false), rows.Sum(r => (double)r!["candidates"]!), 0.05);
     }
 
     [RedisFact]

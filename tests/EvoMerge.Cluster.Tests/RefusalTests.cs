@@ -1,6 +1,7 @@
 using EvoMerge.Candidates;
 using EvoMerge.Cluster.Driver;
 using EvoMerge.Evaluation;
+using EvoMerge.Evolution.Run;
 using EvoMerge.Merge.Recipes;
 using EvoMerge.Anatomy;
 using EvoMerge.Tests.Evolution;

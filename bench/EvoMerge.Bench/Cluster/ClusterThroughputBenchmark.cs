@@ -22,7 +22,10 @@ namespace EvoMerge.Bench.Cluster;
 /// and each worker's first model load, so use enough generations that they do not dominate.
 /// Args: [workers=1,2] [population=6] [generations=3] [fake-ms=0]. With fake-ms > 0 every candidate takes exactly
 /// that long and uses no CPU, which isolates the scheduler: its idle fraction against the whole-candidate floor
-/// 1 − λ / (w·⌈λ/w⌉) (λ = 12 on 5 workers: 20 %).
+/// 1 − λ / (w·⌈λ/w⌉) (λ = 12 on 5 workers: 20 %); fake candidates take time per item, so candidates cut into parts
+/// are measured too. Per run it also prints each generation's idle fraction (slot time idle from the batch's start to
+/// its last result) and the driver's serial time per result: folding results in (journal; the dispatcher keeps the
+/// workers busy meanwhile) and, between batches, the optimiser and the run folder's files (every worker waits).
 /// </summary>
 public sealed class ClusterThroughputBenchmark : IBenchmark
 {
@@ -42,6 +45,7 @@ public sealed class ClusterThroughputBenchmark : IBenchmark
         Measure(config with { Optimizer = new OptimizerConfig { Population = 2, Generations = 1 } }, 1, Path.Combine(root.FullName, "warm-up"));
         Console.WriteLine("workers\tcandidates\twall s\tcandidates/hour\tvs first row\tideal\tidle fraction\twhole-candidate idle floor");
         (int Workers, double PerHour)? first = null;
+        var runs = new List<(int, List<Batch>, (double Fold, double Between), int, double)>();
         foreach (int workers in workerCounts)
         {
             var (candidates, wall, idle) = Measure(config, workers, Path.Combine(root.FullName, $"w{workers}"));
@@ -50,6 +54,19 @@ public sealed class ClusterThroughputBenchmark : IBenchmark
             double floor = 1 - (double)population / (workers * (int)Math.Ceiling((double)population / workers));
             Console.WriteLine($"{workers}\t{candidates}\t{wall:0.0}\t{perHour:0}\t{perHour / first.Value.PerHour:0.00}×\t" +
                 $"{(double)workers / first.Value.Workers:0.00}×\t{idle:P1}\t{floor:P1}");
+            runs.Add((workers, LastBatches, LastSerial, candidates, floor));
+        }
+        foreach (var (workers, batches, serial, candidates, floor) in runs)
+        {
+            Console.WriteLine();
+            Console.WriteLine($"{workers} worker(s): batch\tcandidates\twall s\tidle within the batch\twhole-candidate floor");
+            foreach (var (b, i) in batches.Select((b, i) => (b, i)))
+                Console.WriteLine($"{i}\t{b.Count}\t{b.Wall:0.00}\t{b.Idle:P1}\t{1 - (double)b.Count / (workers * (int)Math.Ceiling((double)b.Count / workers)):P1}");
+            var search = batches.Where(b => b.Count == population).ToList();
+            if (search.Count > 0)
+                Console.WriteLine($"mean over the {search.Count} batches of λ = {population}: idle {search.Average(b => b.Idle):P1} (floor {floor:P1})");
+            Console.WriteLine($"driver serial time per result: {serial.Fold / candidates * 1000:0.00} ms folding results in (journal; overlaps scoring), " +
+                $"{serial.Between / candidates * 1000:0.00} ms between batches (optimiser, run files; every worker waits)");
         }
         root.Delete(recursive: true);
     }
@@ -65,14 +82,60 @@ public sealed class ClusterThroughputBenchmark : IBenchmark
         {
             using var local = new TorchCandidateEvaluator(new TorchEvaluatorOptions(1, torch.ScalarType.Float32));
             var evaluator = new ClusterCandidateEvaluator(cluster.Client, local);
+            var timed = new Timed(evaluator);
             var watch = Stopwatch.StartNew();
-            var result = EvolutionRunner.Run(config, evaluator, runDir, new RunOptions(WriteModel: false));
+            var result = EvolutionRunner.Run(config, timed, runDir, new RunOptions(WriteModel: false));
             double wall = watch.Elapsed.TotalSeconds;
+            LastBatches = timed.Batches;
+            LastSerial = (timed.FoldSeconds, wall - timed.Batches.Sum(b => b.Wall) - timed.BeforeFirst);
             var status = evaluator.Workers;
             double idle = 1 - status.Sum(w => w.BusySeconds) / status.Sum(w => w.KnownSeconds);
             return (result.Summary.Stages.Sum(s => s.Evaluations), wall, idle);
         }
         finally { cluster.StopAllSilos(); cluster.Dispose(); }
+    }
+
+    static List<Batch> LastBatches = [];
+    static (double Fold, double Between) LastSerial;
+
+    /// <param name="Idle">1 − slot-seconds busy / slot-seconds known, from the batch's start to its last result.</param>
+    sealed record Batch(int Count, double Wall, double Idle);
+
+    /// <summary>
+    /// Times each batch the search loop hands the cluster (a generation, a re-score, the test rows): its wall time,
+    /// its workers' idle share, and the time the loop spends with each result (journal) before asking for the next.
+    /// </summary>
+    sealed class Timed(ClusterCandidateEvaluator inner) : ICandidateEvaluator
+    {
+        public List<Batch> Batches { get; } = [];
+        public double FoldSeconds, BeforeFirst;
+        readonly Stopwatch _clock = Stopwatch.StartNew();
+
+        public int LayerCount(string model) => inner.LayerCount(model);
+
+        public IEnumerable<CandidateResult> Evaluate(IReadOnlyList<CandidateWork> batch, CancellationToken cancellationToken)
+        {
+            if (Batches.Count == 0) BeforeFirst = _clock.Elapsed.TotalSeconds;   // silo start-up and first loads: not the driver's
+            double start = _clock.Elapsed.TotalSeconds, fold = 0;
+            var (busy0, known0) = Totals();
+            foreach (var result in inner.Evaluate(batch, cancellationToken))
+            {
+                double handed = _clock.Elapsed.TotalSeconds;
+                yield return result;
+                fold += _clock.Elapsed.TotalSeconds - handed;
+            }
+            var (busy1, known1) = Totals();
+            FoldSeconds += fold;
+            Batches.Add(new Batch(batch.Count, _clock.Elapsed.TotalSeconds - start, known1 > known0 ? 1 - (busy1 - busy0) / (known1 - known0) : 0));
+        }
+
+        (double Busy, double Known) Totals()
+        {
+            var workers = inner.Workers;
+            return (workers.Sum(w => w.BusySeconds), workers.Sum(w => w.KnownSeconds));
+        }
+
+        public void WriteModel(ModelBuild build, string folder, CancellationToken cancellationToken) => inner.WriteModel(build, folder, cancellationToken);
     }
 
     static EvolutionConfig Config(string root, int population, int generations)

@@ -5,6 +5,7 @@ using EvoMerge.Cluster;
 using EvoMerge.Cluster.Driver;
 using EvoMerge.Evolution;
 using EvoMerge.Evolution.Config;
+using EvoMerge.Evolution.Run;
 using EvoMerge.Evolution.External;
 using EvoMerge.Torch.Evolution;
 using EvoMerge.Torch.Runtime;
@@ -70,6 +71,11 @@ public sealed class EvolveCommand : Command<EvolveCommand.Settings>
         using var connection = spec is null ? null
             : ClusterConnection.Connect(spec, TimeSpan.FromMinutes(2), cancellationToken).GetAwaiter().GetResult();
 
+        // The workers' status for the dashboard; a single-process resume drops a cluster run's stale one.
+        var folder = new RunFolder(runDirectory);
+        using var statusFile = connection is null ? null : new ClusterStatusFile(folder);
+        if (connection is null && settings.Resume && File.Exists(folder.WorkersFile)) File.Delete(folder.WorkersFile);
+
         EvolutionResult? result = null;
         ClusterCandidateEvaluator? cluster = null;
         CliConsoles.Progress()
@@ -81,7 +87,7 @@ public sealed class EvolveCommand : Command<EvolveCommand.Settings>
                 // On a cluster the driver keeps its local evaluator for layer counts and the final model folder.
                 ICandidateEvaluator evaluator = connection is null ? here
                     : cluster = new ClusterCandidateEvaluator(connection.Client, local,
-                        ClusterEvaluatorOptions.Default with { ItemAlign = settings.BatchSize }, new ClusterLiveStatus(ctx));
+                        ClusterEvaluatorOptions.Default with { ItemAlign = settings.BatchSize }, new ClusterLiveStatus(ctx, statusFile));
                 result = EvolutionRunner.Run(config, evaluator, runDirectory, new RunOptions(settings.Resume), progress, cancellationToken);
                 progress.Complete();
             });
@@ -98,6 +104,9 @@ public sealed class EvolveCommand : Command<EvolveCommand.Settings>
             AnsiConsole.MarkupLineInterpolated(
                 $"{s.Stage}: {s.Evaluations} evaluations ({s.CacheHits} cached), per candidate {s.BuildSecondsPerCandidate:0.###} s build + {s.ScoreSecondsPerCandidate:0.###} s scoring (overhead {s.OverheadRatio:P1})");
         if (cluster is not null) ClusterLiveStatus.WriteTable(cluster.Workers);
+        if (cluster is not null) statusFile?.Report(new ClusterStatus(DateTime.UtcNow, cluster.Workers, 0, 0, null));   // all work done
+        statusFile?.Dispose();   // the final status on disk before the run is reported done
+        if (statusFile?.Failure is { } failure) AnsiConsole.MarkupLineInterpolated($"[yellow]warning:[/] {failure}");
         AnsiConsole.MarkupLineInterpolated($"run folder: {result.RunDirectory} (evomerge report {result.RunDirectory})");
         return 0;
     }

@@ -48,7 +48,8 @@ public sealed class WorkerCommand : Command<WorkerCommand.Settings>
         if (settings.Cluster == "") throw new EvoMergeException("worker: --cluster is required (localhost, redis://HOST:PORT or postgres://USER@HOST:PORT/DB)");
         var spec = ClusterSpec.Parse(settings.Cluster, settings.ClusterId);
         int threads = settings.Threads ?? Math.Max(1, Environment.ProcessorCount / Math.Max(1, settings.Slots));
-        var options = new TorchEvaluatorOptions(threads, DeviceOptions.ParseDType(settings.DType), settings.BatchSize);
+        var options = new TorchEvaluatorOptions(threads, DeviceOptions.ParseDType(settings.DType), settings.BatchSize,
+            Residents: EvoMerge.Torch.Vision.Runtime.VlmResident.TryLoad);   // a LLaVA among the sources, as in evolve
         string name = settings.Name ?? $"{Environment.MachineName}-{Environment.ProcessId}";
         string advertise = settings.Advertise ?? (spec.Kind == ClusterSpec.Backend.Localhost ? "127.0.0.1" : ThisHostAddress());
         TorchWorker.Run(spec, name, settings.Slots, options, advertise, line => AnsiConsole.WriteLine(line), cancellationToken, settings.Scratch)

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using EvoMerge.Candidates;
 using EvoMerge.Cluster.Contracts;
 using EvoMerge.Evaluation;
+using EvoMerge.Evolution.Run;
 using Orleans.Runtime.Placement;
 
 namespace EvoMerge.Cluster.Driver;
@@ -46,6 +47,10 @@ public sealed class ClusterCandidateEvaluator(
         public int Results;
         public double Candidates, BusySeconds;
         public double? DiedAt;
+        /// <summary>Per slot, the key of the work it is scoring, or null (an array: read by status reports on other threads).</summary>
+        public string?[] Work { get; } = new string?[info.Slots];
+        /// <summary>When the driver last heard from it: a reply, a slot confirming its work, or membership listing it alive.</summary>
+        public DateTime LastSeen = DateTime.UtcNow;
         /// <summary>When a call to it last failed: it gets no work until membership says it is dead or the pause ends.</summary>
         public double? SuspectSince;
     }
@@ -185,6 +190,8 @@ public sealed class ClusterCandidateEvaluator(
             {
                 running.Remove(r);
                 r.Worker.BusySeconds += _clock.Elapsed.TotalSeconds - r.Started;
+                r.Worker.Work[r.Slot] = null;
+                if (r.Reply.IsCompletedSuccessfully) r.Worker.LastSeen = DateTime.UtcNow;
                 var item = r.Item;
                 if (item.Job.Finished || item.Done) continue;   // its caller has gone, or a late duplicate
                 if (!r.Reply.IsCompleted)
@@ -329,7 +336,11 @@ public sealed class ClusterCandidateEvaluator(
         double now = _clock.Elapsed.TotalSeconds;
         foreach (var r in running)
         {
-            if (r.Check is { IsCompletedSuccessfully: true } done && done.Result == "running") (r.Confirmed, r.Check) = (now, null);
+            if (r.Check is { IsCompletedSuccessfully: true } done && done.Result == "running")
+            {
+                (r.Confirmed, r.Check) = (now, null);
+                r.Worker.LastSeen = DateTime.UtcNow;
+            }
             else if (r.Check is { IsFaulted: true }) r.Check = null;   // unreachable for now: membership decides
             if (r.Check is null && !r.Reply.IsCompleted && now - r.Confirmed > CheckAfter.TotalSeconds)
             {
@@ -381,6 +392,7 @@ public sealed class ClusterCandidateEvaluator(
     Running Send(Worker worker, int slot, Item item)
     {
         var grain = client.GetGrain<IEvaluatorGrain>(SlotKey(worker.Silo, slot));
+        worker.Work[slot] = item.Key;
         return new Running(worker, slot, item, OnSilo(worker.Silo, () => grain.Evaluate(item.Order)), _clock.Elapsed.TotalSeconds);
     }
 
@@ -426,11 +438,13 @@ public sealed class ClusterCandidateEvaluator(
             foreach (var r in running.Where(r => r.Worker == worker).ToList())
             {
                 running.Remove(r);
+                worker.Work[r.Slot] = null;
                 worker.BusySeconds += _clock.Elapsed.TotalSeconds - r.Started;
                 if (!r.Item.Job.Finished && !r.Item.Done) pending.AddFirst(r.Item);
             }
             messages.Add($"worker {worker.Info.Name} died; its work goes to the others");
         }
+        foreach (var worker in _workers.Values.Where(w => hosts.ContainsKey(w.Silo))) worker.LastSeen = DateTime.UtcNow;
         foreach (var silo in hosts.Keys.Where(s => !_workers.ContainsKey(s)))
         {
             try
@@ -462,11 +476,12 @@ public sealed class ClusterCandidateEvaluator(
     WorkerStatus StatusOf(Worker w)
     {
         double known = (w.DiedAt ?? _clock.Elapsed.TotalSeconds) - w.Since;
-        string state = w.Dead ? "dead" : w.Refused ? "refused" : Resting(w) ? "suspect" : "live";
+        var work = w.Work.OfType<string>().ToList();
+        string state = w.Dead ? "dead" : w.Refused ? "refused" : Resting(w) ? "suspect" : work.Count > 0 ? "busy" : "idle";
         return new WorkerStatus(w.Info.Name, w.Silo.ToString(), w.Info.Slots, state, w.Results, w.Candidates,
-            known > 0 ? w.Candidates / known : 0, w.BusySeconds, known * w.Info.Slots);
+            known > 0 ? w.Candidates / known : 0, w.BusySeconds, known * w.Info.Slots, work, w.LastSeen);
     }
 
     void Report(int pending, int running, string? message) =>
-        status?.Report(new ClusterStatus(Workers, pending, running, message));
+        status?.Report(new ClusterStatus(DateTime.UtcNow, Workers, pending, running, message));
 }

@@ -292,7 +292,9 @@ async function runPage(id) {
   try { run = await getJson("/api/runs/" + apiId(id)); } catch (e) { showError(e.message); return; }
   const state = { run, rows: run.candidates, sort: { key: "row", dir: 1 }, filter: "", stage: "" };
   const header = el("div"), stagesBox = el("div"), summaryBox = el("div"), tableBox = el("section", { class: "card" });
-  main.replaceChildren(header, stagesBox, summaryBox, tableBox);
+  const workersBox = el("div");
+  main.replaceChildren(header, workersBox, stagesBox, summaryBox, tableBox);
+  state.workersBox = workersBox;
   buildTable(state, tableBox);
   render(state, header, stagesBox, summaryBox);
 
@@ -328,6 +330,7 @@ function render(state, header, stagesBox, summaryBox) {
       stage.path ? pathDiagram(stage) : null,
       stage.pareto && run.tasks.length >= 2 ? paretoChart(stage, state.rows, run.tasks) : null);
   }));
+  setChildren(state.workersBox, run.workers ? workersCard(run.workers, run.status) : null);
   if (run.stages.length === 0) stagesBox.replaceChildren(el("p", { class: "muted", text: "No candidate has been scored yet." }));
   const s = run.summary;
   if (!s) { summaryBox.replaceChildren(); return; }
@@ -340,6 +343,33 @@ function render(state, header, stagesBox, summaryBox) {
         tasks.map(t => el("td", { text: t in m.test_scores ? fmt(m.test_scores[t]) : "" })),
         el("td", { text: m.dev_fitness == null ? "" : fmt(m.dev_fitness) }), el("td", { text: String(m.evaluations) }),
         el("td", { text: seconds(m.search_seconds) }))))))));
+}
+
+// A cluster run's workers as the driver last wrote them (workers.json, rewritten at most once a second while it runs).
+// "last seen" counts back from that update: a reply, a slot confirming its work, or membership listing it alive.
+function workersCard(status, runStatus) {
+  const at = Date.parse(status.time);
+  const ago = w => seconds(Math.max(0, (at - Date.parse(w.last_seen)) / 1000));
+  const when = new Date(at).toLocaleTimeString();
+  return el("section", { class: "card", id: "workers-card" },
+    el("h2", { text: `Cluster workers (${status.workers.length})` }),
+    el("p", { class: "muted", id: "workers-note" }, runStatus === "running"
+      ? `as of the driver's update at ${when} · queued ${status.pending}, running ${status.running}`
+      : `at the driver's last update (${when}); the driver is no longer running`,
+      status.message ? el("span", { id: "workers-message" }, " · latest event: " + status.message) : null),
+    el("div", { class: "table-wrap" }, el("table", { id: "workers" },
+      el("thead", {}, el("tr", {}, [["worker", 1], ["state", 1], ["slots"], ["results"], ["candidates"], ["candidates/s"], ["busy"], ["scoring", 1], ["last seen"]]
+        .map(([h, text]) => el("th", { class: text ? "text" : null, text: h })))),
+      el("tbody", {}, status.workers.map(w => el("tr", { "data-worker": w.name, "data-state": w.state },
+        el("td", { class: "text", "data-key": "name", text: w.name, title: w.silo }),
+        el("td", { class: "text" }, el("span", { class: `state state-${w.state}`, "data-key": "state", text: w.state })),
+        el("td", { "data-key": "slots", text: String(w.slots) }),
+        el("td", { "data-key": "results", text: String(w.results) }),
+        el("td", { "data-key": "candidates", text: fmt(w.candidates, 3) }),
+        el("td", { "data-key": "per_second", text: fmt(w.per_second, 3) }),
+        el("td", { "data-key": "busy", text: Math.round(100 * num(w.busy)) + " %" }),
+        el("td", { class: "text work", "data-key": "work", title: w.work.join("\n"), text: w.work.map(k => k.slice(0, 12)).join(" ") || "–" }),
+        el("td", { "data-key": "last_seen", text: ago(w) + " ago" })))))));
 }
 
 // The candidates table: click a header to sort (again to reverse), type to filter on any text, pick a stage.

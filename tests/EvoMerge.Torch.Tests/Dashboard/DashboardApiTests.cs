@@ -249,6 +249,32 @@ public class DashboardApiTests(DashboardRuns runs)
         throw new EndOfStreamException("the event stream ended");
     }
 
+    [SharedDataFact(StoriesExperts.Checkpoint)]
+    public async Task A_cluster_run_has_its_workers_a_single_process_run_none_and_a_broken_workers_file_is_named()
+    {
+        runs.WriteWorkers(DashboardRuns.Workers(results: 5));   // as the fixture made it (the browser test rewrites it)
+        using var factory = new DashboardFactory(runs.Root);
+        var workers = (await Get(factory, "/api/runs/cluster"))["workers"]!;
+        // What the driver wrote, read here as plain JSON.
+        var file = JsonNode.Parse(File.ReadAllText(Path.Combine(runs.Cluster, "workers.json")))!;
+        Assert.Equal((string)file["time"]!, (string)workers["time"]!);
+        Assert.Equal((int)file["pending"]!, (int)workers["pending"]!);
+        Assert.Equal((string)file["message"]!, (string)workers["message"]!);
+        var rows = workers["workers"]!.AsArray();
+        Assert.Equal(file["workers"]!.AsArray().Select(w => (string)w!["name"]!), rows.Select(w => (string)w!["name"]!));
+        foreach (var (shown, written) in rows.Zip(file["workers"]!.AsArray()))
+            foreach (var key in (string[])["state", "last_seen", "silo"])
+                Assert.Equal((string)written![key]!, (string)shown![key]!);
+        Assert.Equal(2, rows[0]!["work"]!.AsArray().Count);
+        Assert.Equal(90.0 / 120, (double)rows[0]!["busy"]!, 12);
+
+        Assert.Null((await Get(factory, "/api/runs/finished"))["workers"]);
+        var broken = await Get(factory, "/api/runs/bad-workers");
+        Assert.Null(broken["workers"]);
+        Assert.Contains(broken["errors"]!.AsArray(), e => ((string)e!).StartsWith(Path.Combine(runs.Root, "bad-workers", "workers.json") + ": "));
+        Assert.NotEmpty(broken["stages"]!.AsArray());   // the journal is still drawn
+    }
+
     static async Task<JsonNode> Get(DashboardFactory factory, string url)
     {
         var response = await factory.CreateClient().GetAsync(url);

@@ -186,6 +186,46 @@ public sealed class DashboardBrowserTests(DashboardRuns runs, ITestOutputHelper 
     }
 
     [ChromiumFact]
+    public async Task A_cluster_runs_page_shows_its_workers_live_and_a_single_process_run_shows_none()
+    {
+        runs.WriteWorkers(DashboardRuns.Workers(results: 5));
+        var page = await Page();
+        await page.GotoAsync(_url + "/runs/cluster");
+        await page.WaitForSelectorAsync("#workers tbody tr");
+        // By hand from DashboardRuns.Workers: gpu-0 busy on two keys, 90 of 120 slot-seconds busy, seen 1.5 s before
+        // the update; gpu-1 dead, 70 of 80 busy, seen 40 s before.
+        Assert.Equal(["gpu-0", "gpu-1"], await Cells(page, "name"));
+        Assert.Equal(["busy", "dead"], await Cells(page, "state"));
+        Assert.Equal(["2", "1"], await Cells(page, "slots"));
+        Assert.Equal(["5", "3"], await Cells(page, "results"));
+        Assert.Equal(["2.5", "3"], await Cells(page, "candidates"));
+        Assert.Equal(["75 %", "88 %"], await Cells(page, "busy"));
+        Assert.Equal(["0123456789ab fedcba987654", "–"], await Cells(page, "work"));
+        Assert.Equal(["1.5 s ago", "40.0 s ago"], await Cells(page, "last_seen"));
+        // The run is finished (no process holds its journal): the table is the driver's last word, and says so.
+        Assert.Contains("the driver is no longer running", await page.InnerTextAsync("#workers-note"));
+        Assert.Contains("worker gpu-1 died", await page.InnerTextAsync("#workers-message"));
+        await Screenshot(page, "run-cluster");
+        await Screenshot(page, "run-cluster-top", fullPage: false);   // docs/dashboard/run-cluster.png
+
+        // The driver rewrites the file: the open page follows within 2 s, with no reload.
+        var watch = Stopwatch.StartNew();
+        runs.WriteWorkers(DashboardRuns.Workers(results: 9, gpu0State: "idle"));
+        await page.WaitForSelectorAsync("#workers tr[data-worker='gpu-0'][data-state='idle']", new() { Timeout = 2000 });
+        output.WriteLine($"workers.json rewritten → table updated: {watch.ElapsedMilliseconds} ms");
+        Assert.Equal(["9", "3"], await Cells(page, "results"));
+        Assert.Equal(["–", "–"], await Cells(page, "work"));
+
+        await page.GotoAsync(_url + "/runs/pareto");
+        await page.WaitForSelectorAsync("#chart-ps");
+        Assert.Equal(0, await page.Locator("#workers-card").CountAsync());
+        NoScriptErrors();
+    }
+
+    static async Task<List<string>> Cells(IPage page, string key) =>
+        (await page.Locator($"#workers tbody td[data-key='{key}'], #workers tbody td span[data-key='{key}']").AllInnerTextsAsync()).Select(t => t.Trim()).ToList();
+
+    [ChromiumFact]
     public async Task A_run_page_fits_a_phone_width_screen()
     {
         var page = await Page(390, 844);

@@ -11,7 +11,9 @@ namespace EvoMerge.Torch.Tests.Dashboard;
 /// A runs folder made by real tiny <c>evomerge evolve</c> runs on the stories260K experts, as the dashboard serves it:
 /// <c>finished</c> (ps+dfs, two fitness tasks, test table), <c>pareto</c> (NSGA-II on two tasks), <c>killed</c> (a copy
 /// of finished cut mid-line, no summary), <c>bad-config</c> (a copy of pareto with a broken config.json), and
-/// <c>live</c>, which <see cref="StartLive"/> fills with an evolve process running beside the tests.
+/// <c>cluster</c> (a copy of pareto with the workers' status a cluster driver writes, <see cref="WriteWorkers"/>),
+/// <c>bad-workers</c> (a copy of pareto with a broken workers.json) and <c>live</c>, which <see cref="StartLive"/>
+/// fills with an evolve process running beside the tests.
 /// </summary>
 public sealed class DashboardRuns : IDisposable
 {
@@ -25,6 +27,7 @@ public sealed class DashboardRuns : IDisposable
     public string Killed => Path.Combine(Root, "killed");
     public string BadConfig => Path.Combine(Root, "bad-config");
     public string Live => Path.Combine(Root, "live");
+    public string Cluster => Path.Combine(Root, "cluster");
     string Configs => Path.Combine(_experts.Root, "configs");
 
     public DashboardRuns()
@@ -47,6 +50,30 @@ public sealed class DashboardRuns : IDisposable
 
         CopyFolder(Pareto, BadConfig);
         File.WriteAllText(Path.Combine(BadConfig, "config.json"), "{ \"name\": \"bad\", \"models\": [1, 2");
+
+        CopyFolder(Pareto, Cluster);
+        WriteWorkers(Workers(results: 5));
+        CopyFolder(Pareto, Path.Combine(Root, "bad-workers"));
+        File.WriteAllText(Path.Combine(Root, "bad-workers", "workers.json"), "{ \"time\": \"2026-12-03T12:00:00Z\", \"workers\": [ { \"name\": \"w");
+    }
+
+    /// <summary>
+    /// The status of a cluster run with two workers: gpu-0 (2 slots) scoring two work items, having delivered
+    /// <paramref name="results"/>, seen 1.5 s before the update; gpu-1 dead, seen last 40 s before it.
+    /// </summary>
+    public static ClusterStatus Workers(int results, string gpu0State = "busy") => new(new DateTime(2026, 12, 3, 12, 0, 0, DateTimeKind.Utc),
+    [
+        new WorkerStatus("gpu-0", "10.0.0.7:11111@1", 2, gpu0State, results, results / 2.0, 0.05, 90, 120,
+            gpu0State == "busy" ? ["0123456789abcdef0123456789abcdef", "fedcba9876543210fedcba9876543210"] : [],
+            new DateTime(2026, 12, 3, 11, 59, 58, 500, DateTimeKind.Utc)),
+        new WorkerStatus("gpu-1", "10.0.0.8:11111@1", 1, "dead", 3, 3, 0.0375, 70, 80, [], new DateTime(2026, 12, 3, 11, 59, 20, DateTimeKind.Utc)),
+    ], Pending: 4, Running: 2, Message: "worker gpu-1 died; its work goes to the others");
+
+    /// <summary>Writes the cluster run's workers.json as the driver does (through the same writer).</summary>
+    public void WriteWorkers(ClusterStatus status)
+    {
+        using var file = new ClusterStatusFile(new RunFolder(Cluster));
+        file.Report(status);
     }
 
     /// <summary>Starts a long PS run in its own process (killed on dispose); returns once its first line is journaled.</summary>

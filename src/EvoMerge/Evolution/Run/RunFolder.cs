@@ -6,7 +6,7 @@ namespace EvoMerge.Evolution.Run;
 
 /// <summary>
 /// The layout of a run folder (documented in docs/evolution.md):
-/// <c>config.json</c>, <c>journal.jsonl</c>, <c>&lt;stage&gt;/optimizer/gen-NNNN.json</c>,
+/// <c>config.json</c>, <c>journal.jsonl</c>, <c>workers.json</c> (cluster runs), <c>&lt;stage&gt;/optimizer/gen-NNNN.json</c>,
 /// <c>&lt;stage&gt;/best-recipe.yml</c> (PS) or <c>&lt;stage&gt;/best-path.json</c> (DFS), <c>ps/best-model/</c>
 /// (ps+dfs: the PS result, model A of the DFS stage), <c>best-model/</c> and <c>summary.json</c>.
 /// </summary>
@@ -16,6 +16,8 @@ public sealed class RunFolder(string root)
     public string ConfigFile => Path.Combine(Root, "config.json");
     public string JournalFile => Path.Combine(Root, "journal.jsonl");
     public string SummaryFile => Path.Combine(Root, "summary.json");
+    /// <summary>A cluster run's workers as the driver last saw them (<see cref="ClusterStatusFile"/>); absent in one process.</summary>
+    public string WorkersFile => Path.Combine(Root, "workers.json");
     public string BestModel => Path.Combine(Root, "best-model");
     public string Stage(string stage) => Path.Combine(Root, stage);
     public string OptimizerSnapshot(string stage, int generation) => Path.Combine(Root, stage, "optimizer", $"gen-{generation:D4}.json");
