@@ -19,7 +19,7 @@ public sealed class MergeBenchmark : IBenchmark
     public string Name => "merge";
     public string Description => "dare_ties, slerp, linear of three generated bf16 models vs the I/O and memory floors, AVX-512 off beside on, and PyTorch";
 
-    sealed record Measured(string Method, string Engine, int Inputs, double Seconds, long Rss, double Cpu, string? Tier);
+    sealed record Measured(string Method, string Engine, int Inputs, double Seconds, long Rss, double Cpu, double? MergeCpu, string? Tier);
 
     static readonly string[] Avx512Off = ["DOTNET_EnableAVX512=0", "DOTNET_EnableAVX512F=0"];
 
@@ -64,8 +64,8 @@ public sealed class MergeBenchmark : IBenchmark
                     ? SelfProcess.Command("merge-run", recipe, output, threads.ToString(CultureInfo.InvariantCulture))
                     : Python(method, output, threads, sources);
                 foreach (string e in env) psi.Environment[e.Split('=')[0]] = e.Split('=')[1];
-                var (seconds, rss, cpu, tier) = Measure(psi);
-                runs.Add(new Measured(method, engine, sources.Length, seconds, rss, cpu, tier));
+                var (seconds, rss, cpu, mergeCpu, tier) = Measure(psi);
+                runs.Add(new Measured(method, engine, sources.Length, seconds, rss, cpu, mergeCpu, tier));
                 if (engine.StartsWith("evomerge", StringComparison.Ordinal)) digests.Add(Digest(output));
                 Directory.Delete(output, true); // one output on disk at a time: the 7B case needs 14.5 GB for each
             }
@@ -84,14 +84,14 @@ public sealed class MergeBenchmark : IBenchmark
         Console.WriteLine($"write floor ({models.BytesPerModel / 1e9:0.00} GB copied and fsynced, 1 thread): {write:0.00} s");
         Console.WriteLine($"memory copy of 1 GiB, read + write bytes: {copy:0.0} GB/s on {threads} threads, {copyOneThread:0.0} GB/s on 1 (the memory floor uses the first)");
         Console.WriteLine();
-        Console.WriteLine("| method | engine | wall s | CPU s | CPU ns/param | peak RSS GB | I/O floor s | wall ÷ I/O floor | memory floor s | wall ÷ memory floor |");
-        Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+        Console.WriteLine("| method | engine | wall s | CPU s | CPU ns/param | merge-only CPU ns/param | peak RSS GB | I/O floor s | wall ÷ I/O floor | memory floor s | wall ÷ memory floor |");
+        Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var r in runs)
         {
             double io = read[r.Inputs] + write, memory = (r.Inputs + 1) * models.BytesPerModel / 1e9 / copy;
             string engine = r.Tier is null ? r.Engine : $"{r.Engine} ({r.Tier})";
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {r.Method} | {engine} | {r.Seconds:0.00} | {r.Cpu:0.00} | {r.Cpu / models.Parameters * 1e9:0.00} | {r.Rss / 1e9:0.00} | {io:0.00} | {r.Seconds / io:0.00} | {memory:0.00} | {r.Seconds / memory:0.0} |"));
+                $"| {r.Method} | {engine} | {r.Seconds:0.00} | {r.Cpu:0.00} | {r.Cpu / models.Parameters * 1e9:0.00} | {(r.MergeCpu is { } m ? (m / models.Parameters * 1e9).ToString("0.00", CultureInfo.InvariantCulture) : "")} | {r.Rss / 1e9:0.00} | {io:0.00} | {r.Seconds / io:0.00} | {memory:0.00} | {r.Seconds / memory:0.0} |"));
         }
     }
 
@@ -122,8 +122,8 @@ public sealed class MergeBenchmark : IBenchmark
         return psi;
     }
 
-    /// <summary>Runs a process to completion; returns its wall time and what it printed as "peak_rss_bytes N", "cpu_seconds S" and (EvoMerge) "vector_tier T".</summary>
-    static (double Seconds, long PeakRss, double Cpu, string? Tier) Measure(ProcessStartInfo psi)
+    /// <summary>Runs a process to completion; returns its wall time and what it printed as "peak_rss_bytes N", "cpu_seconds S" and (EvoMerge) "merge_cpu_seconds S", "vector_tier T".</summary>
+    static (double Seconds, long PeakRss, double Cpu, double? MergeCpu, string? Tier) Measure(ProcessStartInfo psi)
     {
         var clock = Stopwatch.StartNew();
         using var p = Process.Start(psi)!;
@@ -135,7 +135,8 @@ public sealed class MergeBenchmark : IBenchmark
         if (p.ExitCode != 0) throw new InvalidOperationException($"{command} failed ({p.ExitCode}):\n{stdout}\n{stderr.Result}");
         string? Value(string key) => stdout.Split('\n').LastOrDefault(l => l.StartsWith(key + " ", StringComparison.Ordinal))?[(key.Length + 1)..].Trim();
         string Required(string key) => Value(key) ?? throw new InvalidOperationException($"{command}: no {key} line in:\n{stdout}");
-        return (seconds, long.Parse(Required("peak_rss_bytes"), CultureInfo.InvariantCulture), double.Parse(Required("cpu_seconds"), CultureInfo.InvariantCulture), Value("vector_tier"));
+        return (seconds, long.Parse(Required("peak_rss_bytes"), CultureInfo.InvariantCulture), double.Parse(Required("cpu_seconds"), CultureInfo.InvariantCulture),
+            Value("merge_cpu_seconds") is { } merge ? double.Parse(merge, CultureInfo.InvariantCulture) : null, Value("vector_tier"));
     }
 
     /// <summary>SHA-256 over the names and bytes of a folder's weight files: two outputs compare by digest, so only one need exist at a time.</summary>
