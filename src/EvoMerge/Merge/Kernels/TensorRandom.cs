@@ -37,6 +37,7 @@ public static class TensorRandom
     public static double Uniform(ulong streamKey, long index) => Bits(streamKey, index) * Unit;
 
     /// <summary>The 32 random bits of entry <paramref name="index"/>: one half of the hash it shares with its even/odd neighbour.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static uint Bits(ulong streamKey, long index) => (uint)(Mix(streamKey + Golden * (ulong)(index >> 1)) >> (int)((index & 1) << 5));
 
     /// <summary>
@@ -44,12 +45,10 @@ public static class TensorRandom
     /// <c>Uniform(streamKey, elementOffset + i) &lt; p</c>, else becomes 0. The comparison is done on the integer bits
     /// (<c>bits &lt; ⌈p · 2³²⌉</c>, the same test exactly), so every tier gives the scalar definition's bits.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void KeepWithProbability(Span<float> values, float p, float scale, ulong streamKey, long elementOffset) =>
         KeepWithProbability(values, p, scale, streamKey, elementOffset, VectorTiers.Best);
 
     /// <summary>The same at a chosen tier (tests run each one against <see cref="VectorTier.Scalar"/>).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void KeepWithProbability(Span<float> values, float p, float scale, ulong streamKey, long elementOffset, VectorTier tier)
     {
         // Bits < p·2³² ⟺ bits < ⌈p·2³²⌉ for integer bits; p·2³² is exact in double. p ≥ 1 keeps everything.
@@ -132,6 +131,7 @@ public static class TensorRandom
     }
 
     /// <summary>SplitMix64's finaliser: a bijective avalanche of 64 bits.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static ulong Mix(ulong z)
     {
         z = (z ^ (z >> 30)) * Mix1;
