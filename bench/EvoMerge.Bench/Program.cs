@@ -14,5 +14,13 @@ if (chosen == null)
     foreach (var b in benchmarks) Console.Error.WriteLine($"  {b.Name,-16} {b.Description}");
     return 1;
 }
-chosen.Run(args[1..]);
+try
+{
+    chosen.Run(args[1..]);
+}
+catch (EvoMerge.EvoMergeException e) // a refusal (bad option, too little disk): its one line, not a stack trace
+{
+    Console.Error.WriteLine($"{chosen.Name}: {e.Message}");
+    return 1;
+}
 return 0;

@@ -38,9 +38,13 @@ static class BenchModels
         var specs = Specs(shape).ToList();
         long total = specs.Sum(s => s.ElementCount);
         var paths = new[] { "base", "a", "b" }.Select(n => Path.Combine(dir, $"{n}-{shape.Name}-{total}")).ToArray();
-        long missing = paths.Count(p => !File.Exists(Path.Combine(p, "config.json"))) * total * 2;
-        if (missing > 0 && new DriveInfo(Path.GetFullPath(dir)).AvailableFreeSpace < missing + 2 * total * 2)
-            throw new InvalidOperationException($"{dir}: generating the {shape.Name} models needs {missing / 1e9:0.0} GB, and each merge output {total * 2 / 1e9:0.0} GB more; not enough free space");
+        // The models still to generate, one merge output at a time (the benchmark deletes each before the next) and
+        // the write floor's copy of one model, which comes after the last output is gone.
+        long missing = paths.Count(p => !File.Exists(Path.Combine(p, "config.json"))) * total * 2, needed = missing + total * 2;
+        long free = new DriveInfo(Path.GetFullPath(dir)).AvailableFreeSpace;
+        if (free < needed)
+            throw new EvoMergeException($"{dir}: the {shape.Name} case needs {needed / 1e9:0.0} GB free ({missing / 1e9:0.0} GB of models to generate, " +
+                $"{total * 2 / 1e9:0.0} GB for one merge output at a time), {free / 1e9:0.0} GB are; free space there or pass --dir on a larger disk");
         for (int m = 0; m < 3; m++)
             if (!File.Exists(Path.Combine(paths[m], "config.json"))) Write(paths[m], specs, shape, seed: m);
         return new Set(paths[0], paths[1], paths[2], total, total * 2);

@@ -9,6 +9,7 @@ namespace EvoMerge.IO;
 /// (name, dtype, shape) up front, so each shard's header is known before any data arrives: the writer lays the
 /// shards out by a byte budget, writes headers first, and then puts each tensor's bytes straight at its offset.
 /// Different tensors may be written from different threads at once, in any order, and in pieces.
+/// Written bytes start on their way to disk in the background every <see cref="WriteBehindBytes"/> per shard.
 /// Files carry a <c>.partial</c> suffix until <see cref="Complete"/> has checked that every byte was written,
 /// flushed them to disk and renamed them; the index is written last. Disposing without completing deletes them,
 /// so a crash or an error never leaves a model that looks whole.
@@ -28,7 +29,18 @@ public sealed class SafetensorsWriter : IDisposable
     readonly long[] _written; // bytes written per slot, updated with Interlocked
     bool _completed, _disposed;
 
-    sealed record Shard(string FileName, FileStream Stream);
+    /// <summary>
+    /// Bytes a shard collects in the page cache before the writer starts writing them to disk in the background. Without
+    /// it nothing reaches the disk until <see cref="Complete"/>'s fsync (the kernel waits for 10% of memory to be dirty,
+    /// or 30 s), so the whole output's disk write came after the merge instead of beside it.
+    /// </summary>
+    const long WriteBehindBytes = 32 << 20;
+
+    sealed record Shard(string FileName, FileStream Stream)
+    {
+        /// <summary>Bytes written since the last background writeback started.</summary>
+        public long Unflushed;
+    }
     sealed record Slot(int Index, TensorSpec Spec, Shard Shard, long FileOffset);
 
     SafetensorsWriter(string folder, string stem, Shard[] shards, Dictionary<string, Slot> slots)
@@ -159,6 +171,8 @@ public sealed class SafetensorsWriter : IDisposable
             throw new EvoMergeException($"{Path.Combine(_folder, slot.Shard.FileName)}: cannot write tensor '{name}' ({e.Message})", e);
         }
         Interlocked.Add(ref _written[slot.Index], bytes.Length);
+        if (Interlocked.Add(ref slot.Shard.Unflushed, bytes.Length) >= WriteBehindBytes && Interlocked.Exchange(ref slot.Shard.Unflushed, 0) >= WriteBehindBytes)
+            FileSystemCalls.StartWriteback(slot.Shard.Stream.SafeFileHandle);
     }
 
     static void CheckRange(Slot slot, long byteOffset, long byteCount)

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
@@ -70,6 +71,7 @@ public static class TaskVectorCombine
     // The three vector tiers are one loop written at three widths (the runtime has no public width-generic vector
     // interface); each returns how many entries it did, the rest is the scalar tail.
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static int Chunk512(ReadOnlySpan<float> deltas, ReadOnlySpan<float> weights, CombineRule rule, float scale, ReadOnlySpan<float> baseValues, Span<float> output)
     {
         int length = output.Length, models = weights.Length, i = 0;
@@ -107,6 +109,7 @@ public static class TaskVectorCombine
         return i;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static int Chunk256(ReadOnlySpan<float> deltas, ReadOnlySpan<float> weights, CombineRule rule, float scale, ReadOnlySpan<float> baseValues, Span<float> output)
     {
         int length = output.Length, models = weights.Length, i = 0;
@@ -144,6 +147,7 @@ public static class TaskVectorCombine
         return i;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static int Chunk128(ReadOnlySpan<float> deltas, ReadOnlySpan<float> weights, CombineRule rule, float scale, ReadOnlySpan<float> baseValues, Span<float> output)
     {
         int length = output.Length, models = weights.Length, i = 0;

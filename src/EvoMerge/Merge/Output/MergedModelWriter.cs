@@ -81,7 +81,7 @@ public static class MergedModelWriter
         card.AppendLine("---").AppendLine("library_name: " + library).AppendLine("tags:").AppendLine("- merge").AppendLine("- evomerge").AppendLine("---");
         card.AppendLine("# Merged model").AppendLine();
         card.AppendLine(CultureInfo.InvariantCulture, $"Made with EvoMerge using **{planned.Plan.Method.Name}** ({planned.Plan.Method.Reference}), " +
-            $"seed {options.Seed}, compat {planned.Compat.ToString().ToLowerInvariant()}.").AppendLine();
+            $"seed {options.Seed} (DARE stream version {EvoMerge.Merge.Kernels.TensorRandom.StreamVersion}), compat {planned.Compat.ToString().ToLowerInvariant()}.").AppendLine();
         card.AppendLine("## Source models").AppendLine();
         foreach (var (name, _) in planned.Models)
             card.AppendLine(CultureInfo.InvariantCulture, $"- {name}{(name == planned.Recipe.BaseModel ? " (base)" : "")}");

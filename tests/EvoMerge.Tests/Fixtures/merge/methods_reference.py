@@ -2,9 +2,9 @@
 """Independent numpy reference for every merge method; writes methods_golden.json.
 
 Each formula is written from the method's paper (or, for mergekit-only methods, mergekit's documented behaviour),
-in float64, without looking at EvoMerge's C#. DARE/DELLA masks re-implement the documented counter-based stream
-(SplitMix64 finaliser over seed, FNV-1a of the tensor name, model index and element index), so the random methods
-are checked entry by entry as well. Run: /usr/bin/python3 methods_reference.py
+in float64, without looking at EvoMerge's C#. DARE/DELLA masks re-implement the documented counter-based stream,
+version 2 (SplitMix64 finaliser over seed, FNV-1a of the tensor name, model index and element pair; 32 bits per
+entry), so the random methods are checked entry by entry as well. Run: /usr/bin/python3 methods_reference.py
 """
 import json
 import numpy as np
@@ -28,8 +28,10 @@ def key_for(seed, name):
 
 
 def uniforms(tensor_key, model, n):
+    """Stream version 2: entry i takes 32 bits of the hash of counter i // 2, the low half when i is even."""
     s = mix((tensor_key + GOLDEN * (model + 1)) & M64)
-    return np.array([(mix((s + GOLDEN * i) & M64) >> 40) / float(1 << 24) for i in range(n)])
+    bits = [(mix((s + GOLDEN * (i // 2)) & M64) >> (32 * (i % 2))) & 0xFFFFFFFF for i in range(n)]
+    return np.array(bits, dtype=np.float64) / float(1 << 32)
 
 
 def l1_match(original, masked):
