@@ -3,6 +3,7 @@ using EvoMerge.Candidates;
 using EvoMerge.Evaluation;
 using EvoMerge.Evolution.Output;
 using EvoMerge.IO;
+using EvoMerge.Lora.Folding;
 using EvoMerge.Merge.Execution;
 using EvoMerge.Merge.Methods;
 using EvoMerge.Merge.Recipes;
@@ -27,13 +28,22 @@ public sealed class TorchCandidateEvaluator(TorchEvaluatorOptions? options = nul
     readonly Dictionary<string, int> _layerCounts = new();
     MergeTarget? _merge;   // the merge session and resident model of the last merge's sources
 
-    sealed record MergeTarget(string Method, IReadOnlyList<string> Sources, MergeSession Session, IResidentModel Resident);
+    /// <param name="Loras">The recipe's LoRAs (ps.loras) matched onto the merged tensors, folded into each merge on its way to the resident.</param>
+    sealed record MergeTarget(string Method, IReadOnlyList<string> Sources, IReadOnlyList<WeightedLora> LoraList, MergeSession Session, IResidentModel Resident,
+        LoraPatches? Loras, IReadOnlyList<LoraFile> LoraFiles) : IDisposable
+    {
+        public void Dispose()
+        {
+            Resident.Dispose();
+            foreach (var f in LoraFiles) f.Dispose();
+        }
+    }
 
     public int LayerCount(string model)
     {
         if (!_layerCounts.TryGetValue(model, out int layers))
         {
-            using var folder = ModelFolder.Open(model);
+            using var folder = ModelFolder.Open(LoraReference.Split(model).Model);   // a LoRA changes no layer count
             _layerCounts[model] = layers = folder.LayerCount;
         }
         return layers;
@@ -75,12 +85,13 @@ public sealed class TorchCandidateEvaluator(TorchEvaluatorOptions? options = nul
         switch (build)
         {
             case MergeBuild merge:
-                var target = MergeTargetFor(merge.Recipe.Method, merge.Recipe.BaseModel, merge.SourceModels);
-                target.Session.Merge(merge.Recipe.WithGlobals(merge.Globals), merge.Seed, target.Resident.Weights, _options.Threads, cancellation: cancellationToken);
+                var target = MergeTargetFor(merge.Recipe.Method, merge.Recipe.BaseModel, merge.SourceModels, merge.Recipe.Loras ?? []);
+                var weights = target.Loras is { } loras ? LoraFoldingTarget.Wrap(target.Resident.Weights, loras) : target.Resident.Weights;
+                target.Session.Merge(merge.Recipe.WithGlobals(merge.Globals), merge.Seed, weights, _options.Threads, cancellation: cancellationToken);
                 return target.Resident.LanguageModel(_options.BatchSize);
             case BlendBuild { Recipe: var blend }:
                 // A blend is linear in the sources: the session of a 'linear' merge holds them, the blend executor combines them.
-                var sources = MergeTargetFor("linear", null, blend.Models);
+                var sources = MergeTargetFor("linear", null, blend.Models, []);
                 BlendExecutor.Run(sources.Session.Plan, blend, sources.Resident.Weights, _options.Threads, cancellationToken);
                 return sources.Resident.LanguageModel(_options.BatchSize);
             case PathBuild { Path: var path }:
@@ -95,35 +106,88 @@ public sealed class TorchCandidateEvaluator(TorchEvaluatorOptions? options = nul
     }
 
     /// <summary>The session and resident model for a method and its sources ([base, models...]), made once and reused by every candidate.</summary>
-    MergeTarget MergeTargetFor(string method, string? baseModel, IReadOnlyList<string> sourceModels)
+    MergeTarget MergeTargetFor(string method, string? baseModel, IReadOnlyList<string> sourceModels, IReadOnlyList<WeightedLora> loras)
     {
-        if (_merge is { } current && current.Method == method && current.Sources.SequenceEqual(sourceModels)) return current;
-        _merge?.Resident.Dispose();
+        if (_merge is { } current && current.Method == method && current.Sources.SequenceEqual(sourceModels) && current.LoraList.SequenceEqual(loras)) return current;
+        _merge?.Dispose();
         _merge = null;
-        var folders = sourceModels.Select(ModelFolder.Open).ToList();
+        var folders = new List<FoldedModel>();
         MergeSession session;
-        // A VLM among the sources (a LLaVA) is the merge's layout: its language model is merged, the rest copied.
-        int layout = folders.FindIndex(f => f.Anatomy.IsLlava);
+        int layout;
+        EvoMerge.Anatomy.ModelAnatomy anatomy;
         try
         {
+            // model+lora sources are folded as the session copies them: once, when the sources load.
+            foreach (var m in sourceModels) folders.Add(FoldedModel.Open(m));
+            // A VLM among the sources (a LLaVA) is the merge's layout: its language model is merged, the rest copied.
+            layout = folders.FindIndex(f => f.Folder.Anatomy.IsLlava);
             // The session keeps float32 copies of every source, so the memory-mapped folders can close after.
-            var weights = folders.Select(f => (IWeightSource)new SafetensorsWeights(f.Weights, Path.GetFileName(f.Path.TrimEnd('/')))).ToList();
+            var weights = folders.Select(f => f.Weights).ToList();
             bool hasBase = baseModel != null;
+            anatomy = folders[Math.Max(0, layout)].Folder.Anatomy;
             session = MergeSession.Create(MergeMethods.Get(method), hasBase ? weights[0] : null,
-                hasBase ? weights.Skip(1).ToList() : weights, folders[Math.Max(0, layout)].Anatomy, layout: layout >= 0 ? weights[layout] : null);
+                hasBase ? weights.Skip(1).ToList() : weights, anatomy, layout: layout >= 0 ? weights[layout] : null);
         }
         finally
         {
             foreach (var f in folders) f.Dispose();
         }
-        return _merge = new MergeTarget(method, sourceModels, session, LoadResident(sourceModels[Math.Max(0, layout)]));
+        var (patches, files) = OutputLoras(session, anatomy, loras);
+        try
+        {
+            // Every tensor of the resident is merged into, so its own weights (the model half's) never show.
+            return _merge = new MergeTarget(method, sourceModels, loras, session, LoadResident(LoraReference.Split(sourceModels[Math.Max(0, layout)]).Model), patches, files);
+        }
+        catch
+        {
+            foreach (var f in files) f.Dispose();
+            throw;
+        }
     }
 
+    /// <summary>The recipe's LoRAs matched onto the merge's output tensors once; their factors are read as each merge folds them.</summary>
+    static (LoraPatches? Patches, List<LoraFile> Files) OutputLoras(MergeSession session, EvoMerge.Anatomy.ModelAnatomy anatomy, IReadOnlyList<WeightedLora> loras)
+    {
+        if (loras.Count == 0) return (null, []);
+        var files = new List<LoraFile>();
+        try
+        {
+            var patches = new LoraPatches(session.Plan.Jobs.Select(j => (j.OutputName, j.Shape)), "the merged model", anatomy);
+            foreach (var lora in loras)
+            {
+                var file = LoraFile.Open(lora.Path);
+                files.Add(file);
+                patches.Add(file, lora.Strength, []);
+            }
+            return (patches, files);
+        }
+        catch
+        {
+            foreach (var f in files) f.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>A source as it is (scored, or a layer path's model); a <c>model+lora</c> source gets its LoRA folded in once, at load.</summary>
     IResidentModel Load(string reference)
     {
-        if (!_loaded.TryGetValue(reference, out var model))
-            _loaded[reference] = model = LoadResident(reference);
-        return model;
+        if (_loaded.TryGetValue(reference, out var model)) return model;
+        var (plain, lora) = LoraReference.Split(reference);
+        model = LoadResident(plain);
+        if (lora != null)
+        {
+            try
+            {
+                using var folded = FoldedModel.Open(reference);
+                folded.FoldInto(model.Weights);
+            }
+            catch
+            {
+                model.Dispose();
+                throw;
+            }
+        }
+        return _loaded[reference] = model;
     }
 
     /// <summary>A family the caller knows (<see cref="TorchEvaluatorOptions.Residents"/>), else a Llama-family LLM.</summary>
@@ -140,7 +204,7 @@ public sealed class TorchCandidateEvaluator(TorchEvaluatorOptions? options = nul
     public void Dispose()
     {
         foreach (var m in _loaded.Values) m.Dispose();
-        _merge?.Resident.Dispose();
+        _merge?.Dispose();
     }
 }
 

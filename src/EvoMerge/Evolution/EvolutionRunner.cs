@@ -6,6 +6,7 @@ using EvoMerge.Evolution.Spaces;
 using EvoMerge.Anatomy;
 using EvoMerge.Evolution.M2n2;
 using EvoMerge.IO;
+using EvoMerge.Lora.Folding;
 using EvoMerge.Merge.Execution;
 using EvoMerge.Merge.Recipes;
 
@@ -57,10 +58,14 @@ public static class EvolutionRunner
         {
             int layers = evaluator.LayerCount(baseModel ?? psModels[0]);
             // Component sources are model references like the sources: resolved the same way.
-            var psConfig = config.Ps with { Components = config.Ps.Components.ToDictionary(kv => kv.Key, kv => config.ResolveModel(kv.Value)) };
+            var psConfig = config.Ps with
+            {
+                Components = config.Ps.Components.ToDictionary(kv => kv.Key, kv => config.ResolveModel(kv.Value)),
+                Loras = config.Ps.Loras.Select(l => l with { Path = config.ResolveModel(l.Path) }).ToList(),
+            };
             var space = new PsSpace(psConfig, baseModel, psModels, layers, config.MergeSeed);
             // The best recipe names a diffusion checkpoint's blocks by place (docs/diffusion.md); a language model's as mergekit does.
-            string reference = baseModel ?? psModels[0];
+            string reference = LoraReference.Split(baseModel ?? psModels[0]).Model;
             var anatomy = Directory.Exists(reference) || File.Exists(reference) ? ModelFolder.AnatomyOf(reference) : null;
             baselines.AddRange(config.Ps.Baselines.Select(b =>
                 ($"baseline: {config.Ps.Method} {string.Join(", ", b.Select(kv => $"{kv.Key} {kv.Value}"))}", (ModelBuild)space.Uniform(b))));
@@ -103,7 +108,7 @@ public static class EvolutionRunner
     static StageResult M2n2Search(EvolutionConfig config, IReadOnlyList<string> models, ICandidateEvaluator evaluator, Journal journal,
         RunFolder folder, RunOptions options, IProgress<EvolutionProgress>? progress, CancellationToken cancellationToken)
     {
-        var opened = new List<ModelFolder>();
+        var opened = new List<FoldedModel>();
         try
         {
             IReadOnlyList<IWeightSource> weights;
@@ -111,9 +116,10 @@ public static class EvolutionRunner
             if (options.SourceWeights is { } open) weights = models.Select(open).ToList();
             else
             {
-                opened.AddRange(models.Select(ModelFolder.Open));
-                weights = opened.Select(f => (IWeightSource)new SafetensorsWeights(f.Weights, f.Path)).ToList();
-                anatomy = opened[0].Anatomy;
+                // The geometry of model+lora sources is that of the folded weights the children are built from.
+                foreach (var m in models) opened.Add(FoldedModel.Open(m, m));
+                weights = opened.Select(f => f.Weights).ToList();
+                anatomy = opened[0].Folder.Anatomy;
             }
             var geometry = new SourceGeometry(BlendExecutor.Plan(weights, anatomy));
             var optimizer = new M2n2Optimizer(config.Optimizer.M2n2, models, geometry, config.Seed);

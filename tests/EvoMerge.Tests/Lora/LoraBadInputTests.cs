@@ -91,6 +91,24 @@ public sealed class LoraBadInputTests : IDisposable
         Assert.Contains("is [12, 8]", e.Message);
     }
 
+    [Fact]
+    public void A_te2_lora_for_another_width_names_the_row_block_of_the_fused_projection()
+    {
+        // A single-file SDXL's OpenCLIP layer of width 8 (in_proj_weight stacks q, k, v: [24, 8]); the LoRA's k_proj is 16 wide.
+        string sdxl = Path.Combine(Directory.CreateDirectory(Path.Combine(_run.Root, "sdxl")).FullName, "sdxl.safetensors");
+        const string fused = "conditioner.embedders.1.model.transformer.resblocks.0.attn.in_proj_weight";
+        LoraFiles.WriteSafetensors(sdxl, [("model.diffusion_model.input_blocks.0.0.weight", [4, 4, 3, 3], new float[144]), (fused, [24, 8], new float[192])]);
+        string lora = Kohya("te2-wide", ("lora_te2_text_model_encoder_layers_0_self_attn_k_proj", [2, 16], [16, 2], 2f));
+        var e = Assert.Throws<EvoMergeException>(() => _run.Plan($"""
+            merge_method: passthrough
+            models:
+              - model: {sdxl}+{lora}
+            """).Dispose());
+        OneLine(e);
+        Assert.Contains($"te2-wide.safetensors: module 'lora_te2_text_model_encoder_layers_0_self_attn_k_proj' makes a [16, 16] update but row block 2 of 3 of tensor '{fused}' of model", e.Message);
+        Assert.Contains("is [8, 8]; is the LoRA for another base model?", e.Message);
+    }
+
     [Theory]
     [InlineData(-1f, "malformed alpha -1; expected a positive number")]
     [InlineData(float.NaN, "malformed alpha NaN; expected a positive number")]
@@ -155,12 +173,14 @@ public sealed class LoraBadInputTests : IDisposable
     }
 
     [Fact]
-    public void Evolve_configs_refuse_lora_references_and_say_how_to_fold_first()
+    public void Evolve_configs_take_model_plus_lora_and_refuse_a_malformed_reference()
     {
-        string yaml = Tests.Evolution.EvolutionConfigReaderTests.Example.Replace("./models/math-en", "./models/math-en+./loras/style");
-        var e = Assert.Throws<EvoMergeException>(() => EvoMerge.Evolution.Config.EvolutionConfigReader.Parse(yaml, "evolve.yml", "/runs/here"));
-        Assert.Contains("evolve.yml: model './models/math-en+./loras/style': LoRA references (model+lora) are not supported in evolve configs", e.Message);
-        Assert.Contains("evomerge merge", e.Message);
+        string ok = Tests.Evolution.EvolutionConfigReaderTests.Example.Replace("./models/math-en", "./models/math-en+./loras/style");
+        var config = EvoMerge.Evolution.Config.EvolutionConfigReader.Parse(ok, "evolve.yml", "/runs/here");
+        Assert.Contains("/runs/here/models/math-en+/runs/here/loras/style", config.Models.Select(config.ResolveModel));
+        string bad = Tests.Evolution.EvolutionConfigReaderTests.Example.Replace("./models/math-en", "./models/math-en+./a+./b");
+        var e = Assert.Throws<EvoMergeException>(() => EvoMerge.Evolution.Config.EvolutionConfigReader.Parse(bad, "evolve.yml", "/runs/here"));
+        Assert.StartsWith("evolve.yml: './models/math-en+./a+./b': expected model+lora (one '+'", e.Message);
     }
 
     [Theory]

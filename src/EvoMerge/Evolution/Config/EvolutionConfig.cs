@@ -38,10 +38,17 @@ public sealed record EvolutionConfig
     /// </summary>
     public string ResolveModel(string model)
     {
+        // mergekit's model+lora: each half is a reference of its own (the LoRA often a file beside the config).
+        if (Lora.Folding.LoraReference.Split(model) is (var plain, string lora)) return ResolvePath(plain) + "+" + ResolvePath(lora);
+        return ResolvePath(model);
+    }
+
+    string ResolvePath(string model)
+    {
         if (Path.IsPathRooted(model)) return model;
         string local = Path.GetFullPath(Path.Combine(BaseDirectory, model));
         bool looksLocal = model.StartsWith("./", StringComparison.Ordinal) || model.StartsWith("../", StringComparison.Ordinal);
-        return looksLocal || Directory.Exists(local) ? local : model;
+        return looksLocal || Directory.Exists(local) || File.Exists(local) ? local : model;
     }
 
     /// <summary>A data file path relative to <see cref="BaseDirectory"/>, made absolute.</summary>
@@ -77,6 +84,11 @@ public sealed record PsConfig
     /// <c>vae: base</c>), as a recipe's <c>components:</c> (docs/diffusion.md).
     /// </summary>
     public IReadOnlyDictionary<string, string> Components { get; init; } = new Dictionary<string, string>();
+    /// <summary>
+    /// LoRAs folded into every PS merge, in order, at their strengths (<c>loras: [{path, strength}]</c>, as a recipe's
+    /// <c>loras:</c>): EvoSDXL-JP's Lightning on each candidate. Paths resolve as model references.
+    /// </summary>
+    public IReadOnlyList<Merge.Recipes.WeightedLora> Loras { get; init; } = [];
     /// <summary>The per-model parameters evolved (each gets one value per model and group).</summary>
     public IReadOnlyList<string> Parameters { get; init; } = ["weight", "density"];
     /// <summary>Fixed global parameters of the method (e.g. normalize: 0, lambda: 1); the rest take the method's defaults.</summary>

@@ -16,7 +16,7 @@ public static class EvolutionConfigReader
     static readonly string[] TopKeys =
         ["name", "seed", "base_model", "models", "space", "ps", "dfs", "optimizer", "fitness", "test", "rescore_top"];
     static readonly string[] PsKeys =
-        ["method", "layer_groups", "embeddings_group", "head_group", "split_attention_mlp", "parameters", "ranges", "globals", "baselines", "start", "components"];
+        ["method", "layer_groups", "embeddings_group", "head_group", "split_attention_mlp", "parameters", "ranges", "globals", "baselines", "start", "components", "loras"];
     static readonly string[] DfsKeys = ["repeats", "max_path_length", "model_a", "models", "scales", "scale_max", "fix_ends"];
     static readonly string[] M2n2Keys = ["archive_size", "alpha", "attraction", "split_points", "mutation", "mutation_std", "in_flight"];
     static readonly string[] OptimizerKeys = ["name", "population", "generations", "max_evaluations", "sigma0", "restarts", .. M2n2Keys];
@@ -61,10 +61,12 @@ public static class EvolutionConfigReader
     {
         void Require(bool ok, string message) { if (!ok) throw new EvoMergeException($"{fileName}: {message}"); }
         Require(c.Models.Count >= 1, "'models' must list at least one model");
-        // The evaluator loads sources whole into the runtime; folding belongs to merge recipes (docs/tools.md).
-        foreach (var m in c.Models.Append(c.BaseModel ?? "").Concat(c.Dfs.Models ?? []).Append(c.Dfs.ModelA ?? ""))
-            Require(LoraReference.Split(m).Lora == null,
-                $"model '{m}': LoRA references (model+lora) are not supported in evolve configs; fold the LoRA first with `evomerge merge` (a passthrough recipe with model: {m}) and evolve the result");
+        // model+lora sources are folded when the evaluator loads them; a malformed reference fails here.
+        foreach (var m in c.Models.Append(c.BaseModel ?? "").Concat(c.Dfs.Models ?? []).Append(c.Dfs.ModelA ?? "").Where(m => m.Length > 0))
+        {
+            try { LoraReference.Split(m); }
+            catch (EvoMergeException e) { Require(false, e.Message); }
+        }
         Require(c.Fitness.Count >= 1, "'fitness' must list at least one task");
         Require(c.Optimizer.Generations is > 0 || c.Optimizer.MaxEvaluations is > 0,
             "'optimizer' needs 'generations' or 'max_evaluations' (a positive integer)");
@@ -77,6 +79,9 @@ public static class EvolutionConfigReader
             $"'optimizer.name': {c.Optimizer.Name} optimises one objective per fitness entry; list at least two");
         Require(c.Optimizer.Sigma0 > 0, "'optimizer.sigma0' must be positive");
         if (c.Optimizer.Name == M2n2Name) ValidateM2n2(c, Require);
+        Require(c.Ps.Loras.Count == 0 || c.Optimizer.Name != M2n2Name,
+            "'ps.loras' folds into PS merges; m2n2's blends do not take it (give the sources as model+lora instead)");
+        Require(c.Ps.Loras.Count == 0 || c.Space != SearchSpaceKind.Dfs, "'ps.loras' needs a ps stage (space: ps or ps+dfs)");
         if (c.Space != SearchSpaceKind.Dfs)
         {
             Require(c.Models.Count >= 2 || c.BaseModel != null, "'ps' needs two models, or one model and 'base_model'");
@@ -186,8 +191,17 @@ public static class EvolutionConfigReader
             Globals = f.Has("globals")
                 ? f.KeysOf("globals").ToDictionary(k => k, k => f.Map("globals", f.KeysOf("globals").ToArray()).Double(k))
                 : new Dictionary<string, double>(),
+            Loras = f.Has("loras") ? ReadLoras(f) : [],
         };
     }
+
+    /// <summary>ps.loras: each entry a path (strength 1) or <c>{path, strength}</c>, as a recipe's <c>loras:</c>.</summary>
+    static IReadOnlyList<Merge.Recipes.WeightedLora> ReadLoras(YamlFields f) => f.Sequence("loras").Select((node, i) =>
+    {
+        if (node is YamlScalarNode { Value: { Length: > 0 } path }) return new Merge.Recipes.WeightedLora(path, 1);
+        var entry = f.Child(f.Qualify($"loras[{i}]"), node, "path", "strength");
+        return new Merge.Recipes.WeightedLora(entry.String("path"), entry.Has("strength") ? entry.Double("strength") : 1);
+    }).ToList();
 
     /// <summary>A list of { parameter: value } maps (ps.baselines, ps.start); empty when the key is absent.</summary>
     static IReadOnlyList<IReadOnlyDictionary<string, double>> ParameterMaps(YamlFields f, string key) => f.Has(key)

@@ -25,7 +25,7 @@ public sealed class ExternalFitnessEvaluator(ICandidateEvaluator? inProcess, Scr
     public int LayerCount(string model)
     {
         if (inProcess is not null) return inProcess.LayerCount(model);
-        using var folder = ModelFolder.Open(model);
+        using var folder = ModelFolder.Open(Lora.Folding.LoraReference.Split(model).Model);   // a LoRA changes no layer count
         return folder.LayerCount;
     }
 
@@ -69,7 +69,8 @@ public sealed class ExternalFitnessEvaluator(ICandidateEvaluator? inProcess, Scr
         using var folder = scratch.NewCandidate();
         var watch = Stopwatch.StartNew();
         string model = folder.Model;
-        if (work.Build is SourceBuild source) model = source.Model;   // scored where it is, like in-process
+        // A source is scored where it is, like in-process; a model+lora source is written with its LoRA folded in.
+        if (work.Build is SourceBuild source && Lora.Folding.LoraReference.Split(source.Model).Lora == null) model = source.Model;
         else WriteModel(work.Build, model, cancellationToken);
         build += watch.Elapsed.TotalSeconds;
         watch.Restart();

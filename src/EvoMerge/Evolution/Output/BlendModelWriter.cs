@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using EvoMerge.Evolution.Run;
 using EvoMerge.IO;
+using EvoMerge.Lora.Folding;
 using EvoMerge.Merge.Execution;
 using EvoMerge.Merge.Output;
 using EvoMerge.Merge.Recipes;
@@ -21,10 +22,12 @@ public static class BlendModelWriter
         var outputType = dtype switch { "float32" => DType.F32, "float16" => DType.F16, _ => DType.BF16 };
         if (Directory.Exists(partial)) Directory.Delete(partial, recursive: true);
         Directory.CreateDirectory(partial);
-        var folders = recipe.Models.Select(ModelFolder.Open).ToList();
+        var opened = new List<FoldedModel>();
         try
         {
-            var plan = BlendExecutor.Plan(folders.Select(f => (IWeightSource)new SafetensorsWeights(f.Weights, f.Path)).ToList(), folders[0].Anatomy);
+            foreach (var m in recipe.Models) opened.Add(FoldedModel.Open(m, m));   // model+lora sources: the LoRA folded in
+            var folders = opened.Select(f => f.Folder).ToList();
+            var plan = BlendExecutor.Plan(opened.Select(f => f.Weights).ToList(), folders[0].Anatomy);
             using (var writer = SafetensorsWriter.Create(partial, plan.Jobs.Select(j => new TensorSpec(j.OutputName, outputType, j.Shape)),
                        metadata: new Dictionary<string, string> { ["merged_by"] = "evomerge m2n2" }))
             {
@@ -49,7 +52,7 @@ public static class BlendModelWriter
         }
         finally
         {
-            foreach (var f in folders) f.Dispose();
+            foreach (var f in opened) f.Dispose();
         }
     }
 }

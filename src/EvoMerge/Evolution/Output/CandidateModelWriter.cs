@@ -1,5 +1,6 @@
 using EvoMerge.Candidates;
 using EvoMerge.IO;
+using EvoMerge.Lora.Folding;
 using EvoMerge.Merge.Execution;
 using EvoMerge.Merge.Output;
 using EvoMerge.Merge.Recipes;
@@ -19,9 +20,14 @@ public static class CandidateModelWriter
         switch (build)
         {
             case MergeBuild merge:
-                string yaml = MergekitRecipeWriter.Write(merge.Recipe, layerCount, merge.Globals, dtype, ModelFolder.AnatomyOf(merge.Recipe.ReferenceModel));
-                var planned = RecipePlanner.Plan(RecipeParser.Parse(yaml, "best-recipe.yml"));
-                MergedModelWriter.Write(planned, folder, new MergeOptions { Seed = merge.Seed });
+                string yaml = MergekitRecipeWriter.Write(merge.Recipe, layerCount, merge.Globals, dtype,
+                    ModelFolder.AnatomyOf(LoraReference.Split(merge.Recipe.ReferenceModel).Model));
+                MergedModelWriter.Write(RecipePlanner.Plan(RecipeParser.Parse(yaml, "best-recipe.yml")), folder, new MergeOptions { Seed = merge.Seed });
+                break;
+            case SourceBuild { Model: var model } when LoraReference.Split(model).Lora != null:
+                // A model+lora source as its own folder: mergekit's passthrough of the one reference folds the LoRA in.
+                string passthrough = $"merge_method: passthrough\nmodels:\n  - model: '{model.Replace("'", "''")}'\ndtype: {dtype}\n";
+                MergedModelWriter.Write(RecipePlanner.Plan(RecipeParser.Parse(passthrough, "source.yml")), folder, new MergeOptions());
                 break;
             case BlendBuild { Recipe: var blend }:
                 BlendModelWriter.Write(blend, folder, dtype);

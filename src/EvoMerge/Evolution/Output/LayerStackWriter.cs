@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using EvoMerge.Evolution.Run;
 using EvoMerge.Candidates;
 using EvoMerge.IO;
+using EvoMerge.Lora.Folding;
 
 namespace EvoMerge.Evolution.Output;
 
@@ -23,10 +24,11 @@ public static class LayerStackWriter
 {
     public static void Write(LayerPath path, string outputFolder)
     {
-        var folders = new List<ModelFolder>();
+        var opened = new List<FoldedModel>();
         try
         {
-            folders.AddRange(path.Models.Select(ModelFolder.Open));
+            foreach (var m in path.Models) opened.Add(FoldedModel.Open(m));   // model+lora sources: the LoRA folded in
+            var folders = opened.Select(f => f.Folder).ToList();
             var a = folders[0];
             var config = a.Config ?? throw new EvoMergeException($"{a.Path}: config.json is needed to write a layer-stacked model");
             var json = (JsonObject)config.Json.DeepClone();
@@ -40,7 +42,7 @@ public static class LayerStackWriter
                 using (var writer = SafetensorsWriter.Create(partial, copies.Select(c => new TensorSpec(c.Output, c.Source.DType, c.Source.Shape)),
                            metadata: new Dictionary<string, string> { ["merged_by"] = "evomerge dfs" }))
                 {
-                    foreach (var c in copies) Copy(writer, folders[c.Model].Weights, c);
+                    foreach (var c in copies) Copy(writer, opened[c.Model], c);
                     writer.Complete();
                 }
                 text["num_hidden_layers"] = path.Steps.Count;
@@ -56,7 +58,7 @@ public static class LayerStackWriter
         }
         finally
         {
-            foreach (var f in folders) f.Dispose();
+            foreach (var f in opened) f.Dispose();
         }
     }
 
@@ -95,12 +97,12 @@ public static class LayerStackWriter
         return copies;
     }
 
-    static void Copy(SafetensorsWriter writer, SafetensorsModel weights, TensorCopy c)
+    static void Copy(SafetensorsWriter writer, FoldedModel model, TensorCopy c)
     {
-        var bytes = weights.GetBytes(c.Source.Name);
-        if (c.Scale == 1) { writer.WriteBytes(c.Output, bytes); return; }
+        bool folded = model.Patches?.Changes(c.Source.Name) == true;
+        if (c.Scale == 1 && !folded) { writer.WriteBytes(c.Output, model.Folder.Weights.GetBytes(c.Source.Name)); return; }
         var values = new float[c.Source.ElementCount];
-        FloatConversion.ToFloat32(bytes, c.Source.DType, values);
+        model.Weights.ReadFloat32(c.Source.Name, values);
         System.Numerics.Tensors.TensorPrimitives.Multiply(values, c.Scale, values);
         writer.WriteFloat32(c.Output, values);
     }

@@ -13,6 +13,9 @@ namespace EvoMerge.Evolution.Spaces;
 public sealed class PsSpace : ISearchSpace
 {
     readonly PsConfig _config;
+
+    /// <summary>ps.loras, or null when there are none (journals of runs without LoRAs stay as they were).</summary>
+    IReadOnlyList<WeightedLora>? Loras => _config.Loras.Count > 0 ? _config.Loras : null;
     readonly string? _baseModel;
     readonly IReadOnlyList<string> _models;
     readonly ulong _mergeSeed;
@@ -57,7 +60,7 @@ public sealed class PsSpace : ISearchSpace
                 values[g][m] = perParameter;
             }
         }
-        return Build(new GroupedRecipe(_config.Method, _baseModel, _models, _config.Parameters, Groups, values, _config.Components));
+        return Build(new GroupedRecipe(_config.Method, _baseModel, _models, _config.Parameters, Groups, values, _config.Components, Loras));
     }
 
     /// <summary>A naive recipe: the same value of each parameter for every group and model (a <c>ps.baselines</c> entry).</summary>
@@ -71,7 +74,7 @@ public sealed class PsSpace : ISearchSpace
 
     /// <summary>A recipe giving every group the same values: <paramref name="perModel"/>[model][parameter].</summary>
     GroupedRecipe EveryGroup(IReadOnlyList<IReadOnlyList<double>> perModel) =>
-        new(_config.Method, _baseModel, _models, _config.Parameters, Groups, Groups.Select(_ => perModel).ToList(), _config.Components);
+        new(_config.Method, _baseModel, _models, _config.Parameters, Groups, Groups.Select(_ => perModel).ToList(), _config.Components, Loras);
 
     GroupedRecipe StartRecipe(IReadOnlyList<IReadOnlyDictionary<string, double>> start)
     {

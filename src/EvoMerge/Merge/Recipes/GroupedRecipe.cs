@@ -10,6 +10,7 @@ namespace EvoMerge.Merge.Recipes;
 /// order). A decoded PS genome is one; the merge engine reads it through <see cref="WithGlobals"/>, matching each
 /// tensor's place (carried by the plan) against the groups, so no tensor name is parsed per candidate.
 /// <see cref="Components"/>: a diffusion checkpoint's components taken whole from a model (<c>ps.components</c>).
+/// <see cref="Loras"/>: LoRAs folded into the merged result, in order, as a recipe's <c>loras:</c> (<c>ps.loras</c>).
 /// </summary>
 public sealed record GroupedRecipe(
     string Method,
@@ -18,7 +19,8 @@ public sealed record GroupedRecipe(
     IReadOnlyList<string> Parameters,
     IReadOnlyList<TensorGroup> Groups,
     IReadOnlyList<IReadOnlyList<IReadOnlyList<double>>> Values,
-    IReadOnlyDictionary<string, string>? Components = null)
+    IReadOnlyDictionary<string, string>? Components = null,
+    IReadOnlyList<WeightedLora>? Loras = null)
 {
     /// <summary>The model whose structure and tokenizer a merge of this recipe has.</summary>
     public string ReferenceModel => BaseModel ?? Models[0];
@@ -53,3 +55,6 @@ public sealed record GroupedRecipe(
         }
     }
 }
+
+/// <summary>A LoRA (a reference: path or cached id) folded into a merge's result at <see cref="Strength"/>.</summary>
+public sealed record WeightedLora(string Path, double Strength);

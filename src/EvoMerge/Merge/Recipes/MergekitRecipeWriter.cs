@@ -49,6 +49,11 @@ public static class MergekitRecipeWriter
             y.AppendLine("components:");
             foreach (var (component, model) in components) y.AppendLine($"  {component}: {Quote(model)}");
         }
+        if (recipe.Loras is { Count: > 0 } loras)
+        {
+            y.AppendLine("loras:");
+            foreach (var lora in loras) y.AppendLine($"  - {{path: {Quote(lora.Path)}, strength: {Number(lora.Strength)}}}");
+        }
         return y.ToString();
     }
 
