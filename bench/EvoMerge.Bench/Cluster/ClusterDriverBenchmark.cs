@@ -74,7 +74,7 @@ public sealed class ClusterDriverBenchmark : IBenchmark
         InstantWorker.SlotsPerSilo = Math.Max(1, slots / silos);
         var builder = new TestClusterBuilder((short)silos);
         builder.AddSiloBuilderConfigurator<WorkerConfigurator>();
-        builder.AddClientBuilderConfigurator<DriverConfigurator>();
+        builder.AddClientBuilderConfigurator<ClusterThroughputBenchmark.DriverConfigurator>();
         var cluster = builder.Build();
         cluster.Deploy();
         try
@@ -175,11 +175,5 @@ public sealed class ClusterDriverBenchmark : IBenchmark
             silo.Configure<ClusterMembershipOptions>(ClusterSpec.FastFailureDetection);
             silo.AddEvoMergeWorker(new WorkerOptions($"instant-{Guid.NewGuid():N}"[..16], InstantWorker.SlotsPerSilo, _ => new InstantWorker()));
         }
-    }
-
-    sealed class DriverConfigurator : IClientBuilderConfigurator
-    {
-        public void Configure(Microsoft.Extensions.Configuration.IConfiguration configuration, IClientBuilder client) =>
-            ClusterSpec.ConfigureClientTimeouts(client);
     }
 }

@@ -167,7 +167,8 @@ public sealed class ClusterThroughputBenchmark : IBenchmark
         }
     }
 
-    sealed class DriverConfigurator : IClientBuilderConfigurator
+    /// <summary>The driver's client with the cluster's call timeouts (shared by the cluster benchmarks).</summary>
+    internal sealed class DriverConfigurator : IClientBuilderConfigurator
     {
         public void Configure(Microsoft.Extensions.Configuration.IConfiguration configuration, IClientBuilder client) =>
             ClusterSpec.ConfigureClientTimeouts(client);
