@@ -4,7 +4,7 @@ namespace EvoMerge.IO;
 
 /// <summary>
 /// The few POSIX calls .NET does not expose with the semantics EvoMerge needs: an exclusive mkdir, a rename that
-/// never replaces, the resolved real path, early writeback, and a file's type (to refuse FIFOs and devices before opening them).
+/// never replaces, the resolved real path, early writeback and read-ahead, and a file's type (to refuse FIFOs and devices before opening them).
 /// On other systems the callers fall back to the managed equivalents (documented where used).
 /// </summary>
 internal static partial class FileSystemCalls
@@ -41,6 +41,9 @@ internal static partial class FileSystemCalls
 
     [LibraryImport("libc", EntryPoint = "sync_file_range", SetLastError = true)]
     private static partial int SyncFileRange(int fd, long offset, long count, uint flags);
+
+    [LibraryImport("libc", EntryPoint = "posix_fadvise")]
+    private static partial int PosixFadvise(int fd, long offset, long count, int advice);
 
     [LibraryImport("libc", EntryPoint = "strerror")]
     private static partial IntPtr StrError(int errno);
@@ -92,6 +95,26 @@ internal static partial class FileSystemCalls
         {
             file.DangerousAddRef(ref added);
             SyncFileRange((int)file.DangerousGetHandle(), 0, 0, 2 /* SYNC_FILE_RANGE_WRITE */);
+        }
+        finally
+        {
+            if (added) file.DangerousRelease();
+        }
+    }
+
+    /// <summary>
+    /// Asks the kernel to read a file's bytes [offset, offset + count) into the page cache in the background
+    /// (posix_fadvise POSIX_FADV_WILLNEED), so that a streaming reader finds them there. Best effort, like
+    /// <see cref="StartWriteback"/>.
+    /// </summary>
+    public static void ReadAhead(Microsoft.Win32.SafeHandles.SafeFileHandle file, long offset, long count)
+    {
+        if (!IsLinux || count <= 0) return;
+        bool added = false;
+        try
+        {
+            file.DangerousAddRef(ref added);
+            PosixFadvise((int)file.DangerousGetHandle(), offset, count, 3 /* POSIX_FADV_WILLNEED */);
         }
         finally
         {
