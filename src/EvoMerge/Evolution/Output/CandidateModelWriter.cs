@@ -22,12 +22,11 @@ public static class CandidateModelWriter
             case MergeBuild merge:
                 string yaml = MergekitRecipeWriter.Write(merge.Recipe, layerCount, merge.Globals, dtype,
                     ModelFolder.AnatomyOf(LoraReference.Split(merge.Recipe.ReferenceModel).Model));
-                MergedModelWriter.Write(RecipePlanner.Plan(RecipeParser.Parse(yaml, "best-recipe.yml")), folder, new MergeOptions { Seed = merge.Seed });
+                WriteRecipe(yaml, "best-recipe.yml", folder, merge.Seed);
                 break;
             case SourceBuild { Model: var model } when LoraReference.Split(model).Lora != null:
                 // A model+lora source as its own folder: mergekit's passthrough of the one reference folds the LoRA in.
-                string passthrough = $"merge_method: passthrough\nmodels:\n  - model: '{model.Replace("'", "''")}'\ndtype: {dtype}\n";
-                MergedModelWriter.Write(RecipePlanner.Plan(RecipeParser.Parse(passthrough, "source.yml")), folder, new MergeOptions());
+                WriteRecipe($"merge_method: passthrough\nmodels:\n  - model: '{model.Replace("'", "''")}'\ndtype: {dtype}\n", "source.yml", folder, 0);
                 break;
             case BlendBuild { Recipe: var blend }:
                 BlendModelWriter.Write(blend, folder, dtype);
@@ -38,5 +37,11 @@ public static class CandidateModelWriter
             default:
                 throw new ArgumentException($"{build.GetType().Name} is a model already; nothing to write", nameof(build));
         }
+    }
+
+    static void WriteRecipe(string yaml, string name, string folder, ulong seed)
+    {
+        using var planned = RecipePlanner.Plan(RecipeParser.Parse(yaml, name));
+        MergedModelWriter.Write(planned, folder, new MergeOptions { Seed = seed });
     }
 }
