@@ -60,7 +60,7 @@ public static class ContinuousBatching
                     var free = Enumerable.Range(0, rows).Where(r => itemOf[r] < 0).ToArray();
                     var admitted = Enumerable.Range(queued, Math.Min(free.Length, prompts.Count - queued)).ToArray();
                     queued += admitted.Length;
-                    var first = Prefill(model, prompts, admitted, prefix, prefixCache, cache, free, options, generated);
+                    var first = Prefill(model, prompts, admitted, prefix, prefixCache, cache, free, sampler, options, generated);
                     for (int i = 0; i < admitted.Length; i++)
                     {
                         itemOf[free[i]] = admitted[i];
@@ -116,7 +116,7 @@ public static class ContinuousBatching
     /// decode cache. Returns each item's first token.
     /// </summary>
     static long[] Prefill(ICausalLM model, IReadOnlyList<IReadOnlyList<int>> prompts, int[] items, int prefix, KvCache? prefixCache,
-        KvCache cache, int[] rows, SamplingOptions options, List<int>[] generated)
+        KvCache cache, int[] rows, TokenSampler sampler, SamplingOptions options, List<int>[] generated)
     {
         int n = items.Length, length = items.Max(i => prompts[i].Count) - prefix;
         var padded = new long[n * length];
@@ -138,9 +138,7 @@ public static class ContinuousBatching
         var mask = items.Any(i => prompts[i].Count - prefix < length) ? tensor(isToken, [n, (long)length], device: model.Device) : null;
         var logits = model.Forward(ids, fill, mask, lastOnly: true).squeeze(1);
         cache.LoadRows(fill, [.. Enumerable.Range(0, n).Select(b => (long)b)], [.. rows.Take(n).Select(r => (long)r)]);
-        var itemOfRow = items;
-        using var sampler = new TokenSampler(0, 1, 0);
-        return sampler.Next(Penalised(logits, itemOfRow, prompts, generated, options.RepetitionPenalty));
+        return sampler.Next(Penalised(logits, items, prompts, generated, options.RepetitionPenalty));
     }
 
     /// <summary>
