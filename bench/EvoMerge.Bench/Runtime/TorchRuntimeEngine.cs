@@ -18,6 +18,8 @@ public sealed class TorchRuntimeEngine : IDisposable
         foreach (var (name, shape, values) in weights) target.Accept(name, shape, values);
     }
 
+    public LlamaForCausalLM Model => model;
+
     public Throughput Run(ThroughputCase c, int seed)
     {
         var rng = new Random(seed);

@@ -30,9 +30,10 @@ public sealed class Attention : nn.Module
     {
         using var scope = NewDisposeScope();
         long b = x.shape[0], t = x.shape[1];
-        var q = Projection.Apply(q_proj, x).view(b, t, heads, headDim).transpose(1, 2);
-        var k = Projection.Apply(k_proj, x).view(b, t, kvHeads, headDim).transpose(1, 2);
-        var v = Projection.Apply(v_proj, x).view(b, t, kvHeads, headDim).transpose(1, 2);
+        var qkv = Projection.Apply([q_proj, k_proj, v_proj], x);
+        var q = qkv[0].view(b, t, heads, headDim).transpose(1, 2);
+        var k = qkv[1].view(b, t, kvHeads, headDim).transpose(1, 2);
+        var v = qkv[2].view(b, t, kvHeads, headDim).transpose(1, 2);
         q = RotaryEmbedding.Apply(q, a.Angles);
         k = RotaryEmbedding.Apply(k, a.Angles);
         if (a.Cache != null) (k, v) = a.Cache.Append(slot, k, v);

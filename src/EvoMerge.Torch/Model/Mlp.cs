@@ -19,6 +19,7 @@ public sealed class Mlp : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
-        return Projection.Apply(down_proj, nn.functional.silu(Projection.Apply(gate_proj, x)) * Projection.Apply(up_proj, x)).MoveToOuterDisposeScope();
+        var gateUp = Projection.Apply([gate_proj, up_proj], x);
+        return Projection.Apply(down_proj, nn.functional.silu(gateUp[0]) * gateUp[1]).MoveToOuterDisposeScope();
     }
 }

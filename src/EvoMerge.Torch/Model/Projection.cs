@@ -17,43 +17,73 @@ public static class Projection
 {
     public static Tensor Apply(TorchSharp.Modules.Linear layer, Tensor x) => Apply(layer.weight!, layer.bias, x);
 
-    public static Tensor Apply(Tensor weight, Tensor? bias, Tensor x)
-    {
-        bool singleRow = x.numel() == x.shape[^1];
-        bool supported = weight.dtype is ScalarType.Float32 or ScalarType.BFloat16 && x.dtype == weight.dtype && weight.is_contiguous();
-        if (!singleRow || !supported || x.device_type != TorchSharp.DeviceType.CPU || (is_grad_enabled() && (weight.requires_grad || x.requires_grad)))
-            return nn.functional.linear(x, weight, bias);
-        return MatVec(weight, bias, x);
-    }
+    public static Tensor Apply(Tensor weight, Tensor? bias, Tensor x) =>
+        SingleRow([weight], x) ? MatVec([(weight, bias)], x)[0] : nn.functional.linear(x, weight, bias);
 
-    static unsafe Tensor MatVec(Tensor weight, Tensor? bias, Tensor x)
+    /// <summary>
+    /// Several projections of the same input (q, k and v; gate and up). A decode step runs them as one pass over all
+    /// their rows (one input conversion, one fork/join instead of one per projection); each row's dot product is the
+    /// one <see cref="Apply(Tensor, Tensor?, Tensor)"/> computes, so the results are the same bits.
+    /// </summary>
+    public static Tensor[] Apply(IReadOnlyList<TorchSharp.Modules.Linear> layers, Tensor x) =>
+        SingleRow([.. layers.Select(l => l.weight!)], x)
+            ? MatVec([.. layers.Select(l => (l.weight!, l.bias))], x)
+            : [.. layers.Select(l => nn.functional.linear(x, l.weight!, l.bias))];
+
+    static bool SingleRow(Tensor[] weights, Tensor x) =>
+        x.numel() == x.shape[^1] && x.device_type == TorchSharp.DeviceType.CPU
+        && weights.All(w => w.dtype is ScalarType.Float32 or ScalarType.BFloat16 && x.dtype == w.dtype && w.is_contiguous() && w.shape[1] == x.shape[^1])
+        && !(is_grad_enabled() && (x.requires_grad || weights.Any(w => w.requires_grad)));
+
+    static unsafe Tensor[] MatVec((Tensor Weight, Tensor? Bias)[] projections, Tensor x)
     {
-        int rows = (int)weight.shape[0], columns = (int)weight.shape[1];
+        int columns = (int)x.shape[^1];
+        var rowsOf = projections.Select(p => (int)p.Weight.shape[0]).ToArray();
+        int total = rowsOf.Sum();
         using var scope = NewDisposeScope();
         var input = x.to_type(ScalarType.Float32).contiguous();
-        var output = empty([rows], ScalarType.Float32);
+        var output = empty([total], ScalarType.Float32);
         float* inputPointer = (float*)DataPointer(input), outputPointer = (float*)DataPointer(output);
-        bool bf16 = weight.dtype == ScalarType.BFloat16;
-        void* weights = (void*)DataPointer(weight);
+        // Row r of the concatenation is row r - start[i] of projection i.
+        var start = new int[projections.Length + 1];
+        var weights = new IntPtr[projections.Length];
+        var bf16 = new bool[projections.Length];
+        for (int i = 0; i < projections.Length; i++)
+        {
+            start[i + 1] = start[i] + rowsOf[i];
+            weights[i] = DataPointer(projections[i].Weight);
+            bf16[i] = projections[i].Weight.dtype == ScalarType.BFloat16;
+        }
 
-        int parts = Math.Max(1, Math.Min(get_num_threads(), rows / 64));
-        if (parts == 1) Rows(0, rows);
+        int parts = Math.Max(1, Math.Min(get_num_threads(), total / 64));
+        if (parts == 1) Rows(0, total);
         else Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts },
-            p => Rows((int)((long)rows * p / parts), (int)((long)rows * (p + 1) / parts)));
+            p => Rows((int)((long)total * p / parts), (int)((long)total * (p + 1) / parts)));
 
         void Rows(int from, int to)
         {
             var xs = new ReadOnlySpan<float>(inputPointer, columns);
+            int i = 0;
             for (int r = from; r < to; r++)
-                outputPointer[r] = bf16
-                    ? DotProduct.BFloat16(new ReadOnlySpan<ushort>((ushort*)weights + (long)r * columns, columns), xs)
-                    : DotProduct.Float32(new ReadOnlySpan<float>((float*)weights + (long)r * columns, columns), xs);
+            {
+                while (r >= start[i + 1]) i++;
+                long row = r - start[i];
+                outputPointer[r] = bf16[i]
+                    ? DotProduct.BFloat16(new ReadOnlySpan<ushort>((ushort*)weights[i] + row * columns, columns), xs)
+                    : DotProduct.Float32(new ReadOnlySpan<float>((float*)weights[i] + row * columns, columns), xs);
+            }
         }
 
-        if (bias is not null) output.add_(bias.to_type(ScalarType.Float32));
-        var shape = x.shape.ToArray();
-        shape[^1] = rows;
-        return output.view(shape).to_type(x.dtype).MoveToOuterDisposeScope();
+        var results = new Tensor[projections.Length];
+        for (int i = 0; i < projections.Length; i++)
+        {
+            var y = projections.Length == 1 ? output : output.narrow(0, start[i], rowsOf[i]);
+            if (projections[i].Bias is { } bias) y = y + bias.to_type(ScalarType.Float32);
+            var shape = x.shape.ToArray();
+            shape[^1] = rowsOf[i];
+            results[i] = y.view(shape).to_type(x.dtype).MoveToOuterDisposeScope();
+        }
+        return results;
     }
 
     /// <summary>

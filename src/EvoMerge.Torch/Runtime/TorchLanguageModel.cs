@@ -7,9 +7,13 @@ namespace EvoMerge.Torch.Runtime;
 
 /// <summary>
 /// <see cref="ILanguageModel"/> over an in-process model (plain or layer path) and a tokenizer: prompts are
-/// encoded with BOS, generated in batches of similar length, and cut at the first stop string.
+/// encoded with BOS, generated with <paramref name="batchSize"/> sequences at once, and cut at the first stop
+/// string. Greedy generation uses continuous batching (<see cref="ContinuousBatching"/>: a row is refilled as soon
+/// as its sequence ends, the shared prompt prefix is prefilled once); <paramref name="continuousBatching"/> false
+/// runs fixed batches of similar prompt length until their longest sequence ends, as before (the benchmark's
+/// baseline). Sampling and beam search always run in fixed batches.
 /// </summary>
-public sealed class TorchLanguageModel(ICausalLM model, ITokenizer tokenizer, int batchSize = 8) : ILanguageModel
+public sealed class TorchLanguageModel(ICausalLM model, ITokenizer tokenizer, int batchSize = 8, bool continuousBatching = true) : ILanguageModel
 {
     public IReadOnlyList<string> Generate(IReadOnlyList<string> prompts, GenerationOptions options)
     {
@@ -17,9 +21,17 @@ public sealed class TorchLanguageModel(ICausalLM model, ITokenizer tokenizer, in
         var stops = options.StopStrings?.Where(s => s.Length > 0).ToArray() ?? [];
         var sampling = new SamplingOptions(options.MaxNewTokens, options.Temperature, options.TopP, options.Seed, options.NumBeams, options.RepetitionPenalty);
         var encoded = prompts.Select(p => tokenizer.Encode(p, addBos: true)).ToArray();
+        bool Stopped(int b, IReadOnlyList<int> ids) => stops.Length > 0 && CutAtStop(tokenizer.Decode(ids), stops).Stopped;
+        if (continuousBatching && sampling.Temperature == 0 && sampling.NumBeams == 1)
+        {
+            // Shortest prompts first: each refill prefills prompts of similar length together.
+            var order = Enumerable.Range(0, encoded.Length).OrderBy(i => encoded[i].Count).ToArray();
+            var outputs = ContinuousBatching.Generate(model, order.Select(i => encoded[i]).ToArray(), sampling, tokenizer.EosId, Stopped, batchSize);
+            for (int j = 0; j < order.Length; j++) results[order[j]] = CutAtStop(tokenizer.Decode(outputs[j]), stops).Text;
+            return results;
+        }
         foreach (var batch in Batches(encoded))
         {
-            bool Stopped(int b, IReadOnlyList<int> ids) => stops.Length > 0 && CutAtStop(tokenizer.Decode(ids), stops).Stopped;
             var generated = TokenGenerator.Generate(model, batch.Select(i => encoded[i]).ToArray(), sampling, tokenizer.EosId, Stopped);
             for (int b = 0; b < batch.Length; b++)
                 results[batch[b]] = CutAtStop(tokenizer.Decode(generated[b]), stops).Text;

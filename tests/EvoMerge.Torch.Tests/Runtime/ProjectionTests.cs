@@ -36,6 +36,38 @@ public class ProjectionTests
             Assert.True(Math.Abs(a[i] - e[i]) <= tolerance * Math.Max(1, Math.Abs(e[i])), $"row {i}: {a[i]} vs {e[i]}");
     }
 
+    [Theory]
+    [InlineData(ScalarType.Float32)]
+    [InlineData(ScalarType.BFloat16)]
+    public void SeveralProjectionsOfOneRowInOnePassMatchFloat64AndEachAlone(ScalarType dtype)
+    {
+        // q/k/v-shaped: different row counts (GQA), one with a bias, rows not a multiple of the split.
+        torch.set_num_threads(2);
+        torch.manual_seed(9);
+        using var scope = NewDisposeScope();
+        var layers = new[] { (Rows: 96, Bias: false), (Rows: 37, Bias: true), (Rows: 37, Bias: false) }
+            .Select(l => nn.Linear(64, l.Rows, hasBias: l.Bias, dtype: dtype)).ToArray();
+        var x = randn(1, 1, 64).to_type(dtype);
+        Tensor[] together, alone;
+        using (inference_mode())
+        {
+            together = Projection.Apply(layers, x);
+            alone = layers.Select(l => Projection.Apply(l, x)).ToArray();
+        }
+        double tolerance = dtype == ScalarType.Float32 ? 1e-5 : 1.0 / 128;
+        for (int i = 0; i < layers.Length; i++)
+        {
+            Assert.Equal(new long[] { 1, 1, layers[i].weight!.shape[0] }, together[i].shape);
+            Assert.True((together[i] == alone[i]).all().item<bool>(), $"projection {i} differs from its own single pass");
+            var expected = x.to_type(ScalarType.Float64).matmul(layers[i].weight!.to_type(ScalarType.Float64).t());
+            if (layers[i].bias is { } b) expected = expected + b.to_type(ScalarType.Float64);
+            var a = together[i].to_type(ScalarType.Float64).data<double>().ToArray();
+            var e = expected.data<double>().ToArray();
+            for (int r = 0; r < a.Length; r++)
+                Assert.True(Math.Abs(a[r] - e[r]) <= tolerance * Math.Max(1, Math.Abs(e[r])), $"projection {i} row {r}: {a[r]} vs {e[r]}");
+        }
+    }
+
     [Fact]
     public void WithAutogradItIsLibtorchsLinearSoGradientsFlow()
     {
