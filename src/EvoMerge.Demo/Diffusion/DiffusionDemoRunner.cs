@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using EvoMerge.Evaluation;
 using EvoMerge.Evolution.Optimizers;
 using EvoMerge.Torch.Diffusion.Pipeline;
 using static TorchSharp.torch;
@@ -110,8 +111,8 @@ public static class DiffusionDemoRunner
         foreach (var row in new[] { "evolved-ps-te-j", "evolved-ps" })
             foreach (var minus in new[] { "J@4", "L@4", "J@50" })
             {
-                var (mean, low, high) = Bootstrap.MeanDifference(rows.First(r => r.Name == row).PerPrompt!, rows.First(r => r.Name == minus).PerPrompt!, seed: o.Seed);
-                differences.Add(new FidelityDifference(row, minus, mean, low, high));
+                var d = PairedBootstrap.Difference(rows.First(r => r.Name == row).PerPrompt!, rows.First(r => r.Name == minus).PerPrompt!, seed: o.Seed);
+                differences.Add(new FidelityDifference(row, minus, d.Difference, d.Lower, d.Upper));
             }
 
         Directory.CreateDirectory(o.OutputFolder);
