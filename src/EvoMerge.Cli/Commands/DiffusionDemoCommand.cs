@@ -62,6 +62,7 @@ public sealed class DiffusionDemoCommand : Command<DiffusionDemoCommand.Settings
             table.AddRow(r.Name, r.Steps.ToString(CultureInfo.InvariantCulture), F(r.Fidelity, "F3"), F(r.RealismFd, "F2"),
                 r.DevFidelity is double d ? F(d, "F3") : "", r.Evaluations.ToString(CultureInfo.InvariantCulture), F(r.Seconds, "F1"));
         console.Write(table);
+        console.MarkupLineInterpolated($"The judge's fidelity on the real pictures of the test prompts (the ceiling): {F(s.RealFidelity, "F3")}");
         foreach (var d in s.Differences)
             console.MarkupLineInterpolated($"{d.Row} − {d.Minus}: {F(d.Mean, "+0.000;-0.000")} (95% bootstrap {F(d.Low, "+0.000;-0.000")} .. {F(d.High, "+0.000;-0.000")})");
     }

@@ -27,6 +27,10 @@ public sealed class DiffusionTrainCommand : Command<DiffusionTrainCommand.Settin
         [CommandOption("--steps-scale <F>")]
         [Description("Fraction of every phase's training steps (1 = the shipped models; smaller for a quick check).")]
         public double StepsScale { get; init; } = 1.0;
+
+        [CommandOption("--judge-only")]
+        [Description("Train only the judge into <out>/judge (the same judge a full run with this seed makes).")]
+        public bool JudgeOnly { get; init; }
     }
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
@@ -45,9 +49,9 @@ public sealed class DiffusionTrainCommand : Command<DiffusionTrainCommand.Settin
                         tasks[p.Model] = task = ctx.AddTask(p.Model, maxValue: p.Step.Steps);
                     task.Value = p.Step.Step;
                     task.Description = $"{p.Model} loss {p.Step.Loss:F4}";
-                }));
+                }), settings.JudgeOnly);
             });
-        AnsiConsole.MarkupLineInterpolated($"Trained base, ja, lightning and the judge into [bold]{settings.Out}[/] in {clock.Elapsed.TotalSeconds:F0} s.");
+        AnsiConsole.MarkupLineInterpolated($"Trained {(settings.JudgeOnly ? "the judge" : "base, ja, lightning and the judge")} into [bold]{settings.Out}[/] in {clock.Elapsed.TotalSeconds:F0} s.");
         return 0;
     }
 }

@@ -118,8 +118,9 @@ public static class DiffusionDemoRunner
         Directory.CreateDirectory(o.OutputFolder);
         var realImages = PictureData.Images(test.Select(e => e.Picture).ToList(), new Random(PictureWorld.SplitSeed));
         string report = DiffusionReport.Write(Path.Combine(o.OutputFolder, "report"), rows, grids, realImages, test);
+        double realFidelity = judge.Fidelity(realImages, test.Select(e => e.Picture).ToList()).Average();
         var summary = new DiffusionSummary(rows, differences, test.Select(e => e.Picture.Japanese).ToList(), o.Seed, o.Quick,
-            Math.Round(clock.Elapsed.TotalSeconds, 1), report);
+            Math.Round(clock.Elapsed.TotalSeconds, 1), report, realFidelity);
         string path = Path.Combine(o.OutputFolder, DiffusionSummary.FileName), temp = path + ".partial";
         File.WriteAllText(temp, summary.ToJson());
         File.Move(temp, path, overwrite: true);

@@ -34,27 +34,35 @@ public static class DiffusionDemoTrainer
         VocabSize = vocabSize, HiddenSize = 64, IntermediateSize = 128, NumLayers = 2, NumHeads = 2, MaxPositionEmbeddings = 24,
     };
 
-    /// <summary>Steps and peak learning rate of each phase at <c>--steps-scale 1</c>.</summary>
+    /// <summary>
+    /// Steps and peak learning rate of each phase at <c>--steps-scale 1</c>. The judge is the measuring instrument, and
+    /// cheap: it always trains its full steps, whatever the scale of the diffusion phases.
+    /// </summary>
     public static readonly (string Name, int Steps, double LearningRate)[] Phases =
     [
-        (Base, 2400, 2e-3), (Japanese, 800, 1e-3), ("lightning 16→8", 300, 3e-4), ("lightning 8→4", 300, 3e-4), (Judge, 500, 3e-3),
+        (Base, 2400, 2e-3), (Japanese, 800, 1e-3), ("lightning 16→8", 300, 3e-4), ("lightning 8→4", 300, 3e-4), (Judge, 2000, 3e-3),
     ];
 
     public const int BatchSize = 32;
 
-    public static void TrainAll(string outDir, int seed, double stepsScale = 1, IProgress<DiffusionTrainingProgress>? progress = null)
+    /// <param name="judgeOnly">Train only the judge (its seed and steps are those of a full run, so it is the same judge).</param>
+    public static void TrainAll(string outDir, int seed, double stepsScale = 1, IProgress<DiffusionTrainingProgress>? progress = null, bool judgeOnly = false)
     {
-        foreach (var name in new[] { Base, Japanese, Lightning, Judge })
+        foreach (var name in judgeOnly ? [Judge] : new[] { Base, Japanese, Lightning, Judge })
             if (Directory.Exists(Path.Combine(outDir, name)) && Directory.EnumerateFileSystemEntries(Path.Combine(outDir, name)).Any())
                 throw new EvoMergeException($"{Path.Combine(outDir, name)}: already exists; demo train diffusion does not overwrite models");
         Directory.CreateDirectory(outDir);
         var tokenizer = new CharacterTokenizer();
         var log = new List<string> { "model\tstep\tloss\tlr" };
-        TrainingOptions Options(int phase) => new()
+        TrainingOptions Options(int phase)
         {
-            Steps = Math.Max(1, (int)(Phases[phase].Steps * stepsScale)), LearningRate = Phases[phase].LearningRate,
-            WarmupSteps = Math.Max(1, (int)(Phases[phase].Steps * stepsScale / 20)), WeightDecay = 0.0,
-        };
+            double scale = Phases[phase].Name == Judge ? 1 : stepsScale;
+            return new()
+            {
+                Steps = Math.Max(1, (int)(Phases[phase].Steps * scale)), LearningRate = Phases[phase].LearningRate,
+                WarmupSteps = Math.Max(1, (int)(Phases[phase].Steps * scale / 20)), WeightDecay = 0.0,
+            };
+        }
         IProgress<TrainingStep> Report(string model) => new SyncProgress<TrainingStep>(s =>
         {
             log.Add(string.Create(CultureInfo.InvariantCulture, $"{model}\t{s.Step}\t{s.Loss:F5}\t{s.LearningRate:G4}"));
@@ -62,6 +70,22 @@ public static class DiffusionDemoTrainer
         });
         void Save(DiffusionPipeline p, string name) => p.Save(Path.Combine(outDir, name), tokenizer.WriteHuggingFaceFiles);
 
+        if (!judgeOnly) TrainSources(seed, tokenizer, Options, Report, Save);
+        CausalLmTrainer.Seed(seed * 7 + 5);   // the judge's initialisation and noise do not depend on the sources' training
+        using var judge = new PictureJudge();
+        judge.Train(seed * 7 + 5, Options(4), Report(Judge));
+        OutputFolder.Write(Path.Combine(outDir, Judge), judge.Save);
+        OutputFile.Write(Path.Combine(outDir, judgeOnly ? "judge-train-log.tsv" : LogFile), s =>
+        {
+            using var w = new StreamWriter(s, leaveOpen: true);
+            foreach (var line in log) w.WriteLine(line);
+            w.Flush();
+        });
+    }
+
+    static void TrainSources(int seed, CharacterTokenizer tokenizer, Func<int, TrainingOptions> Options, Func<string, IProgress<TrainingStep>> Report,
+        Action<DiffusionPipeline, string> Save)
+    {
         CausalLmTrainer.Seed(seed);
         using var basePipeline = DiffusionPipeline.Create(Unet, Text(tokenizer.VocabSize), new NoiseSchedule(), tokenizer);
         DiffusionTrainer.Train(basePipeline, PictureData.Batches(seed * 7 + 1, BatchSize, p => p.English), Options(0), trainTextEncoder: true, Report(Base));
@@ -80,15 +104,5 @@ public static class DiffusionDemoTrainer
             DiffusionTrainer.Distill(eight, four, 8, 4, PictureData.Batches(seed * 7 + 4, BatchSize, p => p.English), Options(3), Report(Phases[3].Name));
             Save(four, Lightning);
         }
-
-        using var judge = new PictureJudge();
-        judge.Train(seed * 7 + 5, Options(4), Report(Judge));
-        OutputFolder.Write(Path.Combine(outDir, Judge), judge.Save);
-        OutputFile.Write(Path.Combine(outDir, LogFile), s =>
-        {
-            using var w = new StreamWriter(s, leaveOpen: true);
-            foreach (var line in log) w.WriteLine(line);
-            w.Flush();
-        });
     }
 }

@@ -30,7 +30,10 @@ public sealed record FidelityDifference(
     [property: JsonPropertyName("low")] double Low,
     [property: JsonPropertyName("high")] double High);
 
-/// <summary><c>summary.json</c> of <c>evomerge demo diffusion</c>.</summary>
+/// <summary>
+/// <c>summary.json</c> of <c>evomerge demo diffusion</c>. <see cref="RealFidelity"/> is the judge's fidelity on the real
+/// pictures of the test prompts: the ceiling a generator can reach under this judge.
+/// </summary>
 public sealed record DiffusionSummary(
     [property: JsonPropertyName("rows")] IReadOnlyList<DiffusionRow> Rows,
     [property: JsonPropertyName("differences")] IReadOnlyList<FidelityDifference> Differences,
@@ -38,7 +41,8 @@ public sealed record DiffusionSummary(
     [property: JsonPropertyName("seed")] int Seed,
     [property: JsonPropertyName("quick")] bool Quick,
     [property: JsonPropertyName("seconds")] double Seconds,
-    [property: JsonPropertyName("report")] string Report)
+    [property: JsonPropertyName("report")] string Report,
+    [property: JsonPropertyName("real_fidelity")] double RealFidelity)
 {
     public const string FileName = "summary.json";
 
