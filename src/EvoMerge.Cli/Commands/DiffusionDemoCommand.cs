@@ -64,6 +64,6 @@ public sealed class DiffusionDemoCommand : Command<DiffusionDemoCommand.Settings
         console.Write(table);
         console.MarkupLineInterpolated($"The judge's fidelity on the real pictures of the test prompts (the ceiling): {F(s.RealFidelity, "F3")}");
         foreach (var d in s.Differences)
-            console.MarkupLineInterpolated($"{d.Row} − {d.Minus}: {F(d.Mean, "+0.000;-0.000")} (95% bootstrap {F(d.Low, "+0.000;-0.000")} .. {F(d.High, "+0.000;-0.000")})");
+            console.MarkupLineInterpolated($"{d.Row} − {d.Minus}: {F(d.Mean, "+0.000;-0.000;0.000")} (95% bootstrap {F(d.Low, "+0.000;-0.000;0.000")} .. {F(d.High, "+0.000;-0.000;0.000")})");
     }
 }
