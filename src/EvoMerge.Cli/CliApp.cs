@@ -31,9 +31,13 @@ public static class CliApp
                     train.SetDefaultCommand<DemoTrainCommand>();
                     train.AddCommand<DemoTrainVlmCommand>("vlm")
                         .WithDescription("Train the VLM demo's model V (tiny ViT + projector + the demo base LM) into demo/models/vlm.");
+                    train.AddCommand<DiffusionTrainCommand>("diffusion")
+                        .WithDescription("Regenerate the diffusion demo's models (base, ja, lightning, judge) from a seed.");
                 });
                 demo.AddCommand<DemoVlmCommand>("vlm")
                     .WithDescription("Run the miniature EvoVLM-JP: V (sees), A (Japanese), merges and evolved merges on Japanese VQA.");
+                demo.AddCommand<DiffusionDemoCommand>("diffusion")
+                    .WithDescription("Run the miniature EvoSDXL-JP: merge a Japanese and a 4-step English diffusion model by evolution.");
             });
             config.AddCommand<InspectCommand>("inspect")
                 .WithDescription("Show a model's architecture, parameters, dtypes, shards and per-layer tensors.");

@@ -37,7 +37,7 @@ sealed class ClipTextTransformer : nn.Module
     {
         embeddings = new ClipTextEmbeddings(c, device, dtype);
         encoder = new ClipEncoder(new ClipEncoderShape(c.NumLayers, c.HiddenSize, c.NumHeads, c.IntermediateSize, c.LayerNormEps, Causal: true), device, dtype);
-        final_layer_norm = nn.LayerNorm(c.HiddenSize, c.LayerNormEps, device: device, dtype: dtype);
+        final_layer_norm = Norms.Layer(c.HiddenSize, c.LayerNormEps, device, dtype);
         RegisterComponents();
     }
 

@@ -17,10 +17,10 @@ public sealed class ResnetBlock2D : nn.Module
 
     public ResnetBlock2D(int inChannels, int outChannels, UNetConfig c, Device? device, ScalarType dtype) : base(nameof(ResnetBlock2D))
     {
-        norm1 = nn.GroupNorm(c.NormNumGroups, inChannels, c.NormEps, device: device, dtype: dtype);
+        norm1 = Norms.Group(c.NormNumGroups, inChannels, c.NormEps, device, dtype);
         conv1 = nn.Conv2d(inChannels, outChannels, 3, padding: 1, device: device, dtype: dtype);
         time_emb_proj = nn.Linear(c.TimeEmbeddingDim, outChannels, device: device, dtype: dtype);
-        norm2 = nn.GroupNorm(c.NormNumGroups, outChannels, c.NormEps, device: device, dtype: dtype);
+        norm2 = Norms.Group(c.NormNumGroups, outChannels, c.NormEps, device, dtype);
         conv2 = nn.Conv2d(outChannels, outChannels, 3, padding: 1, device: device, dtype: dtype);
         if (inChannels != outChannels) conv_shortcut = nn.Conv2d(inChannels, outChannels, 1, device: device, dtype: dtype);
         RegisterComponents();

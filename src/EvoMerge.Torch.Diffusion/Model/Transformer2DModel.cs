@@ -46,11 +46,11 @@ public sealed class BasicTransformerBlock : nn.Module
 
     public BasicTransformerBlock(int dim, int contextDim, int heads, Device? device, ScalarType dtype) : base(nameof(BasicTransformerBlock))
     {
-        norm1 = nn.LayerNorm(dim, 1e-5, device: device, dtype: dtype);
+        norm1 = Norms.Layer(dim, 1e-5, device, dtype);
         attn1 = new UNetAttention(dim, dim, heads, device, dtype);
-        norm2 = nn.LayerNorm(dim, 1e-5, device: device, dtype: dtype);
+        norm2 = Norms.Layer(dim, 1e-5, device, dtype);
         attn2 = new UNetAttention(dim, contextDim, heads, device, dtype);
-        norm3 = nn.LayerNorm(dim, 1e-5, device: device, dtype: dtype);
+        norm3 = Norms.Layer(dim, 1e-5, device, dtype);
         ff = new FeedForward(dim, device, dtype);
         RegisterComponents();
     }
@@ -115,7 +115,7 @@ public sealed class Transformer2DModel : nn.Module
 
     public Transformer2DModel(int channels, int heads, UNetConfig c, Device? device, ScalarType dtype) : base(nameof(Transformer2DModel))
     {
-        norm = nn.GroupNorm(c.NormNumGroups, channels, 1e-6, device: device, dtype: dtype);
+        norm = Norms.Group(c.NormNumGroups, channels, 1e-6, device, dtype);
         proj_in = nn.Linear(channels, channels, device: device, dtype: dtype);
         transformer_blocks = nn.ModuleList(Enumerable.Range(0, c.TransformerLayersPerBlock)
             .Select(_ => new BasicTransformerBlock(channels, c.CrossAttentionDim, heads, device, dtype)).ToArray());

@@ -33,7 +33,7 @@ public sealed class UNet2DConditionModel : nn.Module
         var reversedHeads = c.AttentionHeads.Reverse().ToArray();
         up_blocks = nn.ModuleList(Enumerable.Range(0, n).Select(i => new UpBlock(reversed[Math.Min(i + 1, n - 1)], i == 0 ? reversed[0] : reversed[i - 1],
             reversed[i], reversedHeads[i], c.UpBlockTypes[i] == "CrossAttnUpBlock2D", upsample: i < n - 1, c, device, dtype)).ToArray());
-        conv_norm_out = nn.GroupNorm(c.NormNumGroups, ch[0], c.NormEps, device: device, dtype: dtype);
+        conv_norm_out = Norms.Group(c.NormNumGroups, ch[0], c.NormEps, device, dtype);
         conv_out = nn.Conv2d(ch[0], c.OutChannels, 3, padding: 1, device: device, dtype: dtype);
         RegisterComponents();
     }

@@ -39,6 +39,24 @@ public sealed class DiffusionPipeline : IDisposable
     public static DiffusionPipeline Create(UNetConfig unet, ClipTextConfig text, NoiseSchedule schedule, ITokenizer tokenizer) =>
         new(new UNet2DConditionModel(unet), new ClipTextModel(text), tokenizer, schedule);
 
+    /// <summary>An independent copy with the same weights and the same tokenizer object (a distillation student, a merge target).</summary>
+    public DiffusionPipeline Copy()
+    {
+        var copy = new DiffusionPipeline(new UNet2DConditionModel(Unet.Config), new ClipTextModel(TextEncoder.Config), Tokenizer, Schedule);
+        CopyWeightsFrom(this, copy);
+        return copy;
+    }
+
+    static void CopyWeightsFrom(DiffusionPipeline from, DiffusionPipeline to)
+    {
+        using var _ = no_grad();
+        foreach (var (source, target) in new (nn.Module, nn.Module)[] { (from.Unet, to.Unet), (from.TextEncoder, to.TextEncoder) })
+        {
+            var values = source.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+            foreach (var (name, p) in target.named_parameters()) p.copy_(values[name]);
+        }
+    }
+
     public static DiffusionPipeline Load(string folder)
     {
         string index = Path.Combine(folder, "model_index.json");
@@ -139,10 +157,10 @@ public sealed class DiffusionPipeline : IDisposable
         return x.clamp(-1, 1).MoveToOuterDisposeScope();
     }
 
+    /// <summary>Frees the modules; the tokenizer may be shared with copies and is left to the garbage collector.</summary>
     public void Dispose()
     {
         Unet.Dispose();
         TextEncoder.Dispose();
-        (Tokenizer as IDisposable)?.Dispose();
     }
 }
