@@ -26,7 +26,17 @@ public sealed class VlmDemoEndToEndTests : IDisposable
         Assert.True(code == 0, stderr);
         var summary = JsonSerializer.Deserialize<VlmDemoSummary>(stdout)!;
         Assert.Equal(summary.ToJson(), JsonSerializer.Deserialize<VlmDemoSummary>(File.ReadAllText(Path.Combine(output, VlmDemoSummary.FileName)))!.ToJson());
-        Assert.Equal(["V", "A", "ties", "dare-ties"], summary.Rows.Take(4).Select(r => r.Name));
+        Assert.Equal(["V", "A", "ties", "dare-ties", "evolved-ps", "evolved-ps-dfs", "evolved-dfs"], summary.Rows.Select(r => r.Name));
+        // Quick searches are λ=4 × 2 generations (at least 8 evaluations each); the PS→DFS row counts its PS stage too.
+        Assert.All(summary.Rows.Skip(4), r => Assert.True(r.Evaluations >= 8, $"{r.Name}: {r.Evaluations} evaluations"));
+        Assert.True(summary["evolved-ps-dfs"].Evaluations >= summary["evolved-ps"].Evaluations + 8);
+        // The paths are written as llava folders of at most 6 layers (MaxPathLength) with V's vision tower.
+        foreach (var run in new[] { "evolved-ps-dfs", "evolved-dfs" })
+        {
+            var config = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(output, run, "best-model", "config.json")))!;
+            Assert.Equal("llava", (string?)config["model_type"]);
+            Assert.InRange((int)config["text_config"]!["num_hidden_layers"]!, 2, 6);
+        }
         Assert.All(summary.Rows, r => Assert.InRange(r.RougeL, 0, 100));
         // V sees: on English questions about test pictures it never saw it is far above chance (1/6 colours, 1/3 counts).
         Assert.True(summary["V"].EnglishKeyMatch > 0.5, $"V's English key match {summary["V"].EnglishKeyMatch}");

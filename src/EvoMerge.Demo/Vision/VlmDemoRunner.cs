@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using EvoMerge.Candidates;
 using EvoMerge.Evaluation;
 using EvoMerge.Evaluation.Data;
 using EvoMerge.Evolution;
@@ -49,8 +50,9 @@ public sealed class VlmDemoRunner
             demo.Timed("A", () => demo.ScoreText("A", demo._a)),
             demo.Untuned("ties"),
             demo.Untuned("dare_ties"),
-            demo.EvolvedPs(),
         };
+        rows.AddRange(demo.Evolved("evolved-ps-dfs", SearchSpaceKind.PsThenDfs));
+        rows.AddRange(demo.Evolved("evolved-dfs", SearchSpaceKind.Dfs));
         cancellationToken.ThrowIfCancellationRequested();
         // The claim is about evolved PS: it is compared with every other row (the best row when it is absent).
         string focus = rows.Any(r => r.Name == "evolved-ps") ? "evolved-ps" : rows.MaxBy(r => r.RougeL)!.Name;
@@ -147,30 +149,39 @@ public sealed class VlmDemoRunner
     }
 
     /// <summary>
-    /// Evolved PS with the engine <c>evomerge evolve</c> uses: DARE-TIES of V's language model and A over the base,
-    /// one (weight, density) per source and group (embeddings, layers 0–3, head: 24 parameters), free-scale weights
-    /// in [0, 1.5], CMA-ES from the middle of the ranges; fitness ROUGE-L on fresh minibatches of 60 Japanese dev
-    /// questions. The best model's llava folder is then scored on test like every other row.
+    /// Evolved merges with the engine <c>evomerge evolve</c> uses; every row's best model (a llava folder) is then scored
+    /// on test like every other row. Fitness is ROUGE-L on fresh minibatches of 60 Japanese dev questions.
+    /// <list type="bullet">
+    /// <item><b>PS</b> (the first stage of the PS→DFS run, as the LLM demo's): DARE-TIES of V's language model and A over
+    /// the base, one (weight, density) per source and group (embeddings, layers 0–3, head: 24 parameters), free-scale
+    /// weights in [0, 1.5], CMA-ES from the middle of the ranges.</item>
+    /// <item><b>PS→DFS</b>: the PS result is model A (vision, embeddings, head) of a layer path over its layers and A's.</item>
+    /// <item><b>DFS</b>: a layer path over V's and A's layers, V as model A.</item>
+    /// </list>
+    /// Paths: the sources' layers laid out <see cref="DfsRepeats"/> times, one input scale per slot, the ends fixed,
+    /// at most <see cref="MaxPathLength"/> steps (1.5× the sources' 4 layers, as the paper's 32 → 48).
     /// </summary>
-    VlmDemoRow EvolvedPs()
+    IEnumerable<VlmDemoRow> Evolved(string name, SearchSpaceKind space)
     {
         var watch = Stopwatch.StartNew();
-        const string name = "evolved-ps";
         var fitness = new TaskConfig
         {
             Task = "vqa", Data = Path.Combine(_data, VlmDemoData.JaDevFile), Template = SceneQuestions.JapaneseTemplate,
             Language = "ja", MaxNewTokens = 8, Minibatch = 60, Tokenizer = "char",
         };
+        bool dfsOnly = space == SearchSpaceKind.Dfs;
         var config = new EvolutionConfig
         {
-            Name = name, Seed = _options.Seed, BaseModel = _base, Models = [_v, _a], Space = SearchSpaceKind.Ps,
+            Name = name, Seed = _options.Seed, BaseModel = _base, Models = [_v, _a], Space = space,
             Ps = new PsConfig
             {
                 Method = "dare_ties", LayerGroups = DemoModelShape.Layers, EmbeddingsGroup = true, HeadGroup = true, Parameters = ["weight", "density"],
                 Ranges = new Dictionary<string, ParameterRange> { ["weight"] = new(0, 1.5), ["density"] = new(0.01, 1) },
                 Globals = new Dictionary<string, double> { ["normalize"] = 0 },
             },
-            Optimizer = _options.Quick ? new OptimizerConfig { Population = 4, Generations = 2 } : new OptimizerConfig { Population = 12, Generations = 20 },
+            Dfs = new DfsConfig { Repeats = DfsRepeats, MaxPathLength = MaxPathLength, Scales = DfsScales.PerSlot, Models = dfsOnly ? null : [_a] },
+            Optimizer = _options.Quick ? new OptimizerConfig { Population = 4, Generations = 2 }
+                : new OptimizerConfig { Population = 12, Generations = dfsOnly ? 10 : 20 },
             Fitness = [fitness],
             BaseDirectory = _output,
         };
@@ -180,12 +191,23 @@ public sealed class VlmDemoRunner
         using (var evaluator = new TorchCandidateEvaluator(new TorchEvaluatorOptions(_options.Threads, ScalarType.Float32, BatchSize, Residents: VlmResident.TryLoad)))
             result = EvolutionRunner.Run(config, evaluator, folder, new RunOptions(),
                 new SyncProgress<EvolutionProgress>(p => _progress?.Report(new DemoProgress(name, p.Message ?? "", p))));
-        var stage = result.Summary.Stages.First(s => s.Stage == "ps");
-        string recipe = DemoRecipeText.Ps(new PsSpace(config.Ps, _base, [_v, _a], DemoModelShape.Layers), stage.BestGenome!, ["V", "A"]);
-        var test = ScoreVlm(name, new RunFolder(folder).BestModel);
-        double? dev = result.Summary.Models.LastOrDefault(m => m.Kind == "ps")?.DevFitness;
-        return Scored(name, test, stage.Evaluations, watch.Elapsed.TotalSeconds, dev, recipe);
+        double searchSeconds = watch.Elapsed.TotalSeconds;
+        var run = new RunFolder(folder);
+        double? Dev(string kind) => result.Summary.Models.LastOrDefault(m => m.Kind == kind)?.DevFitness;
+        int Evaluations(string stage) => result.Summary.Stages.First(s => s.Stage == stage).Evaluations;
+        if (!dfsOnly)
+        {
+            var ps = result.Summary.Stages.First(s => s.Stage == "ps");
+            string recipe = DemoRecipeText.Ps(new PsSpace(config.Ps, _base, [_v, _a], DemoModelShape.Layers), ps.BestGenome!, ["V", "A"]);
+            yield return Scored("evolved-ps", ScoreVlm("evolved-ps", run.StageModel("ps")), Evaluations("ps"), searchSeconds, Dev("ps"), recipe);
+        }
+        string path = DemoRecipeText.Dfs(((PathBuild)result.Best).Path, dfsOnly ? ["V", "A"] : ["PS", "A"]);
+        var test = ScoreVlm(name, run.BestModel);
+        yield return Scored(name, test, Evaluations("dfs") + (dfsOnly ? 0 : Evaluations("ps")), watch.Elapsed.TotalSeconds, Dev("dfs"), path);
     }
+
+    /// <summary>Path settings of the DFS searches: two layouts of the 8 source layers, at most 6 steps.</summary>
+    const int DfsRepeats = 2, MaxPathLength = 6;
 
     VlmDemoRow Timed(string name, Func<EvalResult> score)
     {
