@@ -27,13 +27,15 @@ public static class CliApp
                 demo.SetDefaultCommand<DemoCommand>();
                 demo.AddBranch("train", train =>
                 {
-                    train.SetDescription("Regenerate the demo's shipped models (base, ja, math) from a seed.");
+                    train.SetDescription("Regenerate the demo's shipped models (base, ja, math, joint) from a seed.");
                     train.SetDefaultCommand<DemoTrainCommand>();
                     train.AddCommand<DemoTrainVlmCommand>("vlm")
                         .WithDescription("Train the VLM demo's model V (tiny ViT + projector + the demo base LM) into demo/models/vlm.");
                     train.AddCommand<DiffusionTrainCommand>("diffusion")
                         .WithDescription("Regenerate the diffusion demo's models (base, ja, lightning, judge) from a seed.");
                 });
+                demo.AddCommand<DemoReplicateCommand>("replicate")
+                    .WithDescription("Train N worlds from N seeds, run the demo on each, and print the table with 95% intervals.");
                 demo.AddCommand<DemoVlmCommand>("vlm")
                     .WithDescription("Run the miniature EvoVLM-JP: V (sees), A (Japanese), merges and evolved merges on Japanese VQA.");
                 demo.AddCommand<DiffusionDemoCommand>("diffusion")

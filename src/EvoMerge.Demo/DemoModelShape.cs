@@ -25,4 +25,7 @@ public static class DemoModelShape
 
     /// <summary>The folder names under <c>demo/models</c>.</summary>
     public const string BaseFolder = "base", JapaneseFolder = "ja", MathFolder = "math";
+
+    /// <summary>The joint fine-tune baseline: the base trained on A's and B's data together.</summary>
+    public const string JointFolder = "joint";
 }

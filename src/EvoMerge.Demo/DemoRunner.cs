@@ -44,20 +44,29 @@ public sealed class DemoRunner
         // The grid first: the PS search starts from its best point. The paper's start, the middle of every range
         // (0.75·τ_A + 0.75·τ_B with half the entries dropped), scores about zero here, a plateau CMA-ES cannot climb from.
         var (grid, gridBest) = demo.TaskArithmeticGrid();
+        var (devA, devB) = (demo.DevScore(demo._a), demo.DevScore(demo._b));
         // The paper's hybrid: its PS stage gives the "evolved PS" row, its DFS stage "evolved PS→DFS", and it scores both sources.
         var hybrid = demo.Evolve("evolved-ps-dfs", SearchSpaceKind.PsThenDfs, dfsModels: [demo._b], start: gridBest);
+        // DFS alone runs on the better source's embeddings and head (on dev), as PS→DFS runs on the PS model's: the
+        // better source's own path is then that source itself, and the stage never reports a path worse on dev.
+        bool bFirst = devB > devA;
+        string[] dfsModels = bFirst ? [demo._b, demo._a] : [demo._a, demo._b];
+        var dfs = demo.Evolve("evolved-dfs", SearchSpaceKind.Dfs, dfsModels: dfsModels, modelA: dfsModels[0]);
         var rows = new List<DemoRow>
         {
-            demo.SourceRow("A", demo._a, hybrid),
-            demo.SourceRow("B", demo._b, hybrid),
+            demo.SourceRow("A", demo._a, hybrid) with { DevJaMathStrict = devA },
+            demo.SourceRow("B", demo._b, hybrid) with { DevJaMathStrict = devB },
             demo.Fixed("average", "linear", ["weight"], [0.5, 0.5], "linear 0.5·A + 0.5·B"),
             grid,
             demo.Fixed("dare-ties-default", "dare_ties", ["weight", "density"], [1, 0.5, 1, 0.5], "dare_ties w=1 d=0.5 for A and B"),
-            // The evolved-from-the-grid rows count the grid's evaluations and time too.
-            AfterGrid(demo.SearchedRow("evolved-ps", hybrid, "ps"), grid),
-            demo.SearchedRow("evolved-dfs", demo.Evolve("evolved-dfs", SearchSpaceKind.Dfs, dfsModels: [demo._a, demo._b]), "dfs"),
-            AfterGrid(demo.SearchedRow("evolved-ps-dfs", hybrid, "dfs"), grid),
         };
+        if (demo.JointRow() is { } joint) rows.Add(joint);
+        // The evolved-from-the-grid rows count the grid's evaluations and time too.
+        rows.Add(AfterGrid(demo.SearchedRow("evolved-ps", hybrid, "ps"), grid));
+        var dfsRow = demo.SearchedRow("evolved-dfs", dfs, "dfs", bFirst ? ["B", "A"] : ["A", "B"]);
+        rows.Add(dfsRow);
+        rows.Add(demo.UnscaledRow(dfs, dfsRow));
+        rows.Add(AfterGrid(demo.SearchedRow("evolved-ps-dfs", hybrid, "dfs"), grid));
         var summary = new DemoSummary(rows, options.Seed, options.Quick, clock.Elapsed.TotalSeconds, demo._runFolders);
         summary.Write(demo._output);
         return summary;
@@ -111,12 +120,55 @@ public sealed class DemoRunner
     DemoRow Fixed(string name, string method, IReadOnlyList<string> parameters, IReadOnlyList<double> values, string recipe,
         int evaluations = 0, double searchSeconds = 0, double? devScore = null)
     {
-        _progress?.Report(new DemoProgress(name, "scoring on the test splits"));
         var config = Config(name, SearchSpaceKind.Ps, method, []);
+        return Tested(name, Uniform(config, parameters, values), recipe, evaluations, searchSeconds, devScore);
+    }
+
+    /// <summary>A build scored on the test splits, with its per-item JA-math-strict scores (the bootstraps' input).</summary>
+    DemoRow Tested(string name, ModelBuild build, string recipe, int evaluations = 0, double searchSeconds = 0, double? devScore = null)
+    {
+        _progress?.Report(new DemoProgress(name, "scoring on the test splits"));
+        var config = Config(name, SearchSpaceKind.Ps, "linear", []);
         using var evaluator = new TorchCandidateEvaluator(_evaluatorOptions);
-        var r = evaluator.EvaluateOne(Uniform(config, parameters, values), TaskSpecs.Work(_test, null, config), _cancellation);
+        var r = evaluator.EvaluateOne(build, TaskSpecs.Work(_test, null, config), _cancellation);
         return new DemoRow(name, r.Tasks[0].Score, r.Tasks[1].Score, r.Tasks[2].Score, r.Tasks[3].Score, evaluations,
-            searchSeconds + r.BuildSeconds + r.ScoreSeconds, devScore, recipe);
+            searchSeconds + r.BuildSeconds + r.ScoreSeconds, devScore, recipe, r.Tasks[0].ItemScores);
+    }
+
+    /// <summary>A build's strict JA-math score on all of dev, what every choice of the demo is made on.</summary>
+    double DevScore(ModelBuild build)
+    {
+        var config = Config("dev", SearchSpaceKind.Ps, "linear", []);
+        using var evaluator = new TorchCandidateEvaluator(_evaluatorOptions);
+        return evaluator.EvaluateOne(build, TaskSpecs.Work(_dev, null, config), _cancellation).Scores[0];
+    }
+
+    double DevScore(string model)
+    {
+        _progress?.Report(new DemoProgress("sources", $"scoring {Path.GetFileName(model)} on dev"));
+        return DevScore(new SourceBuild(model));
+    }
+
+    /// <summary>
+    /// The paper's fine-tuning baseline: the base fine-tuned on both sources' training data (<c>joint/</c>, written
+    /// by <c>demo train</c>); no row for model folders trained before it existed.
+    /// </summary>
+    DemoRow? JointRow()
+    {
+        string path = Path.GetFullPath(Path.Combine(_options.ModelsFolder, DemoModelShape.JointFolder));
+        if (!File.Exists(Path.Combine(path, "config.json"))) return null;
+        return Tested("joint-fine-tune", new SourceBuild(path), "base fine-tuned on A's and B's training data together");
+    }
+
+    /// <summary>
+    /// The DFS winner's path with every scale set to 1: what the evolved scales add (the paper: they matter). Scored on
+    /// dev too, so the dev column shows whether the search's choice of scales held.
+    /// </summary>
+    DemoRow UnscaledRow((EvolutionConfig Config, EvolutionResult Result) run, DemoRow scaled)
+    {
+        var path = ((PathBuild)run.Result.Best).Path;
+        var plain = new PathBuild(path with { Steps = path.Steps.Select(s => s with { Scale = 1 }).ToList() });
+        return Tested("evolved-dfs-scales-1", plain, "the evolved-dfs path with every scale 1", devScore: DevScore(plain));
     }
 
     /// <summary>One recipe for the whole model: a single tensor group with one value per model and parameter.</summary>
@@ -127,9 +179,10 @@ public sealed class DemoRunner
 
     /// <summary>An evolution run with the engine <c>evomerge evolve</c> uses, in its own run folder.</summary>
     (EvolutionConfig Config, EvolutionResult Result) Evolve(string name, SearchSpaceKind space, IReadOnlyList<string> dfsModels,
-        (double WA, double WB)? start = null)
+        (double WA, double WB)? start = null, string? modelA = null)
     {
         var config = Config(name, space, "dare_ties", dfsModels, searched: true, start);
+        config = config with { Dfs = config.Dfs with { ModelA = modelA } };
         string folder = Path.Combine(_output, name);
         _runFolders.Add(folder);
         using var evaluator = new TorchCandidateEvaluator(_evaluatorOptions);
@@ -175,20 +228,23 @@ public sealed class DemoRunner
         Row(name, run, run.Result.Summary.Models.First(m => m.Kind == "source" && m.Label.EndsWith(model, StringComparison.Ordinal)), 0, null);
 
     /// <summary>A search stage's best model, with its recipe in words.</summary>
-    DemoRow SearchedRow(string name, (EvolutionConfig Config, EvolutionResult Result) run, string stage)
+    DemoRow SearchedRow(string name, (EvolutionConfig Config, EvolutionResult Result) run, string stage, IReadOnlyList<string>? dfsNames = null)
     {
         var row = run.Result.Summary.Models.Last(m => m.Kind == stage);
         var searched = run.Result.Summary.Stages.First(s => s.Stage == stage);
         string recipe = stage == "ps"
             ? DemoRecipeText.Ps(new PsSpace(run.Config.Ps, _base, [_a, _b], DemoModelShape.Layers), searched.BestGenome!, ["A", "B"])
-            : DemoRecipeText.Dfs(((PathBuild)run.Result.Best).Path, run.Config.Space == SearchSpaceKind.PsThenDfs ? ["PS", "B"] : ["A", "B"]);
+            : DemoRecipeText.Dfs(((PathBuild)run.Result.Best).Path, dfsNames ?? ["PS", "B"]);
         return Row(name, run, row, searched.Evaluations, recipe) with { Seconds = row.SearchSeconds + row.TestSeconds };
     }
 
     static DemoRow Row(string name, (EvolutionConfig Config, EvolutionResult Result) run, ModelRow row, int evaluations, string? recipe)
     {
         double Score(int k) => row.TestScores[EvolutionRunner.TaskKey(run.Config.Test, k)];
-        return new DemoRow(name, Score(0), Score(1), Score(2), Score(3), evaluations, row.TestSeconds, row.DevFitness, recipe);
+        // The per-item scores of the same test row, from the run's journal.
+        var items = Journal.Read(new RunFolder(run.Result.RunDirectory).JournalFile)
+            .Single(e => e.Kind == EntryKinds.Test && e.Label == row.Label).Items?[0].Scores;
+        return new DemoRow(name, Score(0), Score(1), Score(2), Score(3), evaluations, row.TestSeconds, row.DevFitness, recipe, items);
     }
 
     static DemoRow AfterGrid(DemoRow row, DemoRow grid) =>

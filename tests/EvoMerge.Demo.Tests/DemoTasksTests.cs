@@ -95,4 +95,16 @@ public class DemoTasksTests : IDisposable
         var dev = File.ReadAllLines(DemoTasks.Fitness(dir.FullName).Data).ToHashSet();
         Assert.All(test, t => Assert.DoesNotContain(File.ReadAllLines(t.Data), dev.Contains));
     }
+
+    [Fact]
+    public void The_fitness_generates_just_enough_for_the_longest_strict_answer()
+    {
+        var fitness = DemoTasks.Fitness(dir.FullName);
+        // The longest strict answer of the dev split, plus one optional leading space, fits the fitness's generation.
+        int longest = File.ReadAllLines(fitness.Data).Max(l => System.Text.Json.JsonDocument.Parse(l).RootElement.GetProperty("strict").GetString()!.Length);
+        Assert.Equal(3, longest);   // "20個": operands 1–10
+        Assert.Equal(longest + 1, fitness.MaxNewTokens);
+        Assert.Matches(DemoTasks.StrictPattern, " 20個");
+        Assert.DoesNotMatch(DemoTasks.StrictPattern, " 20");
+    }
 }

@@ -13,7 +13,7 @@ public sealed class DemoTrainCommand : Command<DemoTrainCommand.Settings>
     public sealed class Settings : CommandSettings
     {
         [CommandOption("--out <DIR>")]
-        [Description("Folder that receives base/, ja/, math/ and train-log.tsv (default: demo/models).")]
+        [Description("Folder that receives base/, ja/, math/, joint/ and train-log.tsv (default: demo/models).")]
         public string Out { get; init; } = Path.Combine("demo", "models");
 
         [CommandOption("--seed <N>")]
@@ -46,7 +46,7 @@ public sealed class DemoTrainCommand : Command<DemoTrainCommand.Settings>
                     task.Description = $"{p.Model} loss {p.Step.Loss:F3}";
                 }));
             });
-        AnsiConsole.MarkupLineInterpolated($"Trained base, A (ja) and B (math) into [bold]{settings.Out}[/] in {clock.Elapsed.TotalSeconds:F0} s.");
+        AnsiConsole.MarkupLineInterpolated($"Trained base, A (ja), B (math) and the joint fine-tune into [bold]{settings.Out}[/] in {clock.Elapsed.TotalSeconds:F0} s.");
         return 0;
     }
 }

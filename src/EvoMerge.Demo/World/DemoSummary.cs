@@ -8,10 +8,12 @@ namespace EvoMerge.Demo;
 /// One line of the demo's Table-1-style comparison. Scores are fractions in 0..1 on the test splits; the dev score
 /// (what the search or the grid choice saw) is kept beside them so overfitting to dev is visible.
 /// </summary>
-/// <param name="Name">A, B, average, task-arithmetic-best, dare-ties-default, evolved-ps, evolved-dfs, evolved-ps-dfs.</param>
+/// <param name="Name">A, B, average, task-arithmetic-best, dare-ties-default, joint-fine-tune (when the models have it), evolved-ps,
+/// evolved-dfs, evolved-dfs-scales-1, evolved-ps-dfs.</param>
 /// <param name="Evaluations">Candidates scored on dev to find this model (0 for fixed recipes and sources).</param>
 /// <param name="Seconds">Wall time spent on this row: its search (if any) and its test scoring.</param>
 /// <param name="Recipe">How the model is made, in words (weights, densities, path).</param>
+/// <param name="JaMathStrictItems">Each test item's strict JA-math score (1 or 0), in item order: the paired bootstraps of <c>demo replicate</c>.</param>
 public sealed record DemoRow(
     [property: JsonPropertyName("name")] string Name,
     [property: JsonPropertyName("ja_math_strict")] double JaMathStrict,
@@ -21,7 +23,8 @@ public sealed record DemoRow(
     [property: JsonPropertyName("evaluations")] int Evaluations,
     [property: JsonPropertyName("seconds")] double Seconds,
     [property: JsonPropertyName("dev_ja_math_strict")] double? DevJaMathStrict = null,
-    [property: JsonPropertyName("recipe")] string? Recipe = null);
+    [property: JsonPropertyName("recipe")] string? Recipe = null,
+    [property: JsonPropertyName("ja_math_strict_items")] IReadOnlyList<double>? JaMathStrictItems = null);
 
 /// <summary><c>summary.json</c> of a demo run (what <c>evomerge demo --json</c> prints).</summary>
 public sealed record DemoSummary(

@@ -21,6 +21,14 @@ public static class DemoTasks
 
     public const int MaxNewCharacters = 8;
 
+    /// <summary>
+    /// The fitness generates only what its strict pattern can read: one optional leading space and the longest
+    /// answer, "20個" (operands 1–10). Greedy decoding is causal, so these characters are the first four of the
+    /// 8-character reply the test columns read; a strict hit differs only for a reply starting with two or more
+    /// spaces. Half the decoding steps of every search evaluation (docs/demo.md, "Time").
+    /// </summary>
+    public const int FitnessNewCharacters = 4;
+
     /// <summary>Problems per fitness evaluation during a search: a fresh sample of the dev split each generation.</summary>
     public const int Minibatch = 100;
 
@@ -29,7 +37,8 @@ public static class DemoTasks
     /// <see cref="Minibatch"/> and re-score each generation's best on all 300 (as the paper's DFS did), which costs half
     /// of scoring every candidate on all 300 and keeps the search from fitting one fixed set of 100.
     /// </summary>
-    public static TaskConfig Fitness(string dataFolder) => Strict(Path.Combine(dataFolder, JaMathDevFile)) with { Minibatch = Minibatch };
+    public static TaskConfig Fitness(string dataFolder) =>
+        Strict(Path.Combine(dataFolder, JaMathDevFile)) with { Minibatch = Minibatch, MaxNewTokens = FitnessNewCharacters };
 
     /// <summary>The table's columns, in order: JA math strict, JA math number, EN math, JA QA (test splits).</summary>
     public static IReadOnlyList<TaskConfig> Test(string dataFolder) =>

@@ -35,6 +35,9 @@ public sealed record LineMix(IReadOnlyList<(LineKind Kind, double Share)> Shares
     /// <summary>Model B, "English math".</summary>
     public static readonly LineMix EnglishMath = new([(LineKind.EnMath, 1.0)]);
 
+    /// <summary>The joint fine-tune baseline: A's data and B's, in the proportion of their steps (500 : 400).</summary>
+    public static readonly LineMix Joint = new([(LineKind.JaText, 0.28), (LineKind.JaQa, 0.28), (LineKind.EnMath, 0.44)]);
+
     public LineKind Draw(Random rng)
     {
         double u = rng.NextDouble(), total = 0;

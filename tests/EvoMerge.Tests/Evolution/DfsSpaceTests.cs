@@ -48,6 +48,29 @@ public class DfsSpaceTests
     }
 
     [Fact]
+    public void Each_models_own_path_is_an_anchor_with_every_scale_one()
+    {
+        // scale_max 4: scale 1 is the coordinate 0.25, not the middle of the range.
+        var space = Space(new DfsConfig { Repeats = 2, Scales = DfsScales.PerSlot, ScaleMax = 4 });
+        Assert.Equal(2, space.Anchors.Count);
+        Assert.Equal(space.Initial, space.Anchors[0]);
+        var a = Decode(space, space.Anchors[0]);
+        Assert.Equal([new PathStep(0, 0, 1), new(0, 1, 1), new(0, 2, 1), new(0, 3, 1)], a.Steps);
+        // B's three layers in order, between A's fixed first and last layers; its second repetition stays off.
+        var b = Decode(space, space.Anchors[1]);
+        Assert.Equal([new PathStep(0, 0, 1), new(1, 0, 1), new(1, 1, 1), new(1, 2, 1), new(0, 3, 1)], b.Steps);
+        Assert.True(b.IsUnscaled);
+    }
+
+    [Fact]
+    public void Without_fixed_ends_a_models_anchor_is_that_model_alone()
+    {
+        var space = Space(new DfsConfig { Repeats = 3, Scales = DfsScales.ModelPair, FixEnds = false });
+        var b = Decode(space, space.Anchors[1]);
+        Assert.Equal([new PathStep(1, 0, 1), new(1, 1, 1), new(1, 2, 1)], b.Steps);
+    }
+
+    [Fact]
     public void Layer_pair_scales_index_the_papers_M_by_M_matrix_over_all_layers()
     {
         var space = Space(new DfsConfig { Repeats = 2, Scales = DfsScales.LayerPair, FixEnds = false });

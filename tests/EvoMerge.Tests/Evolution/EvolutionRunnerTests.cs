@@ -105,11 +105,36 @@ public class EvolutionRunnerTests : IDisposable
         EvolutionRunner.Run(config, evaluator, RunDir("run"));
         var search = Journal.Read(new RunFolder(RunDir("run")).JournalFile).Where(e => e.Kind == EntryKinds.Search).ToList();
 
-        int distinct = search.Select(e => JsonSerializer.Serialize(e.Candidate, RunJson.Options)).Distinct().Count();
+        // The two sources' own paths (anchors) are scored first; a search candidate equal to one is a cache hit.
+        var anchors = Journal.Read(new RunFolder(RunDir("run")).JournalFile).Where(e => e.Kind == EntryKinds.Anchor).ToList();
+        int distinct = search.Concat(anchors).Select(e => JsonSerializer.Serialize(e.Candidate, RunJson.Options)).Distinct().Count();
         Assert.Equal(80, search.Count);
+        Assert.Equal(2, anchors.Count);
         Assert.Equal(distinct, evaluator.Calls);
         Assert.True(evaluator.Calls < 80, $"{evaluator.Calls} evaluations for {distinct} distinct paths");
-        Assert.Equal(80 - distinct, search.Count(e => e.Cached));
+        Assert.Equal(80 + 2 - distinct, search.Count(e => e.Cached));
+    }
+
+    [Fact]
+    public void Dfs_scores_each_sources_own_path_first_and_never_reports_a_worse_one()
+    {
+        // The fake rewards the path A0 B1 B2 A3 and charges 0.5 per step: model A's own path A0 A1 A2 A3 scores
+        // 2 − 2 = 0, model B's A0 B0 B1 B2 B3 A3 scores 4 − 3 = 1. One short generation cannot beat B's by chance.
+        var config = PsConfig(generations: 1, minibatch: 10) with
+        {
+            Space = SearchSpaceKind.Dfs,
+            Dfs = new DfsConfig { Repeats = 2, Scales = DfsScales.PerSlot },
+            Optimizer = new OptimizerConfig { Population = 4, Generations = 1 },
+            Test = [],
+        };
+        var result = EvolutionRunner.Run(config, new FakeEvaluator(), RunDir("run"));
+        var journal = Journal.Read(new RunFolder(RunDir("run")).JournalFile).ToList();
+        var anchors = journal.Where(e => e.Kind == EntryKinds.Anchor).ToList();
+        Assert.Equal([0.0, 1.0], anchors.Select(e => e.Fitness));
+        Assert.All(anchors, e => Assert.Null(e.MinibatchSeed));
+        Assert.Equal([(0, 0), (1, 0), (1, 1), (1, 2), (1, 3), (0, 3)], ((PathBuild)anchors[1].Candidate).Path.Steps.Select(s => (s.Model, s.Layer)));
+        Assert.True(journal.IndexOf(anchors[1]) < journal.FindIndex(e => e.Kind == EntryKinds.Search));
+        Assert.True(result.BestFitness >= 1, $"best {result.BestFitness} is worse than model B's own path (1)");
     }
 
     [Fact]

@@ -29,8 +29,9 @@ public class KillResumeTests : IDisposable
         Test = [new TaskConfig { Task = "jsonl", Data = "test.jsonl" }],
     };
 
-    // Calls of an uninterrupted run: 2 stages × 3 generations × (5 + 1 re-score) = 36 searches, then 4 test rows.
-    const int TotalCalls = 40;
+    // Calls of an uninterrupted run: 2 stages × 3 generations × (5 + 1 re-score) = 36 searches, the DFS stage's
+    // 3 anchors (the PS model's, A's and B's own paths) before its search, then 4 test rows.
+    const int TotalCalls = 43;
 
     (string[] Journal, string Best, int Calls) Uninterrupted()
     {
@@ -50,8 +51,9 @@ public class KillResumeTests : IDisposable
     [InlineData(1)]
     [InlineData(4)]     // inside PS generation 0
     [InlineData(6)]     // the PS generation 0 re-score
-    [InlineData(20)]    // inside DFS generation 0
-    [InlineData(38)]    // while test-scoring
+    [InlineData(20)]    // while scoring the DFS stage's anchors
+    [InlineData(23)]    // inside DFS generation 0
+    [InlineData(41)]    // while test-scoring
     public void Killed_during_an_evaluation(int killAt)
     {
         var whole = Uninterrupted();

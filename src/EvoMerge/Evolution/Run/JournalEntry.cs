@@ -9,7 +9,7 @@ namespace EvoMerge.Evolution.Run;
 /// rewritten; resume replays these lines instead of evaluating again.
 /// </summary>
 /// <param name="Stage">"ps", "dfs" or "final".</param>
-/// <param name="Kind"><see cref="EntryKinds"/>: a search candidate, a full-dev re-score of a minibatch winner, or a test score.</param>
+/// <param name="Kind"><see cref="EntryKinds"/>: a search candidate, an anchor scored before the search, a full-dev re-score of a minibatch winner, or a test score.</param>
 /// <param name="Generation">Generation of the candidate (for test entries: 0).</param>
 /// <param name="Index">Position in its generation's population (rescore: rank; test: row of the comparison table).</param>
 /// <param name="Label">Human name (test entries: "source: ./models/ja", "best ps", ...).</param>
@@ -49,5 +49,7 @@ public static class EntryKinds
 {
     public const string Search = "search";
     public const string Rescore = "rescore";
+    /// <summary>A search space's anchor (<see cref="Spaces.ISearchSpace.Anchors"/>), scored on the full dev set before generation 0.</summary>
+    public const string Anchor = "anchor";
     public const string Test = "test";
 }

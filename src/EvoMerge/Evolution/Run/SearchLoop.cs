@@ -32,7 +32,7 @@ public sealed class SearchLoop(
 
     public StageResult Run()
     {
-        var optimizer = LoopOptimizer.Create(config.Optimizer, config.Seed, space.Dimension, space.Initial, config.Fitness.Count);
+        var optimizer = LoopOptimizer.Create(config.Optimizer, config.Seed, space.Dimension, ScoreAnchors() ?? space.Initial, config.Fitness.Count);
         double? sigma = null;
         for (int generation = 0; !Done(generation, optimizer); generation++)
         {
@@ -60,6 +60,19 @@ public sealed class SearchLoop(
         var front = optimizer.ParetoFront().Select(p => new ParetoEntry(p.Genome, p.Objectives.Select(o => -o).ToArray())).ToList();
         return new StageResult(space.Name, _best, _history, _asked, _realEvaluations, _cacheHits,
             _buildSeconds, _scoreSeconds, _wall.Elapsed.TotalSeconds, front);
+    }
+
+    /// <summary>
+    /// Scores the space's anchors on the full dev set (journal kind "anchor", generation 0); the best, first on ties,
+    /// becomes the incumbent and the optimiser's start. Null when the space has none.
+    /// </summary>
+    double[]? ScoreAnchors()
+    {
+        if (space.Anchors.Count == 0) return null;
+        var scored = ScoreAll(EntryKinds.Anchor, 0, space.Anchors, minibatch: null, _ => { });
+        _best = scored.MaxBy(e => e.Fitness)!;
+        writeBest(_best.Candidate, space.Name);
+        return _best.Genome;
     }
 
     bool Done(int generation, LoopOptimizer optimizer) =>

@@ -10,7 +10,9 @@ namespace EvoMerge.Evolution.Spaces;
 /// u · scale_max, so the start point 0.5 is scale 1 with the default scale_max 2).
 /// With fix_ends, model A's first and last layers are the fixed ends of every path and are left out of the slots.
 /// When more slots are on than max_path_length allows, the slots with the largest indicators are kept, in order.
-/// The start point uses model A's layers of the first repetition (indicator 0.75) and no others (0.25).
+/// Each model's own path is an anchor (<see cref="ISearchSpace.Anchors"/>): its layers of the first repetition on
+/// (indicator 0.75), every other slot off (0.25), all scales 1. With fix_ends a model other than A runs between A's
+/// first and last layers. Model A's path is also <see cref="Initial"/>, the start when no anchor is scored.
 /// </summary>
 public sealed class DfsSpace : ISearchSpace
 {
@@ -54,17 +56,24 @@ public sealed class DfsSpace : ISearchSpace
         }));
         CoordinateNames = names;
 
-        Initial = new double[Dimension];
-        Array.Fill(Initial, 0.5);
-        int firstRepeatSlots = oneRepeat.Count;
-        for (int t = 0; t < _slots.Length; t++)
-            Initial[t] = t < firstRepeatSlots && _slots[t].Model == 0 ? 0.75 : 0.25;
+        Anchors = Enumerable.Range(0, models.Count).Select(m => SourcePath(m, oneRepeat.Count)).ToList();
+    }
+
+    /// <summary>Model <paramref name="model"/>'s layers of the first repetition in order, every scale 1.</summary>
+    double[] SourcePath(int model, int firstRepeatSlots)
+    {
+        var genome = new double[Dimension];
+        // The coordinate u of a scale maps to u · scale_max; 1 where the range reaches it.
+        Array.Fill(genome, Math.Min(1, 1 / _config.ScaleMax));
+        for (int t = 0; t < _slots.Length; t++) genome[t] = t < firstRepeatSlots && _slots[t].Model == model ? 0.75 : 0.25;
+        return genome;
     }
 
     public string Name => "dfs";
     public int SlotCount => _slots.Length;
     public int Dimension => CoordinateNames.Count;
-    public double[] Initial { get; }
+    public double[] Initial => Anchors[0];
+    public IReadOnlyList<double[]> Anchors { get; }
     public IReadOnlyList<string> CoordinateNames { get; }
     int TotalLayers => _layerCounts.Sum();
 
