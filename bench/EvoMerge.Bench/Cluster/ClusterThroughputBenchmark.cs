@@ -15,12 +15,15 @@ using TorchSharp;
 namespace EvoMerge.Bench.Cluster;
 
 /// <summary>
-/// Candidates per hour of a PS search on the demo models (24 Japanese word problems per candidate) with 1, 2, …
+/// Candidates per hour of a PS search on the demo models (24 Japanese word problems per candidate by default) with 1, 2, …
 /// worker silos of one slot and one torch thread each, in one process (Orleans TestingHost, real messaging), and
 /// the fraction of worker slot time spent idle (between candidates, at generation ends, waiting for the driver).
 /// A warm-up run (JIT, first model load) goes first and is not shown. Each run's wall time includes silo start-up
 /// and each worker's first model load, so use enough generations that they do not dominate.
-/// Args: [workers=1,2] [population=6] [generations=3] [fake-ms=0]. With fake-ms > 0 every candidate takes exactly
+/// Args: [workers=1,2] [population=6] [generations=3] [fake-ms=0] [items=24]. items sets the candidate's size (dev
+/// problems scored; at most the dev split's 300): real candidates score hundreds of items for minutes, and the
+/// ratio between worker counts depends on how much fixed per-candidate cost (build, messages, journal) there is to
+/// amortise. With fake-ms > 0 every candidate takes exactly
 /// that long and uses no CPU, which isolates the scheduler: its idle fraction against the whole-candidate floor
 /// 1 − λ / (w·⌈λ/w⌉) (λ = 12 on 5 workers: 20 %); fake candidates take time per item, so candidates cut into parts
 /// are measured too. Per run it also prints each generation's idle fraction (slot time idle from the batch's start to
@@ -33,15 +36,17 @@ public sealed class ClusterThroughputBenchmark : IBenchmark
     public string Description => "candidates/hour and idle fraction with 1, 2, … cluster workers";
 
     internal static int FakeMilliseconds;
+    internal static int Items = 24;
 
     public void Run(string[] args)
     {
         int[] workerCounts = (args.Length > 0 ? args[0] : "1,2").Split(',').Select(int.Parse).ToArray();
         int population = args.Length > 1 ? int.Parse(args[1]) : 6, generations = args.Length > 2 ? int.Parse(args[2]) : 3;
         FakeMilliseconds = args.Length > 3 ? int.Parse(args[3]) : 0;
+        Items = args.Length > 4 ? int.Parse(args[4]) : 24;
         var root = Directory.CreateTempSubdirectory("evomerge-bench-cluster");
         var config = Config(root.FullName, population, generations);
-        Console.WriteLine($"λ = {population}, {generations} generations, {(FakeMilliseconds > 0 ? $"fake candidates of {FakeMilliseconds} ms" : "demo models, 1 thread per worker")}");
+        Console.WriteLine($"λ = {population}, {generations} generations, {Items} items per candidate, {(FakeMilliseconds > 0 ? $"fake candidates of {FakeMilliseconds} ms" : "demo models, 1 thread per worker")}");
         Measure(config with { Optimizer = new OptimizerConfig { Population = 2, Generations = 1 } }, 1, Path.Combine(root.FullName, "warm-up"));
         Console.WriteLine("workers\tcandidates\twall s\tcandidates/hour\tvs first row\tideal\tidle fraction\twhole-candidate idle floor");
         (int Workers, double PerHour)? first = null;
@@ -143,7 +148,7 @@ public sealed class ClusterThroughputBenchmark : IBenchmark
         string data = Path.Combine(root, "data");
         DemoTasks.WriteData(new MiniatureWorld().Splits, data);
         string dev = Path.Combine(root, "dev.jsonl");
-        File.WriteAllLines(dev, File.ReadLines(Path.Combine(data, "ja_math_dev.jsonl")).Take(24));
+        File.WriteAllLines(dev, File.ReadLines(Path.Combine(data, "ja_math_dev.jsonl")).Take(Items));
         string models = Path.GetFullPath(Path.Combine("demo", "models"));
         var fitness = DemoTasks.Fitness(data) with { Data = dev, Minibatch = null };
         return new EvolutionConfig
@@ -183,9 +188,9 @@ public sealed class ClusterThroughputBenchmark : IBenchmark
         {
             foreach (var work in batch)
             {
-                // Time in proportion to the items scored (24 per candidate): a part of a candidate takes its share.
-                var items = work.Tasks.Select(t => t.Subset.Resolve(24)).ToList();
-                int ms = milliseconds * items.Sum(i => i.Length) / (24 * Math.Max(1, items.Count));
+                // Time in proportion to the items scored (Items per candidate): a part of a candidate takes its share.
+                var items = work.Tasks.Select(t => t.Subset.Resolve(Items)).ToList();
+                int ms = milliseconds * items.Sum(i => i.Length) / (Items * Math.Max(1, items.Count));
                 Thread.Sleep(ms);
                 yield return new CandidateResult(work.Key, items.Select(i => new EvoMerge.Candidates.TaskOutcome(0, i, new double[i.Length], "acc")).ToList(), 0, ms / 1000.0);
             }
