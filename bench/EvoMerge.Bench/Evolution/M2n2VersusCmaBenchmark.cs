@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using EvoMerge.Demo;
+using EvoMerge.Demo.Replicate;
 using EvoMerge.Evaluation;
 using EvoMerge.Evolution;
 using EvoMerge.Evolution.Config;
@@ -46,10 +47,15 @@ public sealed class M2n2VersusCmaBenchmark : IBenchmark
                 Console.WriteLine($"world {seed}: training the three models (scale {trainScale})");
                 DemoTrainer.TrainAll(models, seed, stepsScale: trainScale);
             }
-            Console.WriteLine($"world {seed}: the demo (CMA-ES PS and the rest){(quick ? ", quick" : "")}");
             string demo = Path.Combine(root, "demo");
-            if (Directory.Exists(demo)) Directory.Delete(demo, recursive: true);
-            var summary = DemoRunner.Run(new DemoOptions(models, demo, seed, quick, threads));
+            var summary = DemoReplicate.Finished(demo, quick);
+            if (summary is null)
+            {
+                Console.WriteLine($"world {seed}: the demo (CMA-ES PS and the rest){(quick ? ", quick" : "")}");
+                if (Directory.Exists(demo)) Directory.Delete(demo, recursive: true);
+                summary = DemoRunner.Run(new DemoOptions(models, demo, seed, quick, threads));
+            }
+            else Console.WriteLine($"world {seed}: reusing the finished demo in {demo} (`demo replicate` ran it)");
             int budget = summary.Rows.Single(r => r.Name == "evolved-ps").Evaluations;
             var cma = TestItems(Path.Combine(demo, "evolved-ps-dfs"));
 

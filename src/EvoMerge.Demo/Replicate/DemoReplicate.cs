@@ -50,7 +50,7 @@ public static class DemoReplicate
                 DemoTrainer.TrainJoint(models, seed, training);
             }
             string demo = Path.Combine(root, "demo");
-            var summary = File.Exists(Path.Combine(demo, DemoSummary.FileName)) && Read(demo) is { } done && done.Quick == options.Quick ? done : null;
+            var summary = Finished(demo, options.Quick);
             if (summary is null)
             {
                 progress?.Report(new ReplicateProgress(seed, options.Quick ? "the quick demo" : "the full demo"));
@@ -69,9 +69,13 @@ public static class DemoReplicate
         return result;
     }
 
-    static DemoSummary? Read(string demoFolder)
+    /// <summary>The summary of a demo that finished in <paramref name="demoFolder"/> with the same plan (quick or
+    /// full), or null: a killed demo never wrote its summary, so it is run again (`bench m2n2-vs-cma` shares this).</summary>
+    public static DemoSummary? Finished(string demoFolder, bool quick)
     {
-        try { return JsonSerializer.Deserialize<DemoSummary>(File.ReadAllText(Path.Combine(demoFolder, DemoSummary.FileName))); }
+        string path = Path.Combine(demoFolder, DemoSummary.FileName);
+        if (!File.Exists(path)) return null;
+        try { return JsonSerializer.Deserialize<DemoSummary>(File.ReadAllText(path)) is { } done && done.Quick == quick ? done : null; }
         catch (JsonException) { return null; }
     }
 }
