@@ -34,8 +34,13 @@ public static class CliApp
                     train.AddCommand<DiffusionTrainCommand>("diffusion")
                         .WithDescription("Regenerate the diffusion demo's models (base, ja, lightning, judge) from a seed.");
                 });
-                demo.AddCommand<DemoReplicateCommand>("replicate")
-                    .WithDescription("Train N worlds from N seeds, run the demo on each, and print the table with 95% intervals.");
+                demo.AddBranch("replicate", replicate =>
+                {
+                    replicate.SetDescription("Train N worlds from N seeds, run the demo on each, and print the table with 95% intervals.");
+                    replicate.SetDefaultCommand<DemoReplicateCommand>();
+                    replicate.AddCommand<DiffusionReplicateCommand>("diffusion")
+                        .WithDescription("The same for the diffusion demo: N diffusion worlds, the demo on each, pooled intervals.");
+                });
                 demo.AddCommand<DemoVlmCommand>("vlm")
                     .WithDescription("Run the miniature EvoVLM-JP: V (sees), A (Japanese), merges and evolved merges on Japanese VQA.");
                 demo.AddCommand<DiffusionDemoCommand>("diffusion")

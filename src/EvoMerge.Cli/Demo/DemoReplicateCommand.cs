@@ -25,7 +25,7 @@ public sealed class DemoReplicateCommand : Command<DemoReplicateCommand.Settings
         public string? Seeds { get; init; }
 
         [CommandOption("--out <DIR>")]
-        [Description("Folder of the worlds: world-<seed>/models (reused when present, as bench m2n2-vs-cma --out does) and world-<seed>/demo.")]
+        [Description("Folder of the worlds: world-<seed>/models (reused when present; bench m2n2-vs-cma --out shares the LLM layout) and world-<seed>/demo.")]
         public string Out { get; init; } = Path.Combine("demo-runs", "replicate");
 
         [CommandOption("--quick")]
@@ -37,7 +37,7 @@ public sealed class DemoReplicateCommand : Command<DemoReplicateCommand.Settings
         public bool Json { get; init; }
 
         [CommandOption("--threads <N>")]
-        [Description("Torch CPU threads for the demos (default 1); training uses 2, as the shipped models did.")]
+        [Description("Torch CPU threads for the demos (default 1); LLM training uses 2 and diffusion training 1, as their shipped models did.")]
         public int Threads { get; init; } = 1;
 
         public IReadOnlyList<int> SeedList()

@@ -40,7 +40,7 @@ public static class DiffusionDemoTrainer
     /// </summary>
     public static readonly (string Name, int Steps, double LearningRate)[] Phases =
     [
-        (Base, 2400, 2e-3), (Japanese, 800, 1e-3), ("lightning 16→8", 300, 3e-4), ("lightning 8→4", 300, 3e-4), (Judge, 2000, 3e-3),
+        (Base, 2400, 1e-3), (Japanese, 800, 1e-3), ("lightning 16→8", 300, 3e-4), ("lightning 8→4", 300, 3e-4), (Judge, 2000, 3e-3),
     ];
 
     public const int BatchSize = 32;
@@ -65,7 +65,8 @@ public static class DiffusionDemoTrainer
         }
         IProgress<TrainingStep> Report(string model) => new SyncProgress<TrainingStep>(s =>
         {
-            log.Add(string.Create(CultureInfo.InvariantCulture, $"{model}\t{s.Step}\t{s.Loss:F5}\t{s.LearningRate:G4}"));
+            // A skipped step (its loss or gradients not finite, DiffusionTrainer.MaxConsecutiveSkips) is logged as such.
+            log.Add(string.Create(CultureInfo.InvariantCulture, $"{model}\t{s.Step}\t{(s.Skipped ? "skipped" : s.Loss.ToString("F5", CultureInfo.InvariantCulture))}\t{s.LearningRate:G4}"));
             progress?.Report(new DiffusionTrainingProgress(model, s));
         });
         void Save(DiffusionPipeline p, string name) => p.Save(Path.Combine(outDir, name), tokenizer.WriteHuggingFaceFiles);

@@ -185,7 +185,7 @@ public static class VlmTrainer
 
         public SceneHeads(int width) : base(nameof(SceneHeads))
         {
-            norm = nn.LayerNorm(width);
+            norm = Norms.Layer(width, 1e-5, null, ScalarType.Float32);
             kind = nn.Linear(width, WorldLexicon.Things.Count);
             colour = nn.Linear(width, WorldLexicon.Colours.Count);
             count = nn.Linear(width, Scene.MaxCount);

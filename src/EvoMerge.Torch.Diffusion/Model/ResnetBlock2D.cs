@@ -1,3 +1,4 @@
+using EvoMerge.Torch.Model;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 

@@ -81,6 +81,15 @@ public static class DiffusionTrainer
         return parameters;
     }
 
+    /// <summary>
+    /// Steps in a row whose loss or gradient norm is not finite before training stops as diverged. Single such steps
+    /// are skipped (the weights stay as they were, as mixed-precision training skips a step whose gradients overflowed):
+    /// on this CPU build non-finite gradients of a finite loss appeared now and then (1 step in a few hundred to a few
+    /// thousand, at different steps of identical one-thread runs from one seed; the source was not found), and one
+    /// such step used to turn every weight into NaN.
+    /// </summary>
+    public const int MaxConsecutiveSkips = 20;
+
     static void Loop(DiffusionPipeline pipeline, List<TorchSharp.Modules.Parameter> parameters, IEnumerable<ImageBatch> batches,
         TrainingOptions options, IProgress<TrainingStep>? progress, Func<ImageBatch, Tensor> loss)
     {
@@ -88,6 +97,7 @@ public static class DiffusionTrainer
         pipeline.TextEncoder.train();
         using var optimizer = optim.AdamW(parameters, lr: options.LearningRate, beta1: options.Beta1, beta2: options.Beta2, weight_decay: options.WeightDecay);
         using var data = batches.GetEnumerator();
+        int consecutiveSkips = 0;
         try
         {
             for (int step = 0; step < options.Steps; step++)
@@ -95,19 +105,23 @@ public static class DiffusionTrainer
                 if (!data.MoveNext()) throw new ArgumentException($"the batches ran out after {step} of {options.Steps} steps", nameof(batches));
                 double lr = LearningRateSchedule.At(step, options);
                 foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
-                double value;
+                double value, norm;
                 using (var scope = NewDisposeScope())
                 {
                     var l = loss(data.Current);
                     optimizer.zero_grad();
                     l.backward();
-                    if (options.GradientClip > 0) nn.utils.clip_grad_norm_(parameters, options.GradientClip);
-                    optimizer.step();
+                    // The norm over all gradients; clipped to GradientClip when set (an infinite limit leaves them).
+                    norm = nn.utils.clip_grad_norm_(parameters, options.GradientClip > 0 ? options.GradientClip : double.PositiveInfinity);
                     value = l.item<float>();
+                    if (double.IsFinite(value) && double.IsFinite(norm)) optimizer.step();
                 }
-                if (!double.IsFinite(value)) throw new EvoMergeException($"training diverged at step {step + 1} of {options.Steps} (loss {value}, learning rate {lr:G3})");
                 data.Current.Images.Dispose();
-                progress?.Report(new TrainingStep(step + 1, options.Steps, value, lr));
+                bool skipped = !(double.IsFinite(value) && double.IsFinite(norm));
+                consecutiveSkips = skipped ? consecutiveSkips + 1 : 0;
+                if (consecutiveSkips > MaxConsecutiveSkips)
+                    throw new EvoMergeException($"training diverged at step {step + 1} of {options.Steps}: {consecutiveSkips} steps in a row with a loss or gradients that are not finite (loss {value}, gradient norm {norm}, learning rate {lr:G3})");
+                progress?.Report(new TrainingStep(step + 1, options.Steps, value, lr, skipped));
             }
         }
         finally

@@ -1,3 +1,4 @@
+using EvoMerge.Torch.Model;
 using EvoMerge.Torch.Model.Clip;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -39,9 +40,9 @@ sealed class ClipVisionTransformer : nn.Module
     public ClipVisionTransformer(ClipVisionConfig c, Device? device, ScalarType dtype) : base(nameof(ClipVisionTransformer))
     {
         embeddings = new ClipEmbeddings(c, device, dtype);
-        pre_layrnorm = nn.LayerNorm(c.HiddenSize, c.LayerNormEps, device: device, dtype: dtype);
+        pre_layrnorm = Norms.Layer(c.HiddenSize, c.LayerNormEps, device, dtype);
         encoder = new ClipEncoder(new ClipEncoderShape(c.NumLayers, c.HiddenSize, c.NumHeads, c.IntermediateSize, c.LayerNormEps, Causal: false, c.HiddenAct), device, dtype);
-        post_layernorm = nn.LayerNorm(c.HiddenSize, c.LayerNormEps, device: device, dtype: dtype);
+        post_layernorm = Norms.Layer(c.HiddenSize, c.LayerNormEps, device, dtype);
         RegisterComponents();
     }
 

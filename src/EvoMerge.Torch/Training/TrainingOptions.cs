@@ -18,4 +18,5 @@ public sealed record TrainingOptions
 }
 
 /// <summary>One step's report: the mean token loss of its batch and the learning rate it used.</summary>
-public readonly record struct TrainingStep(int Step, int Steps, double Loss, double LearningRate);
+/// <param name="Skipped">The step's loss or gradients were not finite, so the weights were left as they were.</param>
+public readonly record struct TrainingStep(int Step, int Steps, double Loss, double LearningRate, bool Skipped = false);

@@ -4,9 +4,15 @@ using static TorchSharp.torch;
 
 namespace EvoMerge.Torch.Tests.Diffusion;
 
-/// <summary>DDPM training and step distillation run, stay finite and lower their loss on a fixed batch.</summary>
+/// <summary>
+/// DDPM training and step distillation run, stay finite and lower their loss on a fixed batch; a step whose loss or
+/// gradients are not finite is skipped. One torch thread, as `demo train diffusion` trains: with two, this CPU
+/// build's backward gave non-finite gradients of a finite loss now and then (docs/platform.md).
+/// </summary>
 public sealed class DiffusionTrainerTests
 {
+    public DiffusionTrainerTests() => set_num_threads(1);
+
     static IEnumerable<ImageBatch> SameBatch()
     {
         while (true)
@@ -16,18 +22,19 @@ public sealed class DiffusionTrainerTests
         }
     }
 
-    [Fact]
+    [ReproducibleBackwardFact]
     public void DdpmTrainingLowersTheLoss()
     {
         using var p = RandomPipeline.Create(seed: 1);
         var losses = new List<double>();
         DiffusionTrainer.Train(p, SameBatch(), new TrainingOptions { Steps = 30, LearningRate = 3e-3, WarmupSteps = 1 }, trainTextEncoder: true,
             new Progress(s => losses.Add(s.Loss)));
-        Assert.All(losses, l => Assert.True(double.IsFinite(l)));
-        Assert.True(losses.TakeLast(5).Average() < losses.Take(5).Average(), $"loss {losses[0]:F3} → {losses[^1]:F3}");
+        var finite = losses.Where(double.IsFinite).ToList();
+        Assert.True(finite.Count >= 25, $"{30 - finite.Count} of 30 steps skipped");
+        Assert.True(finite.TakeLast(5).Average() < finite.Take(5).Average(), $"loss {finite[0]:F3} → {finite[^1]:F3}");
     }
 
-    [Fact]
+    [ReproducibleBackwardFact]
     public void DistillationStaysFiniteAndLearns()
     {
         using var teacher = RandomPipeline.Create(seed: 2);
@@ -35,7 +42,46 @@ public sealed class DiffusionTrainerTests
         var losses = new List<double>();
         DiffusionTrainer.Distill(teacher, student, 8, 4, SameBatch(), new TrainingOptions { Steps = 30, LearningRate = 1e-3, WarmupSteps = 1 },
             new Progress(s => losses.Add(s.Loss)));
-        Assert.All(losses, l => Assert.True(double.IsFinite(l), $"losses: {string.Join(", ", losses.Select(x => x.ToString("G3")))}"));
+        Assert.True(losses.Count(double.IsFinite) >= 25, $"losses: {string.Join(", ", losses.Select(x => x.ToString("G3")))}");
+    }
+
+    /// <summary>The fixed batch, except that the batches at <paramref name="broken"/> (0-based) hold a NaN pixel.</summary>
+    static IEnumerable<ImageBatch> BrokenAt(Func<int, bool> broken)
+    {
+        int i = 0;
+        foreach (var batch in SameBatch())
+        {
+            if (broken(i++)) batch.Images[0, 0, 0, 0] = tensor(float.NaN);
+            yield return batch;
+        }
+    }
+
+    static float[] Weights(EvoMerge.Torch.Diffusion.Pipeline.DiffusionPipeline p) =>
+        p.Unet.parameters().SelectMany(w => w.detach().flatten().data<float>().ToArray()).ToArray();
+
+    [ReproducibleBackwardFact]
+    public void A_step_whose_loss_is_not_finite_is_skipped_and_training_goes_on()
+    {
+        using var p = RandomPipeline.Create(seed: 4);
+        var steps = new List<TrainingStep>();
+        var weights = new List<float[]>();
+        // A NaN pixel at the second step: that step is reported as skipped and leaves every weight as it was, and
+        // the steps after it train again.
+        DiffusionTrainer.Train(p, BrokenAt(i => i == 1), new TrainingOptions { Steps = 4, LearningRate = 1e-3, WarmupSteps = 1 },
+            trainTextEncoder: false, new Progress(s => { steps.Add(s); weights.Add(Weights(p)); }));
+        Assert.Equal([false, true, false, false], steps.Select(s => s.Skipped));
+        Assert.True(double.IsNaN(steps[1].Loss));
+        Assert.Equal(weights[0], weights[1]);
+        Assert.NotEqual(weights[1], weights[2]);
+    }
+
+    [ReproducibleBackwardFact]
+    public void Too_many_skipped_steps_in_a_row_stop_training_as_diverged()
+    {
+        using var p = RandomPipeline.Create(seed: 5);
+        var e = Assert.Throws<EvoMergeException>(() => DiffusionTrainer.Train(p, BrokenAt(_ => true),
+            new TrainingOptions { Steps = 40, LearningRate = 1e-3, WarmupSteps = 1 }, trainTextEncoder: false));
+        Assert.Contains($"training diverged at step {DiffusionTrainer.MaxConsecutiveSkips + 1} of 40", e.Message);
     }
 
     sealed class Progress(Action<TrainingStep> report) : IProgress<TrainingStep>

@@ -36,9 +36,9 @@ public sealed class ClipEncoderLayer : nn.Module
     public ClipEncoderLayer(ClipEncoderShape shape, Device? device, ScalarType dtype) : base(nameof(ClipEncoderLayer))
     {
         self_attn = new ClipAttention(shape, device, dtype);
-        layer_norm1 = nn.LayerNorm(shape.Hidden, shape.LayerNormEps, device: device, dtype: dtype);
+        layer_norm1 = Norms.Layer(shape.Hidden, shape.LayerNormEps, device, dtype);
         mlp = new ClipMlp(shape, device, dtype);
-        layer_norm2 = nn.LayerNorm(shape.Hidden, shape.LayerNormEps, device: device, dtype: dtype);
+        layer_norm2 = Norms.Layer(shape.Hidden, shape.LayerNormEps, device, dtype);
         RegisterComponents();
     }
 

@@ -1,13 +1,14 @@
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace EvoMerge.Torch.Diffusion.Model;
+namespace EvoMerge.Torch.Model;
 
 /// <summary>
 /// Norm layers with their affine parameters set to PyTorch's defaults (scale 1, shift 0) explicitly: TorchSharp
-/// 0.107's <c>GroupNorm</c> can leave them as uninitialised memory (seen as NaN and 1e30 scales in a fresh UNet).
+/// 0.107's <c>GroupNorm</c> can leave them as uninitialised memory (seen as NaN and 1e30 scales in a fresh UNet);
+/// every norm a wing creates fresh comes from here, LayerNorm too, so no fresh model depends on what memory held.
 /// </summary>
-static class Norms
+public static class Norms
 {
     public static GroupNorm Group(int groups, int channels, double eps, Device? device, ScalarType dtype) =>
         Reset(nn.GroupNorm(groups, channels, eps, device: device, dtype: dtype));
