@@ -7,7 +7,7 @@ namespace EvoMerge.Torch.Tests.Diffusion;
 /// <summary>
 /// DDPM training and step distillation run, stay finite and lower their loss on a fixed batch; a step whose loss or
 /// gradients are not finite is skipped. One torch thread, as `demo train diffusion` trains: with two, this CPU
-/// build's backward gave non-finite gradients of a finite loss now and then (docs/platform.md).
+/// build's backward gave non-finite gradients of a finite loss now and then (docs/diffusion.md, "Training on a CPU whose backward is not reproducible").
 /// </summary>
 public sealed class DiffusionTrainerTests
 {
