@@ -5,11 +5,9 @@ namespace EvoMerge.Torch.Tests.Diffusion;
 
 /// <summary>
 /// A training test that needs libtorch's CPU backward to be reproducible: the same UNet forward and backward, run
-/// <see cref="Runs"/> times on one thread, must give finite gradients with the same norm every time. On the AMD EPYC
-/// (Zen 5) build machine of 2026-12-03 it did not (non-finite gradient norms of a finite loss in some runs, with
-/// libtorch 2.10's default kernels, also with oneDNN or ATen capped at AVX2; docs/diffusion.md, "Training on a CPU whose backward is not reproducible"), while the same tests
-/// passed on the Intel machine before. There a training test can only report the platform, so it is skipped,
-/// saying so; everywhere else it runs.
+/// <see cref="Runs"/> times on one thread, must give finite gradients with the same norm every time. It was not on an
+/// AMD EPYC (Zen 5) machine until oneDNN was capped at AVX2 (docs/diffusion.md, "AMD processors with AVX-512"); on a
+/// platform where it is not, a training test can only report the platform, so it is skipped, saying so.
 /// </summary>
 public sealed class ReproducibleBackwardFactAttribute : FactAttribute
 {
@@ -43,6 +41,6 @@ public sealed class ReproducibleBackwardFactAttribute : FactAttribute
         }
         int bad = norms.Count(n => !double.IsFinite(n) || n != norms[0]);
         return bad == 0 ? null
-            : $"libtorch's CPU backward is not reproducible on this machine: {bad} of {Runs} identical UNet backward passes gave another or a non-finite gradient norm (docs/diffusion.md, "Training on a CPU whose backward is not reproducible")";
+            : $"libtorch's CPU backward is not reproducible on this machine: {bad} of {Runs} identical UNet backward passes gave another or a non-finite gradient norm (docs/diffusion.md, 'AMD processors with AVX-512')";
     }
 }
