@@ -72,10 +72,17 @@ public sealed class M2n2VersusCmaBenchmark : IBenchmark
                 BaseDirectory = root,
             };
             string run = Path.Combine(root, "m2n2");
-            if (Directory.Exists(run)) Directory.Delete(run, recursive: true);
-            using (var evaluator = new TorchCandidateEvaluator(new TorchEvaluatorOptions(threads, ScalarType.Float32, BatchSize: 256)))
-                EvolutionRunner.Run(config, evaluator, run, new RunOptions(WriteModel: false));
-            worlds.Add(new World(seed, budget, cma, TestItems(run), watch.Elapsed.TotalSeconds));
+            var done = FinishedTestItems(run);
+            if (done is not null)
+                Console.WriteLine($"world {seed}: reusing the finished m2n2 run in {run}");
+            else
+            {
+                if (Directory.Exists(run)) Directory.Delete(run, recursive: true);
+                using (var evaluator = new TorchCandidateEvaluator(new TorchEvaluatorOptions(threads, ScalarType.Float32, BatchSize: 256)))
+                    EvolutionRunner.Run(config, evaluator, run, new RunOptions(WriteModel: false));
+                done = TestItems(run);
+            }
+            worlds.Add(new World(seed, budget, cma, done, watch.Elapsed.TotalSeconds));
         }
         Print(worlds);
         RunJson.WriteFile(Path.Combine(output, "m2n2-vs-cma.json"), worlds.Select(w => new
@@ -86,10 +93,16 @@ public sealed class M2n2VersusCmaBenchmark : IBenchmark
     }
 
     /// <summary>Per test task, the per-item scores of the run's "best ps" test row.</summary>
-    static double[][] TestItems(string runFolder)
+    static double[][] TestItems(string runFolder) =>
+        FinishedTestItems(runFolder) ?? throw new InvalidOperationException($"{runFolder}: its journal has no \"best ps\" test row");
+
+    /// <summary>A finished run's test items (its journal holds the "best ps" test row), or null: run it (again).</summary>
+    static double[][]? FinishedTestItems(string runFolder)
     {
-        var row = Journal.Read(new RunFolder(runFolder).JournalFile).Single(e => e.Kind == EntryKinds.Test && e.Label == "best ps");
-        return row.Items!.Select(t => t.Scores).ToArray();
+        var journal = new RunFolder(runFolder).JournalFile;
+        if (!File.Exists(journal)) return null;
+        var row = Journal.Read(journal).SingleOrDefault(e => e.Kind == EntryKinds.Test && e.Label == "best ps");
+        return row?.Items?.Select(t => t.Scores).ToArray();
     }
 
     sealed record World(int Seed, int Budget, double[][] Cma, double[][] M2n2, double Seconds);
