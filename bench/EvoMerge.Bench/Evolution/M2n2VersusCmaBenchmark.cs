@@ -77,9 +77,11 @@ public sealed class M2n2VersusCmaBenchmark : IBenchmark
                 Console.WriteLine($"world {seed}: reusing the finished m2n2 run in {run}");
             else
             {
-                if (Directory.Exists(run)) Directory.Delete(run, recursive: true);
+                // A run killed part way resumes from its journal (the same archive as an uninterrupted run).
+                bool resume = File.Exists(new RunFolder(run).JournalFile);
+                if (resume) Console.WriteLine($"world {seed}: resuming the m2n2 run in {run}");
                 using (var evaluator = new TorchCandidateEvaluator(new TorchEvaluatorOptions(threads, ScalarType.Float32, BatchSize: 256)))
-                    EvolutionRunner.Run(config, evaluator, run, new RunOptions(WriteModel: false));
+                    EvolutionRunner.Run(config, evaluator, run, new RunOptions(Resume: resume, WriteModel: false));
                 done = TestItems(run);
             }
             worlds.Add(new World(seed, budget, cma, done, watch.Elapsed.TotalSeconds));
