@@ -76,5 +76,18 @@ public sealed class DiffusionReplicateTests : IDisposable
         Assert.Equal(0.2, summary.Comparisons.Single(c => c.Right == "J@4").Difference.Difference, 12);
         Assert.True(File.Exists(Path.Combine(folder.FullName, DiffusionReplicate.FileName)));
         Assert.False(Directory.Exists(Path.Combine(world, "models", DiffusionDemoTrainer.Base)), "nothing was trained");
+
+        // A second finished world, then the tables (intervals in square brackets, which the console reads as markup
+        // unless escaped); replicate.json is rewritten for the two worlds.
+        string second = Path.Combine(folder.FullName, "world-6");
+        Directory.CreateDirectory(Path.Combine(second, "models"));
+        File.WriteAllText(Path.Combine(second, "models", DiffusionDemoTrainer.LogFile), "model\tstep\tloss\tlr\n");
+        Directory.CreateDirectory(Path.Combine(second, "demo"));
+        File.WriteAllText(Path.Combine(second, "demo", DiffusionSummary.FileName), (finished with { Seed = 6 }).ToJson());
+        var (tableCode, table, tableErrors) = CliProcess.Run("demo", "replicate", "diffusion", "--seeds", "5,6", "--quick", "--out", folder.FullName);
+        Assert.True(tableCode == 0, tableErrors);
+        Assert.Contains("[0.100, 0.100]", table);
+        Assert.Contains("yes, above", table);
+        Assert.Equal([5, 6], JsonSerializer.Deserialize<DiffusionReplicateSummary>(File.ReadAllText(Path.Combine(folder.FullName, DiffusionReplicate.FileName)))!.Seeds);
     }
 }

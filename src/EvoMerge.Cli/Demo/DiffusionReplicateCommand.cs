@@ -38,7 +38,7 @@ public sealed class DiffusionReplicateCommand : Command<DemoReplicateCommand.Set
     static void Write(IAnsiConsole console, DiffusionReplicateSummary summary)
     {
         var rows = new Table().Border(TableBorder.Rounded)
-            .Title($"Miniature EvoSDXL-JP over {summary.Seeds.Count} worlds (seeds {string.Join(", ", summary.Seeds)}{(summary.Quick ? ", quick" : "")}): mean [95% t-interval over worlds]")
+            .Title($"Miniature EvoSDXL-JP over {summary.Seeds.Count} worlds (seeds {string.Join(", ", summary.Seeds)}{(summary.Quick ? ", quick" : "")}): mean [[95% t-interval over worlds]]")
             .AddColumn("model").AddColumn(new TableColumn("worlds").RightAligned());
         foreach (string c in new[] { "fidelity (JA test)", "realism FD", "dev fidelity" }) rows.AddColumn(new TableColumn(c).RightAligned());
         foreach (var r in summary.Rows)
@@ -47,18 +47,12 @@ public sealed class DiffusionReplicateCommand : Command<DemoReplicateCommand.Set
         rows.AddRow("real pictures (the ceiling)", summary.Seeds.Count.ToString(CultureInfo.InvariantCulture), M(summary.RealFidelity, "F3"), "", "");
         console.Write(rows);
 
-        var claims = new Table().Border(TableBorder.Rounded)
-            .Title("Fidelity on the Japanese test prompts, left − right [95% paired bootstrap over test prompts]")
-            .AddColumn("claim").AddColumn("world").AddColumn("left − right")
-            .AddColumn(new TableColumn("difference").RightAligned()).AddColumn("interval excludes 0");
-        foreach (var c in summary.Comparisons)
-            claims.AddRow(Markup.Escape(c.Claim), c.World, Markup.Escape($"{c.Left} − {c.Right}"), D(c.Difference),
-                c.Difference.Lower > 0 ? "yes, above" : c.Difference.Upper < 0 ? "yes, below" : "no");
-        console.Write(claims);
+        ReplicateTable.WriteClaims(console, "Fidelity on the Japanese test prompts, left − right [95% paired bootstrap over test prompts]",
+            summary.Comparisons, D);
     }
 
     static string M(MeanInterval m, string format) => m.Lower is double lo && m.Upper is double hi
-        ? $"{m.Mean.ToString(format, CultureInfo.InvariantCulture)} [{lo.ToString(format, CultureInfo.InvariantCulture)}, {hi.ToString(format, CultureInfo.InvariantCulture)}]"
+        ? $"{m.Mean.ToString(format, CultureInfo.InvariantCulture)} [[{lo.ToString(format, CultureInfo.InvariantCulture)}, {hi.ToString(format, CultureInfo.InvariantCulture)}]]"
         : m.Mean.ToString(format, CultureInfo.InvariantCulture);
 
     static string D(ScoreDifference d) => string.Create(CultureInfo.InvariantCulture, $"{d.Difference:+0.000;-0.000;0.000} [{d.Lower:+0.000;-0.000;0.000}, {d.Upper:+0.000;-0.000;0.000}]");

@@ -2,7 +2,6 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using EvoMerge.Demo.Replicate;
 using EvoMerge.Evaluation;
-using EvoMerge.IO;
 
 namespace EvoMerge.Demo.Diffusion;
 
@@ -114,7 +113,10 @@ public static class DiffusionReplicate
             worlds.Add(summary);
         }
         var result = DiffusionReplicateSummary.Of(worlds);
-        OutputFile.Write(Path.Combine(output, FileName), s => JsonSerializer.Serialize(s, result, DemoSummary.Json));
+        // Rewritten on every run (a world added later changes the summary), through a temporary name.
+        string path = Path.Combine(output, FileName), temp = path + ".partial";
+        File.WriteAllText(temp, JsonSerializer.Serialize(result, DemoSummary.Json));
+        File.Move(temp, path, overwrite: true);
         return result;
     }
 
