@@ -24,8 +24,14 @@ static class OneDnnIsaGuard
         if (!string.IsNullOrEmpty(Environment.GetEnvironmentVariable(Variable))) return;
         // oneDNN reads the process environment through getenv when it first picks a kernel; .NET's
         // Environment.SetEnvironmentVariable does not reach that environment on Unix, libc's setenv does.
-        if (OperatingSystem.IsLinux() || OperatingSystem.IsMacOS()) setenv(Variable, "AVX2", 0);
-        else Environment.SetEnvironmentVariable(Variable, "AVX2");
+        Environment.SetEnvironmentVariable(Variable, "AVX2");
+        if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS()) return;
+        try { setenv(Variable, "AVX2", 0); }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            // Without libc's setenv the cap cannot reach oneDNN; say so once rather than fail every Torch user.
+            Console.Error.WriteLine($"warning: could not set {Variable}=AVX2 ({e.Message}); set it yourself on this AMD CPU (docs/diffusion.md)");
+        }
     }
 #pragma warning restore CA2255
 
