@@ -83,10 +83,10 @@ public static class DiffusionTrainer
 
     /// <summary>
     /// Steps in a row whose loss or gradient norm is not finite before training stops as diverged. Single such steps
-    /// are skipped (the weights stay as they were, as mixed-precision training skips a step whose gradients overflowed):
-    /// on this CPU build non-finite gradients of a finite loss appeared now and then (1 step in a few hundred to a few
-    /// thousand, at different steps of identical one-thread runs from one seed; the source was not found), and one
-    /// such step used to turn every weight into NaN.
+    /// are skipped (the weights stay as they were, as mixed-precision training skips a step whose gradients overflowed).
+    /// Where libtorch computes wrong gradients now and then (oneDNN's AVX-512 convolutions on an AMD EPYC gave non-finite
+    /// gradients of a finite loss at different steps of identical runs, until capped: docs/diffusion.md), one such
+    /// step used to turn every weight into NaN.
     /// </summary>
     public const int MaxConsecutiveSkips = 20;
 
