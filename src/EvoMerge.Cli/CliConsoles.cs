@@ -30,6 +30,17 @@ public static class CliConsoles
     /// non-interactive renderer, which prints each task's state as a whole line.</summary>
     public static Progress Progress() => ProgressConsole.Progress();
 
+    /// <summary>
+    /// The two consoles of a command that can print its result as JSON: with <c>--json</c> stdout carries only the
+    /// JSON, so messages and progress lines both go to stderr; otherwise messages to stdout, progress as above.
+    /// </summary>
+    public static (IAnsiConsole Messages, IAnsiConsole Progress) ForResult(bool json)
+    {
+        if (!json) return (AnsiConsole.Console, ProgressConsole);
+        var stderr = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+        return (stderr, stderr);
+    }
+
     static IAnsiConsole Plain(TextWriter writer)
     {
         var console = AnsiConsole.Create(new AnsiConsoleSettings

@@ -42,11 +42,10 @@ public sealed class DemoCommand : Command<DemoCommand.Settings>
         torch.set_num_threads(settings.Threads);
         string output = settings.Out ?? Path.Combine("demo-runs", $"{DateTime.Now:yyyyMMdd-HHmmss}-seed{settings.Seed}");
         string models = settings.Models ?? ShippedModels.Find();
-        var console = settings.Json ? AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) }) : AnsiConsole.Console;
+        var (console, progressConsole) = CliConsoles.ForResult(settings.Json);
         console.MarkupLineInterpolated($"[bold]EvoMerge demo[/]{(settings.Quick ? " (quick)" : "")}: models from {models}, output in {output}");
 
         // Progress lines go to stderr when stdout is a pipe (or with --json), the table to stdout.
-        var progressConsole = settings.Json ? console : CliConsoles.ProgressConsole;
         var summary = DemoRunner.Run(new DemoOptions(models, output, settings.Seed, settings.Quick, settings.Threads), new DemoProgressPrinter(progressConsole), cancellationToken);
         DemoReports.Render(summary, console);
         if (settings.Json) Console.Out.WriteLine(summary.ToJson());

@@ -43,9 +43,8 @@ public sealed class DiffusionDemoCommand : Command<DiffusionDemoCommand.Settings
         torch.set_num_threads(settings.Threads);
         string output = settings.Out ?? Path.Combine("demo-runs", $"{DateTime.Now:yyyyMMdd-HHmmss}-diffusion-seed{settings.Seed}");
         string models = settings.Models ?? ShippedDiffusionModels.Find();
-        var console = settings.Json ? AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) }) : AnsiConsole.Console;
+        var (console, progressConsole) = CliConsoles.ForResult(settings.Json);
         console.MarkupLineInterpolated($"[bold]EvoMerge demo diffusion[/]{(settings.Quick ? " (quick)" : "")}: models from {models}, output in {output}");
-        var progressConsole = settings.Json ? console : CliConsoles.ProgressConsole;
         var summary = DiffusionDemoRunner.Run(new DiffusionDemoOptions(models, output, settings.Seed, settings.Quick),
             new SyncProgress<string>(line => progressConsole.MarkupLineInterpolated($"[grey]{line}[/]")), cancellationToken);
         if (settings.Json) Console.Out.WriteLine(summary.ToJson());

@@ -57,8 +57,7 @@ public sealed class DemoReplicateCommand : Command<DemoReplicateCommand.Settings
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
         var seeds = settings.SeedList();
-        var console = settings.Json ? AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) }) : AnsiConsole.Console;
-        var progressConsole = settings.Json ? console : CliConsoles.ProgressConsole;
+        var (console, progressConsole) = CliConsoles.ForResult(settings.Json);
         console.MarkupLineInterpolated($"[bold]EvoMerge demo replicate[/]: worlds {string.Join(", ", seeds)}{(settings.Quick ? " (quick)" : "")}, in {settings.Out}");
         var demoLines = new DemoProgressPrinter(progressConsole);
         var summary = DemoReplicate.Run(new ReplicateOptions(settings.Out, seeds, settings.Quick, settings.Threads), new SyncProgress<ReplicateProgress>(p =>

@@ -43,9 +43,8 @@ public sealed class DemoVlmCommand : Command<DemoVlmCommand.Settings>
         torch.set_num_threads(settings.Threads);
         string output = settings.Out ?? Path.Combine("demo-runs", $"vlm-{DateTime.Now:yyyyMMdd-HHmmss}-seed{settings.Seed}");
         string models = settings.Models ?? ShippedModels.Find();
-        var console = settings.Json ? AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) }) : AnsiConsole.Console;
+        var (console, progressConsole) = CliConsoles.ForResult(settings.Json);
         console.MarkupLineInterpolated($"[bold]EvoMerge VLM demo[/]{(settings.Quick ? " (quick)" : "")}: models from {models}, output in {output}");
-        var progressConsole = settings.Json ? console : CliConsoles.ProgressConsole;
         var summary = VlmDemoRunner.Run(new VlmDemoOptions(models, output, settings.Seed, settings.Quick, settings.Threads),
             new DemoProgressPrinter(progressConsole), cancellationToken);
         if (settings.Json) Console.Out.WriteLine(summary.ToJson());

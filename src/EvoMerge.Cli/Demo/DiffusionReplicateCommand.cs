@@ -18,8 +18,7 @@ public sealed class DiffusionReplicateCommand : Command<DemoReplicateCommand.Set
     public override int Execute(CommandContext context, DemoReplicateCommand.Settings settings, CancellationToken cancellationToken)
     {
         var seeds = settings.SeedList();
-        var console = settings.Json ? AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) }) : AnsiConsole.Console;
-        var progressConsole = settings.Json ? console : CliConsoles.ProgressConsole;
+        var (console, progressConsole) = CliConsoles.ForResult(settings.Json);
         console.MarkupLineInterpolated($"[bold]EvoMerge demo replicate diffusion[/]: worlds {string.Join(", ", seeds)}{(settings.Quick ? " (quick)" : "")}, in {settings.Out}");
         var summary = DiffusionReplicate.Run(new DiffusionReplicateOptions(settings.Out, seeds, settings.Quick, settings.Threads),
             new SyncProgress<string>(line => progressConsole.MarkupLineInterpolated($"[grey]{line}[/]")),

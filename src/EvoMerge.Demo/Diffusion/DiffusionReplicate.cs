@@ -102,7 +102,7 @@ public static class DiffusionReplicate
                 DiffusionDemoTrainer.TrainAll(models, seed, progress: training);
             }
             string demo = Path.Combine(root, "demo");
-            var summary = Finished(demo, options.Quick);
+            var summary = DemoReplicate.FinishedSummary<DiffusionSummary>(Path.Combine(demo, DiffusionSummary.FileName), s => s.Quick == options.Quick);
             if (summary is null)
             {
                 progress?.Report($"world {seed}: the {(options.Quick ? "quick" : "full")} diffusion demo");
@@ -118,13 +118,5 @@ public static class DiffusionReplicate
         File.WriteAllText(temp, JsonSerializer.Serialize(result, DemoSummary.Json));
         File.Move(temp, path, overwrite: true);
         return result;
-    }
-
-    static DiffusionSummary? Finished(string demoFolder, bool quick)
-    {
-        string path = Path.Combine(demoFolder, DiffusionSummary.FileName);
-        if (!File.Exists(path)) return null;
-        try { return JsonSerializer.Deserialize<DiffusionSummary>(File.ReadAllText(path)) is { } done && done.Quick == quick ? done : null; }
-        catch (JsonException) { return null; }
     }
 }

@@ -71,11 +71,15 @@ public static class DemoReplicate
 
     /// <summary>The summary of a demo that finished in <paramref name="demoFolder"/> with the same plan (quick or
     /// full), or null: a killed demo never wrote its summary, so it is run again (`bench m2n2-vs-cma` shares this).</summary>
-    public static DemoSummary? Finished(string demoFolder, bool quick)
+    public static DemoSummary? Finished(string demoFolder, bool quick) =>
+        FinishedSummary<DemoSummary>(Path.Combine(demoFolder, DemoSummary.FileName), s => s.Quick == quick);
+
+    /// <summary>A summary file a finished demo wrote, if it is there, parses and <paramref name="samePlan"/> holds;
+    /// otherwise null. The summary is written last, through a temporary name, so its presence means finished.</summary>
+    public static T? FinishedSummary<T>(string path, Func<T, bool> samePlan) where T : class
     {
-        string path = Path.Combine(demoFolder, DemoSummary.FileName);
         if (!File.Exists(path)) return null;
-        try { return JsonSerializer.Deserialize<DemoSummary>(File.ReadAllText(path)) is { } done && done.Quick == quick ? done : null; }
+        try { return JsonSerializer.Deserialize<T>(File.ReadAllText(path)) is { } done && samePlan(done) ? done : null; }
         catch (JsonException) { return null; }
     }
 }
