@@ -29,9 +29,10 @@ public sealed class DiffusionDemoTests : IDisposable
     [Fact]
     public void MixerGroupsAreTheUnetBlocksSplitIntoAttentionAndConv()
     {
+        using var b = RandomPipeline(3);
         using var j = RandomPipeline(1);
         using var l = RandomPipeline(2);
-        using var mixer = new PipelineMixer(j, l);
+        using var mixer = new PipelineMixer(b, j, l);
         // Two down blocks of one resnet (the second with attention): IN00 conv_in + time embedding, IN01 resnet,
         // IN02 downsampler, IN03 resnet + attention; the middle block; two up blocks of two resnets (the first with
         // attention), the upsampler with OUT01, conv_out with OUT03.
@@ -40,26 +41,30 @@ public sealed class DiffusionDemoTests : IDisposable
             "OUT00 attn", "OUT00 conv", "OUT01 attn", "OUT01 conv", "OUT02 conv", "OUT03 conv"], mixer.Groups);
 
         var groups = mixer.Groups.ToList();
-        var weights = new double[groups.Count];
-        weights[groups.IndexOf("OUT01 attn")] = 1;
-        weights[groups.IndexOf("IN00 conv")] = 0.25;
-        mixer.Mix(weights, textWeight: 0.5);
-        var target = mixer.Target.Unet.named_parameters().ToDictionary(p => p.name, p => p.parameter);
-        var fromJ = j.Unet.named_parameters().ToDictionary(p => p.name, p => p.parameter);
-        var fromL = l.Unet.named_parameters().ToDictionary(p => p.name, p => p.parameter);
-        void Expect(string name, double w) =>
-            Assert.True(allclose(target[name], fromJ[name] * (1 - w) + fromL[name] * w, rtol: 1e-5, atol: 1e-6), $"{name}: expected L-weight {w}");
-        Expect("up_blocks.0.attentions.1.transformer_blocks.0.attn2.to_k.weight", 1);
-        Expect("up_blocks.0.attentions.1.transformer_blocks.0.attn1.to_out.0.bias", 1);
-        Expect("up_blocks.0.attentions.1.transformer_blocks.0.ff.net.2.weight", 0);   // conv part of the same block
-        Expect("up_blocks.0.upsamplers.0.conv.weight", 0);
-        Expect("conv_in.weight", 0.25);
-        Expect("time_embedding.linear_2.weight", 0.25);
-        Expect("down_blocks.0.resnets.0.conv1.weight", 0);
-        var text = mixer.Target.TextEncoder.named_parameters().First();
-        var textJ = j.TextEncoder.named_parameters().First(p => p.name == text.name).parameter;
-        var textL = l.TextEncoder.named_parameters().First(p => p.name == text.name).parameter;
-        Assert.True(allclose(text.parameter, (textJ + textL) / 2, rtol: 1e-5, atol: 1e-6), "text encoder at 0.5");
+        var (jScales, lScales) = (new double[groups.Count], new double[groups.Count]);
+        (jScales[groups.IndexOf("OUT01 attn")], lScales[groups.IndexOf("OUT01 attn")]) = (1, 1);
+        (jScales[groups.IndexOf("IN00 conv")], lScales[groups.IndexOf("IN00 conv")]) = (0.25, 1.5);
+        mixer.Mix(jScales, lScales, textJ: 0.5, textL: 2);
+        static Dictionary<string, Tensor> Weights(nn.Module m) => m.named_parameters().ToDictionary(p => p.name, p => (Tensor)p.parameter);
+        var (target, fromB, fromJ, fromL) = (Weights(mixer.Target.Unet), Weights(b.Unet), Weights(j.Unet), Weights(l.Unet));
+        // base + a·(J − base) + c·(L − base), written out as the weights of the three: (1 − a − c)·base + a·J + c·L.
+        void Expect(string name, double a, double c) =>
+            Assert.True(allclose(target[name], fromB[name] * (1 - a - c) + fromJ[name] * a + fromL[name] * c, rtol: 1e-5, atol: 1e-5),
+                $"{name}: expected scales {a} and {c}");
+        Expect("up_blocks.0.attentions.1.transformer_blocks.0.attn2.to_k.weight", 1, 1);
+        Expect("up_blocks.0.attentions.1.transformer_blocks.0.attn1.to_out.0.bias", 1, 1);
+        Expect("up_blocks.0.attentions.1.transformer_blocks.0.ff.net.2.weight", 0, 0);   // conv part of the same block: the base
+        Expect("up_blocks.0.upsamplers.0.conv.weight", 0, 0);
+        Expect("conv_in.weight", 0.25, 1.5);
+        Expect("time_embedding.linear_2.weight", 0.25, 1.5);
+        Expect("down_blocks.0.resnets.0.conv1.weight", 0, 0);
+        var (text, textB, textJ, textL) = (Weights(mixer.Target.TextEncoder), Weights(b.TextEncoder), Weights(j.TextEncoder), Weights(l.TextEncoder));
+        var first = text.Keys.First();
+        Assert.True(allclose(text[first], -1.5 * textB[first] + 0.5 * textJ[first] + 2 * textL[first], rtol: 1e-5, atol: 1e-5), "text encoder at 0.5 and 2");
+
+        // The plain linear merge is the special case a = 1 − w, c = w.
+        mixer.Linear(0.25);
+        Assert.True(allclose(Weights(mixer.Target.Unet)["conv_in.weight"], 0.75 * fromJ["conv_in.weight"] + 0.25 * fromL["conv_in.weight"], rtol: 1e-5, atol: 1e-5));
     }
 
     [Fact]
@@ -70,14 +75,15 @@ public sealed class DiffusionDemoTests : IDisposable
         Assert.True(code == 0, stderr);
         var summary = JsonSerializer.Deserialize<DiffusionSummary>(stdout)!;
         Assert.Equal(summary.ToJson(), JsonSerializer.Deserialize<DiffusionSummary>(File.ReadAllText(Path.Combine(output, DiffusionSummary.FileName)))!.ToJson());
-        Assert.Equal(["J@4", "L@4", "J@50", "L@4-en", "average", "evolved-ps", "evolved-ps-te-j"], summary.Rows.Select(r => r.Name));
+        Assert.Equal(["J@4", "L@4", "J@50", "L@4-en", "average", "J+ΔL", "evolved-ps", "evolved-ps-te-j"], summary.Rows.Select(r => r.Name));
         Assert.All(summary.Rows, r => Assert.InRange(r.Fidelity, 0, 1));
         Assert.All(summary.Rows, r => Assert.Equal(summary.TestPrompts.Count, r.PerPrompt!.Count));
         // The judge reads most real pictures of the test prompts right (it never saw these exact pictures; chance is 1/72).
         Assert.True(summary.RealFidelity > 0.5, $"judge on real pictures: {summary.RealFidelity:F3}");
         // evolved-ps-te-j keeps J's text encoder: its weights have no text_encoder gene; evolved-ps has one.
-        Assert.DoesNotContain("text_encoder", summary["evolved-ps-te-j"].Weights!.Keys);
-        Assert.Contains("text_encoder", summary["evolved-ps"].Weights!.Keys);
+        Assert.DoesNotContain("text_encoder ΔJ", summary["evolved-ps-te-j"].Weights!.Keys);
+        Assert.Contains("text_encoder ΔJ", summary["evolved-ps"].Weights!.Keys);
+        Assert.Equal(2 * 13 + 1, summary["evolved-ps"].Weights!.Count);   // J's and L's scale per group, and the text encoder's
         Assert.All(summary.Differences, d => Assert.InRange(d.Mean, d.Low, d.High));
         string html = File.ReadAllText(summary.Report);
         Assert.Equal(summary.Rows.Count + 1, html.Split("<img ").Length - 1);   // every row and the real pictures

@@ -30,7 +30,7 @@ public sealed class DiffusionDemoCommand : Command<DiffusionDemoCommand.Settings
         public string? Out { get; init; }
 
         [CommandOption("--models <DIR>")]
-        [Description("Folder with ja/, lightning/ and judge/ (default: the repository's demo/models/diffusion).")]
+        [Description("Folder with base/, ja/, lightning/ and judge/ (default: the repository's demo/models/diffusion).")]
         public string? Models { get; init; }
 
         [CommandOption("--threads <N>")]

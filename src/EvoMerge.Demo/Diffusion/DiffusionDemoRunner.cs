@@ -10,15 +10,22 @@ namespace EvoMerge.Demo.Diffusion;
 public sealed record DiffusionDemoOptions(string ModelsFolder, string OutputFolder, int Seed = 0, bool Quick = false);
 
 /// <summary>
-/// The miniature EvoSDXL-JP: J (Japanese, many steps), L (English, distilled to 4 steps) and their merges, each
-/// scored on the Japanese test prompts at 4 DDIM steps by the judge. The two searches are CMA-ES over the L-weight of
-/// every UNet block's attention and conv parts (EvoSDXL-JP's genome), one with the text encoder as one more gene,
-/// one with J's text encoder as EvoSDXL-JP takes JSDXL's. Fitness is mean fidelity on the dev prompts (disjoint
+/// The miniature EvoSDXL-JP: J (Japanese, many steps), L (English, distilled to 4 steps) and their merges on their
+/// common base (<see cref="PipelineMixer"/>), each scored on the Japanese test prompts at 4 DDIM steps by the judge.
+/// The two searches are CMA-ES over the scales of J's and L's deltas in every UNet block's attention and conv parts
+/// (EvoSDXL-JP's genome), starting from its recipe J + ΔL: one with the scale of J's text-encoder delta as one more
+/// gene, one with J's text encoder as EvoSDXL-JP takes JSDXL's. Fitness is mean fidelity on the dev prompts (disjoint
 /// captions from test) at 4 steps; the table is on test only.
 /// </summary>
 public static class DiffusionDemoRunner
 {
     public const int FewSteps = 4, ManySteps = 50;
+
+    /// <summary>The row of EvoSDXL-JP's hand-set part: J's UNet and text encoder plus L's whole delta (base + ΔJ + ΔL).</summary>
+    public const string RecipeRow = "J+ΔL";
+
+    /// <summary>The largest scale of a source's delta the searches may choose (twice the recipe's 1).</summary>
+    public const double MaxScale = 2;
 
     sealed record Scored(double[] Fidelity, double Fd, Tensor Images);
 
@@ -67,22 +74,27 @@ public static class DiffusionDemoRunner
         Add("J@50", ManySteps, Timed(() => Score(j, test, ManySteps), out double s3), s3);
         Add("L@4-en", FewSteps, Timed(() => Score(l, test, FewSteps, english: true), out double s4), s4);
 
-        using var mixer = new PipelineMixer(j, l);
+        using var baseModel = DiffusionPipeline.Load(Model(DiffusionDemoTrainer.Base));
+        using var mixer = new PipelineMixer(baseModel, j, l);
         var groups = mixer.Groups;
-        var half = Enumerable.Repeat(0.5, groups.Count).ToArray();
-        mixer.Mix(half, 0.5);
+        mixer.Linear(0.5);
         Add("average", FewSteps, Timed(() => Score(mixer.Target, test, FewSteps), out double s5), s5);
+        var ones = Enumerable.Repeat(1.0, groups.Count).ToArray();
+        mixer.Mix(ones, ones, 1, 0);
+        Add(RecipeRow, FewSteps, Timed(() => Score(mixer.Target, test, FewSteps), out double s6), s6);
 
         int population = o.Quick ? 4 : 8, generations = o.Quick ? 2 : 12;
         foreach (var (name, mergeText) in new[] { ("evolved-ps", true), ("evolved-ps-te-j", false) })
         {
             var t = Stopwatch.StartNew();
-            int dimension = groups.Count + (mergeText ? 1 : 0);
+            int dimension = 2 * groups.Count + (mergeText ? 1 : 0);
+            // Genes in [0, 1] are scales in [0, MaxScale]; CMA-ES starts at 0.5 everywhere, i.e. at the recipe J + ΔL.
             var cma = new CmaEs(dimension, new OptimizerOptions(Seed: o.Seed, PopulationSize: population));
-            double[] best = [.. half, .. mergeText ? new[] { 0.5 } : []];
+            double[] best = Enumerable.Repeat(0.5, dimension).ToArray();
             double bestDev = double.NegativeInfinity;
             int evaluations = 0;
-            void Apply(double[] g) => mixer.Mix(g.Take(groups.Count).ToArray(), mergeText ? g[^1] : 0.0);
+            double[] Scales(double[] g, int from) => g.Skip(from).Take(groups.Count).Select(x => MaxScale * x).ToArray();
+            void Apply(double[] g) => mixer.Mix(Scales(g, 0), Scales(g, groups.Count), mergeText ? MaxScale * g[^1] : 1, 0);
             for (int gen = 0; gen < generations && !cma.IsConverged; gen++)
             {
                 var genomes = cma.Ask();
@@ -101,7 +113,9 @@ public static class DiffusionDemoRunner
                 progress?.Report($"{name}: generation {gen + 1}/{generations}, best dev fidelity {bestDev:F3}");
             }
             Apply(best);
-            var weights = groups.Select((g, i) => (g, best[i])).Concat(mergeText ? [("text_encoder", best[^1])] : [])
+            var weights = groups.Select((g, i) => ($"{g} ΔJ", MaxScale * best[i]))
+                .Concat(groups.Select((g, i) => ($"{g} ΔL", MaxScale * best[groups.Count + i])))
+                .Concat(mergeText ? [("text_encoder ΔJ", MaxScale * best[^1])] : [])
                 .ToDictionary(x => x.Item1, x => Math.Round(x.Item2, 3));
             var scored = Score(mixer.Target, test, FewSteps);
             Add(name, FewSteps, scored, t.Elapsed.TotalSeconds, evaluations, bestDev, weights);
@@ -109,7 +123,7 @@ public static class DiffusionDemoRunner
 
         var differences = new List<FidelityDifference>();
         foreach (var row in new[] { "evolved-ps-te-j", "evolved-ps" })
-            foreach (var minus in new[] { "J@4", "L@4", "J@50" })
+            foreach (var minus in new[] { "J@4", "L@4", "J@50", RecipeRow })
             {
                 var d = PairedBootstrap.Difference(rows.First(r => r.Name == row).PerPrompt!, rows.First(r => r.Name == minus).PerPrompt!, seed: o.Seed);
                 differences.Add(new FidelityDifference(row, minus, d.Difference, d.Lower, d.Upper));

@@ -7,7 +7,7 @@ namespace EvoMerge.Demo.Diffusion;
 /// One row of the diffusion demo's table, scored on the Japanese test prompts: mean prompt fidelity (0..1) and the
 /// Fréchet distance of the judge's features to real pictures (lower is more realistic).
 /// </summary>
-/// <param name="Name">J@4, L@4, J@50, average, evolved-ps, evolved-ps-te-j (and L@4-en, L's own English prompts, for reference).</param>
+/// <param name="Name">J@4, L@4, J@50, average, J+ΔL (the recipe the searches start from), evolved-ps, evolved-ps-te-j (and L@4-en, L's own English prompts, for reference).</param>
 /// <param name="Steps">DDIM steps used.</param>
 /// <param name="Evaluations">Candidates scored on dev to find the row's model.</param>
 /// <param name="Weights">For merges: the weight of L per group (the rest is J's), in group order; "text_encoder" last where merged.</param>

@@ -86,7 +86,11 @@ public sealed class PictureJudge : nn.Module
         return centred.T.matmul(centred) / (x.shape[0] - 1);
     }
 
-    /// <summary>Trains on fresh real pictures with a little Gaussian noise (so blurry or grainy generations still read).</summary>
+    /// <summary>
+    /// Trains on fresh clean real pictures. No noise augmentation: a judge trained with even light Gaussian noise
+    /// (σ up to 0.05) read the grainy pictures of a 4-step sampler as well as clean 50-step ones (fidelity 0.42 vs
+    /// 0.44 on world 0), blind to the very defect few-step distillation removes; CLIP score and FID are not.
+    /// </summary>
     public void Train(int seed, TrainingOptions options, IProgress<TrainingStep>? progress = null)
     {
         var rng = new Random(seed);
@@ -100,7 +104,6 @@ public sealed class PictureJudge : nn.Module
             using var scope = NewDisposeScope();
             var pictures = Enumerable.Range(0, 64).Select(_ => PictureWorld.Random(rng)).ToList();
             var images = PictureData.Images(pictures, rng);
-            images = images + randn_like(images) * rand(images.shape[0], 1, 1, 1) * 0.3;
             var (k, c, n) = LogProbabilities(images);
             var loss = nn.functional.nll_loss(k, tensor(pictures.Select(p => (long)p.Kind).ToArray()))
                 + nn.functional.nll_loss(c, tensor(pictures.Select(p => (long)p.Colour).ToArray()))

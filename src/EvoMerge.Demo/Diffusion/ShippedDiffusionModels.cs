@@ -11,6 +11,6 @@ public static class ShippedDiffusionModels
                 string candidate = Path.Combine(dir.FullName, "demo", "models", "diffusion");
                 if (File.Exists(Path.Combine(candidate, DiffusionDemoTrainer.Japanese, "model_index.json"))) return candidate;
             }
-        throw new EvoMergeException("demo/models/diffusion (ja/, lightning/, judge/) not found above the current folder or the program; pass --models DIR or run 'evomerge demo train diffusion'");
+        throw new EvoMergeException("demo/models/diffusion (base/, ja/, lightning/, judge/) not found above the current folder or the program; pass --models DIR or run 'evomerge demo train diffusion'");
     }
 }

@@ -32,45 +32,80 @@ public static class DiffusionTrainer
     }
 
     /// <summary>
-    /// One round of progressive distillation (Salimans &amp; Ho 2022): the student (initialised from the teacher by the
-    /// caller) learns to make in one DDIM step of a <paramref name="studentSteps"/>-step sampler what the teacher makes
-    /// in the steps of its <paramref name="teacherSteps"/>-step sampler that lie in between. Each batch takes one
-    /// student step at random, noises the images to its timestep, runs the teacher there, and regresses the student's ε
-    /// on the noise that lands on the teacher's result (<see cref="Ddim.NoiseReaching"/>). The text encoder is frozen.
+    /// Step distillation in one round: the student (initialised from the teacher by the caller) learns to make in one
+    /// DDIM step of a <paramref name="studentSteps"/>-step sampler what the teacher makes in all the steps of its
+    /// <paramref name="teacherSteps"/>-step sampler in between (Salimans &amp; Ho 2022's objective, the teacher taking
+    /// all its steps in between rather than two, in one round instead of halving). The student's inputs are points on the teacher's own
+    /// sampling trajectories from pure noise, made once before training, one per caption of the first
+    /// <paramref name="trajectoryBatches"/> batches (as knowledge distillation, Luhman &amp; Luhman 2021, and reflow
+    /// make their pairs): a trajectory costs the teacher <paramref name="teacherSteps"/> forwards once, where noising real
+    /// images would cost teacherSteps/studentSteps forwards at every training step, so a 32-step teacher (clean samples)
+    /// is affordable. Each training step draws trajectories and, for each, one of the student's timesteps, and regresses
+    /// the student's ε on the noise that lands on the teacher's next point (<see cref="Ddim.NoiseReaching"/>).
+    /// The student's grid must be part of the teacher's. The text encoder is frozen.
     /// </summary>
     public static void Distill(DiffusionPipeline teacher, DiffusionPipeline student, int teacherSteps, int studentSteps,
-        IEnumerable<ImageBatch> batches, TrainingOptions options, IProgress<TrainingStep>? progress = null)
+        IEnumerable<ImageBatch> batches, int trajectoryBatches, TrainingOptions options, IProgress<TrainingStep>? progress = null)
     {
         if (teacherSteps <= studentSteps) throw new ArgumentException("the teacher must take more steps than the student", nameof(teacherSteps));
+        if (trajectoryBatches < 1) throw new ArgumentException("at least one batch of trajectories", nameof(trajectoryBatches));
         var schedule = student.Schedule;
         int[] studentGrid = schedule.Timesteps(studentSteps), teacherGrid = schedule.Timesteps(teacherSteps);
-        var parameters = Parameters(student, trainTextEncoder: false);
+        if (studentGrid.Except(teacherGrid).Any())
+            throw new ArgumentException($"the student's timesteps ({string.Join(", ", studentGrid)}) must be among the teacher's", nameof(teacherSteps));
+        var (inputs, goals, contexts) = Trajectories(teacher, student, teacherGrid, studentGrid, batches.Take(trajectoryBatches));
+        using (inputs) using (goals) using (contexts)
+        {
+            long count = contexts.shape[0], batchSize = Math.Min(count, 32);
+            using var timesteps = tensor(studentGrid.Select(t => (long)t).ToArray());
+            var parameters = Parameters(student, trainTextEncoder: false);
+            Loop(student, parameters, Enumerable.Repeat(0, options.Steps), options, progress, _ =>
+            {
+                var which = randint(0, count, [batchSize], dtype: ScalarType.Int64);
+                var k = randint(0, studentSteps, [batchSize], dtype: ScalarType.Int64);
+                var flat = which * studentSteps + k;   // row of the (trajectory, timestep) pair in the flattened tensors
+                var predicted = student.Unet.Forward(inputs.index_select(0, flat), timesteps.index_select(0, k), contexts.index_select(0, which));
+                return nn.functional.mse_loss(predicted, goals.index_select(0, flat));
+            });
+        }
+    }
+
+    /// <summary>
+    /// The teacher's trajectories for the captions of <paramref name="batches"/>, flattened to [trajectories × studentSteps,
+    /// …] rows (trajectory-major): the point at each of the student's timesteps; the ε that takes the student's sampler
+    /// one step from there (to <see cref="NoiseSchedule.PreviousTimestep"/>) onto the teacher's next point there (or its
+    /// final image); and the frozen text encoder's context of each caption, [trajectories, …].
+    /// </summary>
+    static (Tensor Inputs, Tensor Goals, Tensor Contexts) Trajectories(DiffusionPipeline teacher, DiffusionPipeline student,
+        int[] teacherGrid, int[] studentGrid, IEnumerable<ImageBatch> batches)
+    {
+        var schedule = student.Schedule;
         teacher.Unet.eval();
         teacher.TextEncoder.eval();
-        Loop(student, parameters, batches, options, progress, batch =>
+        using var _ = no_grad();
+        using var scope = NewDisposeScope();
+        List<Tensor> inputs = [], goals = [], contexts = [];
+        foreach (var batch in batches)
         {
+            using var batchScope = NewDisposeScope();   // the teacher's activations go with each batch
             long n = batch.Images.shape[0];
-            int k = (int)randint(0, studentSteps, [1]).item<long>();
-            int t = studentGrid[k], target = schedule.PreviousTimestep(t, studentSteps);
-            double a = schedule.AlphaBar(t);
-            var noisy = Math.Sqrt(a) * batch.Images + Math.Sqrt(1 - a) * randn_like(batch.Images);
-            Tensor goal;
-            using (no_grad())
+            var context = teacher.Encode(batch.Captions);
+            var x = randn_like(batch.Images);
+            batch.Images.Dispose();
+            var points = new List<Tensor>();
+            for (int i = 0; i < teacherGrid.Length; i++)
             {
-                var context = teacher.Encode(batch.Captions);
-                var x = noisy;
-                int from = t;
-                foreach (int to in teacherGrid.Where(s => s < t && s > target).Append(target))
-                {
-                    var epsilon = teacher.Unet.Forward(x, full([n], from, ScalarType.Int64), context);
-                    x = Ddim.Step(schedule, x, epsilon, from, to);
-                    from = to;
-                }
-                goal = Ddim.NoiseReaching(schedule, noisy, x, t, target);
+                int t = teacherGrid[i], next = i + 1 < teacherGrid.Length ? teacherGrid[i + 1] : -1;
+                if (studentGrid.Contains(t)) points.Add(x);
+                x = Ddim.Step(schedule, x, teacher.Unet.Forward(x, full([n], t, ScalarType.Int64), context), t, next);
             }
-            var predicted = student.Unet.Forward(noisy, full([n], t, ScalarType.Int64), student.Encode(batch.Captions));
-            return nn.functional.mse_loss(predicted, goal);
-        });
+            points.Add(x);
+            inputs.Add(stack(points.Take(studentGrid.Length), 1).flatten(0, 1).MoveToOuterDisposeScope());
+            goals.Add(stack(studentGrid.Select((t, j) => Ddim.NoiseReaching(schedule, points[j], points[j + 1], t, schedule.PreviousTimestep(t, studentGrid.Length))), 1)
+                .flatten(0, 1).MoveToOuterDisposeScope());
+            contexts.Add(student.Encode(batch.Captions).MoveToOuterDisposeScope());
+        }
+        return (cat(inputs, 0).MoveToOuterDisposeScope(), cat(goals, 0).MoveToOuterDisposeScope(), cat(contexts, 0).MoveToOuterDisposeScope());
     }
 
     static List<TorchSharp.Modules.Parameter> Parameters(DiffusionPipeline pipeline, bool trainTextEncoder)
@@ -90,8 +125,8 @@ public static class DiffusionTrainer
     /// </summary>
     public const int MaxConsecutiveSkips = 20;
 
-    static void Loop(DiffusionPipeline pipeline, List<TorchSharp.Modules.Parameter> parameters, IEnumerable<ImageBatch> batches,
-        TrainingOptions options, IProgress<TrainingStep>? progress, Func<ImageBatch, Tensor> loss)
+    static void Loop<TBatch>(DiffusionPipeline pipeline, List<TorchSharp.Modules.Parameter> parameters, IEnumerable<TBatch> batches,
+        TrainingOptions options, IProgress<TrainingStep>? progress, Func<TBatch, Tensor> loss)
     {
         pipeline.Unet.train();
         pipeline.TextEncoder.train();
@@ -116,7 +151,7 @@ public static class DiffusionTrainer
                     value = l.item<float>();
                     if (double.IsFinite(value) && double.IsFinite(norm)) optimizer.step();
                 }
-                data.Current.Images.Dispose();
+                (data.Current as ImageBatch)?.Images.Dispose();
                 bool skipped = !(double.IsFinite(value) && double.IsFinite(norm));
                 consecutiveSkips = skipped ? consecutiveSkips + 1 : 0;
                 if (consecutiveSkips > MaxConsecutiveSkips)

@@ -39,9 +39,22 @@ public sealed class DiffusionTrainerTests
         using var teacher = RandomPipeline.Create(seed: 2);
         using var student = teacher.Copy();
         var losses = new List<double>();
-        DiffusionTrainer.Distill(teacher, student, 8, 4, SameBatch(), new TrainingOptions { Steps = 30, LearningRate = 1e-3, WarmupSteps = 1 },
-            new Progress(s => losses.Add(s.Loss)));
-        Assert.True(losses.Count(double.IsFinite) >= 25, $"losses: {string.Join(", ", losses.Select(x => x.ToString("G3")))}");
+        DiffusionTrainer.Distill(teacher, student, 8, 4, SameBatch(), trajectoryBatches: 2,
+            new TrainingOptions { Steps = 40, LearningRate = 1e-3, WarmupSteps = 1 }, new Progress(s => losses.Add(s.Loss)));
+        var finite = losses.Where(double.IsFinite).ToList();
+        Assert.True(finite.Count >= 35, $"losses: {string.Join(", ", losses.Select(x => x.ToString("G3")))}");
+        // The student starts as the teacher, whose one step from a trajectory point misses the teacher's next point.
+        Assert.True(finite.TakeLast(5).Average() < finite.Take(5).Average(), $"loss {finite[0]:G3} → {finite[^1]:G3}");
+    }
+
+    [Fact]
+    public void A_student_grid_outside_the_teachers_is_refused()
+    {
+        using var teacher = RandomPipeline.Create(seed: 2);
+        using var student = teacher.Copy();
+        // Trailing spacing: 3 steps are 999, 666, 332; 8 steps are 999, 874, 749, … — 666 is not among them.
+        var e = Assert.Throws<ArgumentException>(() => DiffusionTrainer.Distill(teacher, student, 8, 3, SameBatch(), 1, new TrainingOptions { Steps = 1, LearningRate = 1e-3 }));
+        Assert.Contains("666", e.Message);
     }
 
     /// <summary>The fixed batch, except that the batches at <paramref name="broken"/> (0-based) hold a NaN pixel.</summary>
