@@ -18,7 +18,8 @@ public sealed class DiffusionReplicateTests : IDisposable
         new(name, 4, perPrompt.Average(), fd, 0, 0, dev, null, perPrompt);
 
     static DiffusionSummary World(int seed, double[] j4, double[] l4, double[] evolved, double real, bool quick = false) =>
-        new([Row("J@4", 100, null, j4), Row("L@4", 200, null, l4), Row("J@50", 50, null, 0.9, 0.9, 0.9), Row("evolved-ps-te-j", 80, 0.6, evolved)],
+        new([Row("J@4", 100, null, j4), Row("L@4", 200, null, l4), Row("J@50", 50, null, 0.9, 0.9, 0.9),
+                Row(DiffusionDemoRunner.RecipeRow, 90, null, j4), Row("evolved-ps-te-j", 80, 0.6, evolved)],
             [], ["p1", "p2", "p3"], seed, quick, 1, "report/index.html", real);
 
     [Fact]
