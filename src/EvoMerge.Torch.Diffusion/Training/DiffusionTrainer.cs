@@ -35,13 +35,13 @@ public static class DiffusionTrainer
     /// Step distillation in one round: the student (initialised from the teacher by the caller) learns to make in one
     /// DDIM step of a <paramref name="studentSteps"/>-step sampler what the teacher makes in all the steps of its
     /// <paramref name="teacherSteps"/>-step sampler in between (Salimans &amp; Ho 2022's objective, the teacher taking
-    /// all its steps in between rather than two, in one round instead of halving). The student's inputs are points on the teacher's own
-    /// sampling trajectories from pure noise, made once before training, one per caption of the first
+    /// all its steps in between rather than two, in one round instead of halving). The student's inputs are points on
+    /// the teacher's own sampling trajectories from pure noise, made once before training, one per caption of the first
     /// <paramref name="trajectoryBatches"/> batches (as knowledge distillation, Luhman &amp; Luhman 2021, and reflow
     /// make their pairs): a trajectory costs the teacher <paramref name="teacherSteps"/> forwards once, where noising real
     /// images would cost teacherSteps/studentSteps forwards at every training step, so a 32-step teacher (clean samples)
-    /// is affordable. Each training step draws trajectories and, for each, one of the student's timesteps, and regresses
-    /// the student's ε on the noise that lands on the teacher's next point (<see cref="Ddim.NoiseReaching"/>).
+    /// is affordable. Each training step draws as many trajectories as a batch holds and, for each, one of the student's
+    /// timesteps, and regresses the student's ε on the noise that lands on the teacher's next point (<see cref="Ddim.NoiseReaching"/>).
     /// The student's grid must be part of the teacher's. The text encoder is frozen.
     /// </summary>
     public static void Distill(DiffusionPipeline teacher, DiffusionPipeline student, int teacherSteps, int studentSteps,
@@ -56,7 +56,7 @@ public static class DiffusionTrainer
         var (inputs, goals, contexts) = Trajectories(teacher, student, teacherGrid, studentGrid, batches.Take(trajectoryBatches));
         using (inputs) using (goals) using (contexts)
         {
-            long count = contexts.shape[0], batchSize = Math.Min(count, 32);
+            long count = contexts.shape[0], batchSize = Math.Max(1, count / trajectoryBatches);   // the batches' own size
             using var timesteps = tensor(studentGrid.Select(t => (long)t).ToArray());
             var parameters = Parameters(student, trainTextEncoder: false);
             Loop(student, parameters, Enumerable.Repeat(0, options.Steps), options, progress, _ =>
